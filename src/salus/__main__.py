@@ -1,0 +1,5 @@
+import sys
+
+from salus.cli import main
+
+sys.exit(main())

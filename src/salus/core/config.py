@@ -1,0 +1,115 @@
+"""Program configuration: the choices a harm reduction program makes, declared as data.
+
+Every setting is declared once in ``SETTINGS`` with its default and help text; docs/config.md
+is checked against this list by a test. A program overrides them in ``$SALUS_HOME/program.toml``
+(or the file named by ``SALUS_PROGRAM_CONFIG``), e.g.::
+
+    suppression_threshold = 5
+    defined_package = ["syringes", "condoms", "naloxone"]
+    naloxone_recent_months = 6
+
+Unknown keys are an error, so a typo is not silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from salus.clients.uic import DEFAULT_RECIPE, Component
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("program_name", "Harm reduction program", "Name shown on reports and screens."),
+    Setting("synthetic", False, "True when the database holds synthetic demo data; every screen and report then says so."),
+    Setting("timezone", "UTC", "The program's time zone: periods, census dates and 'today' are counted in it."),
+    Setting("uic_recipe", DEFAULT_RECIPE, "The components of the unique identifier code (see docs/config.md for the TOML form)."),
+    Setting("suppression_threshold", 5, "Counts from 1 to this value minus one are suppressed in anything that leaves the system (default 5: counts 1-4)."),
+    Setting("defined_package", ("syringes", "condoms"), "Services that make up the defined prevention package (PREVENTION_PACKAGE). Any of: syringes, condoms, naloxone, education, hiv_test, hcv_test."),
+    Setting("coverage_bands", None, "Overrides of the coverage bands per indicator code, e.g. {OST_COVERAGE = [0.2, 0.4]}; default the Technical Guide bands."),
+    Setting("referral_follow_up_days", 14, "A referral still 'made' after this many days is listed for follow-up."),
+    Setting("naloxone_recent_months", 6, "A client given no naloxone kit in this many months is prompted as having none in hand."),
+    Setting("retention_years", 10, "Individual records older than this many years may be purged or reduced to aggregates."),
+    Setting("syringe_commodity", "syringe", "Stock commodity that syringes given in a contact are taken from."),
+    Setting("goal_ladder", ("stay_alive", "avoid_infections", "look_after_health", "stability", "safer_use", "stop"), "The rungs of the client-chosen goal ladder, in order."),
+)
+
+
+@dataclass(frozen=True)
+class ProgramConfig:
+    program_name: str = "Harm reduction program"
+    synthetic: bool = False
+    timezone: str = "UTC"
+    uic_recipe: tuple[Component, ...] = DEFAULT_RECIPE
+    suppression_threshold: int = 5
+    defined_package: tuple[str, ...] = ("syringes", "condoms")
+    coverage_bands: dict | None = None
+    referral_follow_up_days: int = 14
+    naloxone_recent_months: int = 6
+    retention_years: int = 10
+    syringe_commodity: str = "syringe"
+    goal_ladder: tuple[str, ...] = field(
+        default=("stay_alive", "avoid_infections", "look_after_health", "stability", "safer_use", "stop")
+    )
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("SALUS_PROGRAM_CONFIG") or Path(settings.SALUS_HOME) / "program.toml")
+
+
+def _recipe_from_toml(items: list[dict]) -> tuple[Component, ...]:
+    comps = []
+    for item in items:
+        try:
+            comps.append(Component(item["name"], item.get("label", item["name"]), item["kind"], int(item["length"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"uic_recipe: each component needs name, kind and length ({exc})") from exc
+        if comps[-1].kind not in ("letters", "digits", "sex"):
+            raise ConfigError(f"uic_recipe: unknown kind {comps[-1].kind!r}")
+    return tuple(comps)
+
+
+def load_config(path: Path | None = None) -> ProgramConfig:
+    """Read the program configuration file; defaults where it is absent."""
+    path = path or config_path()
+    cfg = ProgramConfig()
+    if not path.exists():
+        return cfg
+    with path.open("rb") as f:
+        data = tomllib.load(f)
+    known = {s.name for s in SETTINGS}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    if "uic_recipe" in data:
+        data["uic_recipe"] = _recipe_from_toml(data["uic_recipe"])
+    for k in ("defined_package", "goal_ladder"):
+        if k in data:
+            data[k] = tuple(data[k])
+    return replace(cfg, **data)
+
+
+@lru_cache(maxsize=1)
+def program_config() -> ProgramConfig:
+    return load_config()
+
+
+def reset_cache() -> None:
+    program_config.cache_clear()

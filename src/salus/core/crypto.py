@@ -1,0 +1,79 @@
+"""Field-level encryption for sensitive values (AES-256-GCM from ``cryptography``).
+
+A stored value looks like ``v1.<key id>.<base64(nonce ‖ ciphertext ‖ tag)>``. Each value has a
+fresh random 96-bit nonce, so equal plaintexts give different ciphertexts and a copy of the
+database reveals neither the values nor which rows share one. The column name is bound in as
+associated data, so a ciphertext moved to another column does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import models
+
+from salus.core import keys
+
+PREFIX = "v1."
+
+
+class DecryptionError(RuntimeError):
+    pass
+
+
+def encrypt(plaintext: str, context: str) -> str:
+    """Encrypt ``plaintext`` for the column named ``context`` with the active key."""
+    ring = keys.field_keyring()
+    nonce = os.urandom(12)
+    ct = AESGCM(ring.keys[ring.active]).encrypt(nonce, plaintext.encode(), context.encode())
+    return f"{PREFIX}{ring.active}.{base64.b64encode(nonce + ct).decode()}"
+
+
+def decrypt(token: str, context: str) -> str:
+    """Decrypt a value made by :func:`encrypt`; raise DecryptionError if it was tampered with."""
+    try:
+        _, kid, payload = token.split(".", 2)
+        raw = base64.b64decode(payload)
+        key = keys.field_keyring().keys[kid]
+        return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode()).decode()
+    except (ValueError, KeyError, InvalidTag) as exc:
+        raise DecryptionError("A sensitive field could not be decrypted") from exc
+
+
+def key_id_of(token: str) -> str:
+    return token.split(".", 2)[1]
+
+
+class EncryptedTextField(models.TextField):
+    """A text column stored encrypted; reads and writes plain ``str`` in Python.
+
+    Empty strings are stored as empty strings (nothing to hide but the fact that the field is
+    empty, which the application needs for filtering "has a result"). The column cannot be
+    searched or sorted in SQL: aggregate over it in Python after decryption, or keep a
+    non-sensitive companion column (e.g. ``hiv_tested``) for SQL.
+    """
+
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only)
+        self._context = f"{cls._meta.app_label}.{cls.__name__}.{name}"
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        if isinstance(value, str) and value.startswith(PREFIX) and value.count(".") >= 2:
+            # Already encrypted (e.g. a bulk copy during key rotation).
+            return value
+        return encrypt(value, self._context)
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, ""):
+            return value
+        return decrypt(value, self._context)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "salus.core.crypto.EncryptedTextField", args, kwargs

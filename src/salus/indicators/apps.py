@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IndicatorsConfig(AppConfig):
+    name = "salus.indicators"
+    label = "indicators"

@@ -1,0 +1,117 @@
+"""Stock writes. Every change is a movement plus an exact update of the running level."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from salus.core import audit
+from salus.core.models import Site
+from salus.stock.models import Commodity, StockLevel, StockMovement
+
+# Which contact field draws on which commodity. Syringes come from the program's configured
+# syringe commodity (salus.core.config: syringe_commodity); the rest are fixed codes.
+CONTACT_COMMODITIES: dict[str, str] = {
+    "syringes_given": "",  # filled from program config at call time
+    "other_equipment_given": "injecting_kit",
+    "condoms_given": "condom",
+    "naloxone_kits_given": "naloxone_kit",
+}
+# Tests use one kit each.
+TEST_COMMODITIES: dict[str, str] = {"hiv_tested": "hiv_test_kit", "hcv_tested": "hcv_test_kit"}
+
+
+def apply_to_level(site: Site, commodity_code: str, delta: int) -> None:
+    """Add ``delta`` to the level atomically (exact under concurrent writers)."""
+    updated = StockLevel.objects.filter(site=site, commodity_id=commodity_code).update(quantity=F("quantity") + delta)
+    if updated:
+        return
+    try:
+        with transaction.atomic():
+            StockLevel.objects.create(site=site, commodity_id=commodity_code, quantity=delta)
+    except IntegrityError:
+        StockLevel.objects.filter(site=site, commodity_id=commodity_code).update(quantity=F("quantity") + delta)
+
+
+def _known_commodities() -> set[str]:
+    return set(Commodity.objects.values_list("code", flat=True))
+
+
+def distribute_for_contact(actor, contact) -> list[StockMovement]:
+    """Take what a contact gave out of the site's stock. Called inside the contact's transaction.
+
+    Never refuses: the level may go below zero, which the stock page flags for reconciling.
+    """
+    from salus.core.config import program_config
+
+    mapping = dict(CONTACT_COMMODITIES, syringes_given=program_config().syringe_commodity)
+    known = _known_commodities()
+    wanted: dict[str, int] = {}
+    for field, code in mapping.items():
+        qty = getattr(contact, field) or 0
+        if qty and code in known:
+            wanted[code] = wanted.get(code, 0) + qty
+    for field, code in TEST_COMMODITIES.items():
+        if getattr(contact, field) and code in known:
+            wanted[code] = wanted.get(code, 0) + 1
+    moves = [
+        StockMovement(
+            site=contact.site, commodity_id=code, kind=StockMovement.Kind.DISTRIBUTION,
+            quantity=-qty, occurred_on=contact.date, contact=contact, recorded_by=actor if getattr(actor, "pk", None) else None,
+        )
+        for code, qty in sorted(wanted.items())
+    ]
+    StockMovement.objects.bulk_create(moves)
+    for m in moves:
+        apply_to_level(contact.site, m.commodity_id, m.quantity)
+    return moves
+
+
+@transaction.atomic
+def do_record_stock_movement(
+    actor, *, site: Site, commodity: Commodity, kind: str, quantity: int, occurred_on: dt.date, note: str = ""
+) -> StockMovement:
+    """Record a receipt (positive), an adjustment (either sign) or a transfer."""
+    if kind == StockMovement.Kind.DISTRIBUTION:
+        raise ValueError("distributions are recorded through contacts")
+    if kind in (StockMovement.Kind.RECEIPT, StockMovement.Kind.TRANSFER_IN) and quantity <= 0:
+        raise ValueError("a receipt must be a positive quantity")
+    if kind == StockMovement.Kind.TRANSFER_OUT and quantity > 0:
+        quantity = -quantity
+    move = StockMovement.objects.create(
+        site=site, commodity=commodity, kind=kind, quantity=quantity, occurred_on=occurred_on,
+        recorded_by=actor if getattr(actor, "pk", None) else None, note=note,
+    )
+    apply_to_level(site, commodity.code, quantity)
+    audit.record(actor, "stock." + kind, move, site=site, detail={"commodity": commodity.code, "quantity": quantity})
+    return move
+
+
+def stockout_days(site: Site, commodity_code: str, start: dt.date, end: dt.date) -> int:
+    """Days from ``start`` to ``end`` (inclusive) ending with zero or less of the commodity.
+
+    The balance at the end of each day is the sum of all movements up to that day.
+    """
+    moves = list(
+        StockMovement.objects.filter(site=site, commodity_id=commodity_code, occurred_on__lte=end)
+        .order_by("occurred_on")
+        .values_list("occurred_on", "quantity")
+    )
+    if not moves:
+        return 0  # never stocked: not a tracked commodity at this site
+    balance = sum(q for d, q in moves if d < start)
+    by_day: dict[dt.date, int] = {}
+    for d, q in moves:
+        if d >= start:
+            by_day[d] = by_day.get(d, 0) + q
+    days = 0
+    day = start
+    first_move = moves[0][0]
+    while day <= end:
+        balance += by_day.get(day, 0)
+        if day >= first_move and balance <= 0:
+            days += 1
+        day += dt.timedelta(days=1)
+    return days

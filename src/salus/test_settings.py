@@ -1,0 +1,13 @@
+"""Settings for the test suite: a throwaway data directory and a fast password hasher."""
+
+import os
+import tempfile
+
+os.environ["SALUS_TESTING"] = "True"
+if "SALUS_HOME" not in os.environ or not os.environ.get("SALUS_TEST_KEEP_HOME"):
+    os.environ["SALUS_HOME"] = tempfile.mkdtemp(prefix="salus-test-")
+
+from salus.settings import *  # noqa: E402,F403
+
+# Argon2 is deliberately slow; tests that check the real hasher set it themselves.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

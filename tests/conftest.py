@@ -1,0 +1,95 @@
+"""Shared fixtures: a small program with two sites in two areas, and one person per role.
+
+Personas (healthchecks style): ``worker_a`` works at site A; ``worker_b`` at site B (the
+outsider for site A's records); ``coordinator_a`` and ``clinician_a`` at site A; ``manager``,
+``analyst`` and ``admin`` reach the whole organisation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from salus.core import keys
+from salus.core.config import reset_cache as reset_config
+
+
+@pytest.fixture(autouse=True)
+def _keys(settings, tmp_path_factory):
+    """Every test gets program keys in its data directory and a fresh config cache."""
+    keys.ensure_keys()
+    reset_config()
+    yield
+    reset_config()
+
+
+@dataclass
+class Program:
+    area_a: object
+    area_b: object
+    site_a: object
+    site_b: object
+    worker_a: object
+    worker_b: object
+    coordinator_a: object
+    clinician_a: object
+    manager: object
+    analyst: object
+    admin: object
+
+    def users(self) -> dict:
+        return {
+            "worker_a": self.worker_a, "worker_b": self.worker_b, "coordinator_a": self.coordinator_a,
+            "clinician_a": self.clinician_a, "manager": self.manager, "analyst": self.analyst,
+            "admin": self.admin,
+        }
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def program(db) -> Program:
+    from salus.core.actions import do_create_user, do_ensure_area_path, do_save_site
+
+    area_a = do_ensure_area_path("test", "XL/NORTH/N1")
+    area_b = do_ensure_area_path("test", "XL/SOUTH/S1")
+    site_a, _ = do_save_site("test", code="NA1", name="North drop-in", area=area_a, kind="drop_in")
+    site_b, _ = do_save_site("test", code="SB1", name="South outreach", area=area_b, kind="outreach")
+
+    def user(name, role, sites):
+        return do_create_user("test", username=name, role=role, sites=sites, password=PASSWORD)
+
+    return Program(
+        area_a=area_a, area_b=area_b, site_a=site_a, site_b=site_b,
+        worker_a=user("worker_a", "worker", [site_a]),
+        worker_b=user("worker_b", "worker", [site_b]),
+        coordinator_a=user("coordinator_a", "coordinator", [site_a]),
+        clinician_a=user("clinician_a", "clinician", [site_a]),
+        manager=user("manager", "manager", []),
+        analyst=user("analyst", "analyst", []),
+        admin=user("admin", "admin", []),
+    )
+
+
+@pytest.fixture
+def record_contact():
+    """Record a contact for a raw UIC at a site; returns the Contact."""
+    from salus.clients import uic
+    from salus.clients.actions import ClientAttributes
+    from salus.services.actions import ContactServices, do_record_contact_for_uic
+
+    def _record(site, raw_uic="MAJO1985M", when=None, actor="test", injects=True, **services):
+        when = when or timezone.now()
+        if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+            when = timezone.make_aware(dt.datetime.combine(when, dt.time(12, 0)), dt.UTC)
+        contact, _ = do_record_contact_for_uic(
+            actor, site=site, hashes=uic.hash_raw(raw_uic), attrs=ClientAttributes(injects=injects),
+            occurred_at=when, services=ContactServices(**services), source="api",
+        )
+        return contact
+
+    return _record
