@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "salus.stock",
     "salus.transfer",
     "salus.indicators",
+    "salus.reports",
     "salus.care",
     "salus.model",
     "salus.web",

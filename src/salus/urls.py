@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("indicators/", include("salus.indicators.urls")),
+    path("reports/", include("salus.reports.urls")),
     path("model/", include("salus.model.urls")),
     path("care/", include("salus.care.urls")),
     path("security/", include("salus.core.urls")),

@@ -163,3 +163,36 @@ class AuditHead(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
+
+
+class PopulationSizeEstimate(models.Model):
+    """A population size estimate (PSE) for an area and year: the population-level denominator.
+
+    Coverage is never computed for an area below the one holding the PSE, and PSEs of different
+    years are never added (docs/indicators.md).
+    """
+
+    class Population(models.TextChoices):
+        PWID = "pwid", _("People who inject drugs")
+        OPIOID_DEPENDENT = "opioid_dependent", _("People with opioid dependence")
+        PWID_HIV = "pwid_hiv", _("People who inject drugs living with HIV")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="population_estimates")
+    population = models.CharField(_("population"), max_length=20, choices=Population.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    estimate = models.PositiveIntegerField(_("estimate"))
+    low = models.PositiveIntegerField(_("low"), null=True, blank=True)
+    high = models.PositiveIntegerField(_("high"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = _("population size estimate")
+        verbose_name_plural = _("population size estimates")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "population", "year"], name="pse_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area.path} {self.population} {self.year}: {self.estimate}"

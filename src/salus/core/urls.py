@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from salus.core import views_auth
+
+urlpatterns = [
+    path("login/", views_auth.login_view, name="web-login"),
+    path("lock/", views_auth.lock_now, name="web-lock"),
+]
