@@ -20,6 +20,9 @@ def _raw(sql, params=()):
             if connection.vendor == "sqlite":
                 cur.execute(f"DROP TRIGGER IF EXISTS {trig}")
         if connection.vendor == "postgresql":
+            # Django's deferred foreign-key checks would block ALTER TABLE inside the test's
+            # transaction: run them now.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cur.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
         cur.execute(sql, params)
         if connection.vendor == "postgresql":
