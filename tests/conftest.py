@@ -71,8 +71,16 @@ def program(db) -> Program:
         clinician_a=user("clinician_a", "clinician", [site_a]),
         manager=user("manager", "manager", []),
         analyst=user("analyst", "analyst", []),
-        admin=user("admin", "admin", []),
+        admin=_with_second_factor(user("admin", "admin", [])),
     )
+
+
+def _with_second_factor(admin):
+    """Administrators must have TOTP set up (salus.core.auth); without it every page redirects."""
+    from salus.core.auth import do_enable_totp, new_totp_secret
+
+    do_enable_totp("test", admin, new_totp_secret())
+    return admin
 
 
 @pytest.fixture

@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salus.core.middleware.SecurityHeadersMiddleware",
     "salus.core.middleware.IdleTimeoutMiddleware",
+    "salus.core.auth.RequireAdminTOTPMiddleware",
 ]
 
 ROOT_URLCONF = "salus.urls"
@@ -151,6 +152,8 @@ def _databases() -> dict:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
+# Password check plus lockout after repeated failures (salus.core.auth).
+AUTHENTICATION_BACKENDS = ["salus.core.auth.LockoutBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -192,3 +192,16 @@ def redact_clinical(user: User, contact) -> None:
         contact.hiv_result = ""
         contact.hcv_result = ""
         contact.art_status = ""
+
+
+def audit_events(user: User) -> QuerySet:
+    """Audit events the user may read: events at their sites (coordinators), or every event
+    (managers and administrators). Needs ``audit.view``."""
+    from salus.core.models import AuditEvent, Site
+
+    require(user, "audit.view")
+    ids = site_ids(user)
+    qs = AuditEvent.objects.all()
+    if ids is None:
+        return qs
+    return qs.filter(site_code__in=Site.objects.filter(id__in=ids).values("code"))
