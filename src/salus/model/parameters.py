@@ -297,7 +297,7 @@ _PARAMETERS = [
         "HIV without ART, averaged over the course (the CD4 200-350 weight is used as the "
         "average).",
         "Optima HIV model-inputs 'Disutility weights' CD4 200-350 0.081 (0.055-0.107) "
-        "[verify against GBD]; use as an average is an assumption", "dalys",
+        "[verify] against GBD; use as an average is an assumption", "dalys",
         "triangular", 0.055, 0.107),
     Parameter(
         "dw_hiv_art", 0.078, "disability weight",
