@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from salus.model import views
+
+urlpatterns = [
+    path("", views.model_home, name="model-home"),
+    path("report/", views.model_report, name="model-report"),
+]
