@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from salus.core import access
@@ -17,7 +18,32 @@ def salus_context(request):
         "synthetic": cfg.synthetic,
         "is_rtl": translation.get_language_bidi(),
         "salus_can": Capabilities(user),
+        "nav_items": nav_items(request, user),
     }
+
+
+def nav_items(request, user) -> list[dict]:
+    """The menu entries ``user`` may use, in the order of salus.web.nav.NAV.
+
+    An entry whose URL does not resolve (a screen not installed) is left out rather than
+    breaking every page.
+    """
+    from salus.web.nav import NAV
+
+    if user is None or not user.is_authenticated:
+        return []
+    items = []
+    path = getattr(request, "path", "")
+    for url_name, label, capability in NAV:
+        if not access.can(user, capability):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        current = path == url if url == "/" else path.startswith(url)
+        items.append({"url": url, "label": label, "current": current})
+    return items
 
 
 class Capabilities:

@@ -1,11 +1,16 @@
 """The navigation menu, declared as data: (URL name, label, capability needed).
 
 Each package adds its own screens here; the menu shows an entry only to users who hold its
-capability (salus.core.roles).
+capability (salus.core.roles). Entries whose URL does not resolve are skipped.
 """
 
 from django.utils.translation import gettext_lazy as _
 
 NAV: list[tuple[str, object, str]] = [
     ("web-home", _("Today"), "contact.view"),
+    ("web-client-find", _("Find a client"), "client.view"),
+    ("web-referrals", _("Referrals"), "referral.manage"),
+    ("web-stock", _("Stock"), "stock.view"),
+    ("web-duplicates", _("Possible duplicates"), "client.merge"),
+    ("model-home", _("Impact model"), "model.use"),
 ]
