@@ -89,6 +89,8 @@ login_view = SalusLoginView.as_view()
 
 def totp_verify(request):
     """The second log-in step: the code from the user's authenticator app."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
     pending = request.session.get(PENDING_KEY)
     if not pending or pending.get("until", 0) < time.time():
         request.session.pop(PENDING_KEY, None)
