@@ -83,7 +83,8 @@ class EndIn(StrictIn):
 
 def serialise_dose(dose: OSTDose) -> dict:
     return {
-        "id": dose.id, "episode": dose.episode_id, "date": dose.date, "dose_mg": dose.dose_mg,
+        "id": dose.id, "episode": dose.episode_id, "date": dose.date,
+        "dose_mg": Decimal(dose.dose_mg).quantize(Decimal("0.01")),
         "phase": dose.phase, "take_home_doses": dose.take_home_doses,
     }
 
