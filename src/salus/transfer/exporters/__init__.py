@@ -1,0 +1,1 @@
+"""One module per kind of CSV file that ``salus export`` writes (see salus.transfer.registry)."""
