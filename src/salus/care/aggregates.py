@@ -1,0 +1,90 @@
+"""Aggregates of person-centred care: prompts and naloxone offers, goals, rights violations.
+
+Counts leave here suppressed (``suppress``) unless the caller may see small cells inside the
+system (``indicators.unsuppressed``). Rights-violation counts are always suppressed: they
+go into advocacy reports that leave the program.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from django.db.models import Q
+
+from salus.care.models import Goal, GoalEvent, PromptCheck, RightsReport
+from salus.indicators.periods import Period, parse_period
+
+
+def current_quarter(today: dt.date) -> Period:
+    return parse_period(f"{today.year}Q{(today.month - 1) // 3 + 1}")
+
+
+def suppress(counts: dict, threshold: int) -> dict:
+    """Counts from 1 to ``threshold - 1`` become None (shown as "< threshold").
+
+    When exactly one cell of the group is hidden, the next smallest non-zero cell is hidden too,
+    so the hidden one cannot be worked out from the total. Zero stays zero: nothing to protect.
+    """
+    out = {k: (None if 0 < v < threshold else v) for k, v in counts.items()}
+    hidden = [k for k, v in out.items() if v is None]
+    if len(hidden) == 1:
+        shown = sorted((v, str(k), k) for k, v in out.items() if v)
+        if shown:
+            out[shown[0][2]] = None
+    return out
+
+
+def _site_q(site_ids, field: str = "site_id") -> Q:
+    return Q() if site_ids is None else Q(**{f"{field}__in": site_ids})
+
+
+def prompt_summary(site_ids, period: Period) -> dict:
+    """Prompts shown, naloxone offered and accepted, and how often each rule applied, in
+    ``period`` at ``site_ids`` (None: every site)."""
+    rows = PromptCheck.objects.filter(_site_q(site_ids), shown_on__range=(period.start, period.end))
+    by_rule: Counter = Counter()
+    shown = offered = accepted = 0
+    for codes, was_offered, was_accepted in rows.values_list("rule_codes", "naloxone_offered", "naloxone_accepted"):
+        shown += 1
+        offered += bool(was_offered)
+        accepted += bool(was_accepted)
+        by_rule.update(codes)
+    return {"shown": shown, "offered": offered, "accepted": accepted, "by_rule": dict(by_rule)}
+
+
+def goal_summary(site_ids, period: Period, ladder: tuple[str, ...]) -> dict:
+    """Clients holding a goal during ``period`` and clients who made a step in it, overall and
+    by rung. A client counts once per rung and once overall."""
+    held = Goal.objects.filter(
+        _site_q(site_ids), chosen_on__lte=period.end
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period.start))
+    steps = GoalEvent.objects.filter(
+        _site_q(site_ids), kind=GoalEvent.Kind.STEP, date__range=(period.start, period.end)
+    )
+    holding = {r: set() for r in ladder}
+    stepping = {r: set() for r in ladder}
+    for client_id, rung in held.values_list("client_id", "rung"):
+        holding.setdefault(rung, set()).add(client_id)
+    for client_id, rung in steps.values_list("goal__client_id", "goal__rung"):
+        stepping.setdefault(rung, set()).add(client_id)
+    return {
+        "clients_with_goals": len(set().union(*holding.values())),
+        "clients_with_step": len(set().union(*stepping.values())),
+        "by_rung": [(r, len(holding.get(r, ())), len(stepping.get(r, ()))) for r in holding],
+    }
+
+
+def rights_counts(site_ids, start: dt.date, end: dt.date) -> dict[str, Counter]:
+    """Counts of reports the client consented to use in advocacy, by type, perpetrator, area
+    and quarter of occurrence. Reports without that consent are never counted here."""
+    qs = RightsReport.objects.filter(
+        _site_q(site_ids), consent_advocacy=True, occurred_on__range=(start, end)
+    ).select_related("area")
+    out = {"type": Counter(), "perpetrator": Counter(), "area": Counter(), "quarter": Counter()}
+    for r in qs:
+        out["type"][r.violation_type] += 1
+        out["perpetrator"][r.perpetrator] += 1
+        out["area"][r.area.name] += 1
+        out["quarter"][f"{r.occurred_on.year}Q{(r.occurred_on.month - 1) // 3 + 1}"] += 1
+    return out
