@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+
 @pytest.fixture
 def login(client):
     """Log ``user`` in on the test client and return the client."""

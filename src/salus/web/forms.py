@@ -16,7 +16,15 @@ from salus.clients import uic as uicmod
 from salus.clients.actions import ClientAttributes
 from salus.clients.models import Substance
 from salus.services.actions import ContactServices, program_tz
-from salus.services.models import Contact, OSTDose, OSTEpisode, OverdoseEvent, Referral, ReferralService, TestResult
+from salus.services.models import (
+    Contact,
+    OSTDose,
+    OSTEpisode,
+    OverdoseEvent,
+    Referral,
+    ReferralService,
+    TestResult,
+)
 from salus.stock.models import Commodity, StockMovement
 
 # A registration token carries the UIC's keyed hashes (never the raw code) from the search

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salus.clients.actions import find_by_hashes
-from salus.core import access, audit
-from salus.services.models import TestResult
-from salus.services.actions import ConflictError, do_record_contact, do_record_contact_for_uic
 from salus.clients.models import Substance
+from salus.core import access, audit
+from salus.services.actions import ConflictError, do_record_contact, do_record_contact_for_uic
+from salus.services.models import TestResult
 from salus.web.forms import ContactForm, UICForm, sign_hashes, unsign_hashes
 from salus.web.views.common import check_posted_site, requires
 

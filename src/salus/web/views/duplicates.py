@@ -9,7 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salus.clients import uic as uicmod
-from salus.clients.actions import MergeError, do_dismiss_duplicate, do_merge_clients, possible_duplicates
+from salus.clients.actions import (
+    MergeError,
+    do_dismiss_duplicate,
+    do_merge_clients,
+    possible_duplicates,
+)
 from salus.core import access
 from salus.web.views.common import requires
 
