@@ -153,7 +153,8 @@ ROWS_PER_SAMPLE = 3 * N + 6
 class _Pattern:
     """Sparsity pattern of one sample's operator; fixed by the structure, computed once."""
 
-    incidence: sp.csr_array  # (n_edges, N) one per edge at its source
+    order: np.ndarray  # edges sorted by source compartment
+    starts: np.ndarray  # first sorted edge of each compartment (every one has an exit)
     kind_rows: dict[str, np.ndarray]  # flow kind -> boolean edge selector
     sus_h: np.ndarray
     sus_c: np.ndarray
@@ -165,13 +166,28 @@ class _Pattern:
 _PATTERN_CACHE: dict[int, _Pattern] = {}
 
 
+def _sum_masks() -> tuple[np.ndarray, ...]:
+    """Compartments entering each force-of-infection sum (structurally non-zero terms).
+
+    Sums: HIV infectious pool, HIV risk-weighted pool size, HCV infectious pool, HCV pool size,
+    HIV-susceptible risk, HCV-susceptible risk (chronic excluded).
+    """
+    every = np.ones(N_CURRENT, dtype=bool)
+    return (_H != HIV_S, every, _C == HCV_C, every, _H == HIV_S, _C != HCV_C)
+
+
 def _pattern(src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> _Pattern:
     key = src.size
     if key in _PATTERN_CACHE:
         return _PATTERN_CACHE[key]
-    n_edges = src.size
-    incidence = sp.csr_array((np.ones(n_edges), (np.arange(n_edges), src)), shape=(n_edges, N))
+    order = np.argsort(src, kind="stable")
+    starts = np.searchsorted(src[order], np.arange(N))
+    if not np.array_equal(np.unique(src), np.arange(N)):
+        raise AssertionError("every compartment needs at least one exit (death)")
     kind_rows = {k: kind == k for k in FLOW_KINDS}
+    for k, sel in kind_rows.items():
+        if np.unique(src[sel]).size != sel.sum():
+            raise AssertionError(f"flow kind {k} has two edges out of one compartment")
     sus_h = _H == HIV_S
     sus_c = _C != HCV_C
     to_u = current_index(_O[sus_h], _S[sus_h], HIV_U, _C[sus_h])
@@ -181,9 +197,10 @@ def _pattern(src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> _Pattern:
     r_parts = [dst[dst >= 0], np.arange(N),
                N + _CUR[sus_h], N + to_u, 2 * N + _CUR[sus_c], 2 * N + to_c]
     c_parts = [src[dst >= 0], np.arange(N), _CUR[sus_h], _CUR[sus_h], _CUR[sus_c], _CUR[sus_c]]
-    for i in range(6):
-        r_parts.append(np.full(N_CURRENT, 3 * N + i))
-        c_parts.append(_CUR)
+    # the six force-of-infection sums keep only the compartments that can contribute
+    for i, m in enumerate(_sum_masks()):
+        r_parts.append(np.full(int(m.sum()), 3 * N + i))
+        c_parts.append(_CUR[m])
     rows = np.concatenate(r_parts)
     cols = np.concatenate(c_parts)
     keys = rows * N + cols
@@ -191,7 +208,8 @@ def _pattern(src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> _Pattern:
     assembly = sp.csr_array((np.ones(keys.size), (np.arange(keys.size), inverse)),
                             shape=(keys.size, unique.size))
     pat = _Pattern(
-        incidence=incidence,
+        order=order,
+        starts=starts,
         kind_rows=kind_rows,
         sus_h=sus_h,
         sus_c=sus_c,
@@ -312,12 +330,16 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
 
     src, dst, rate, kind = e.arrays()
     pat = _pattern(src, dst, kind)
-    total_rate = rate @ pat.incidence  # (n_samples, N)
+    total_rate = np.add.reduceat(rate[:, pat.order], pat.starts, axis=1)  # (n_samples, N)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_rate = np.where(total_rate > 0, -np.expm1(-total_rate * DT) / total_rate, DT)
     prob = rate * per_rate[:, src]  # (n_samples, n_edges) per-step probabilities
-    stay = 1.0 - prob @ pat.incidence  # (n_samples, N)
-    flow_probability = {k: prob[:, sel] @ pat.incidence[sel] for k, sel in pat.kind_rows.items()}
+    stay = 1.0 - np.add.reduceat(prob[:, pat.order], pat.starts, axis=1)
+    flow_probability = {}
+    for k, sel in pat.kind_rows.items():
+        flow = np.zeros((n_samples, N))
+        flow[:, src[sel]] = prob[:, sel]  # each kind has at most one edge per compartment
+        flow_probability[k] = flow
 
     # infection: acquisition risk and infectiousness weights (current injectors only)
     on_ost = _O <= OST_ON
@@ -341,9 +363,9 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     v_parts = [prob[:, dst >= 0], stay,
                -risk_h[:, sus_h], risk_h[:, sus_h],
                -(risk_c * chronic)[:, sus_c], (risk_c * chronic)[:, sus_c]]
-    for w in (risk_h * infectious_h, risk_h, risk_c * infectious_c, risk_c,
-              risk_h * sus_h, risk_c * sus_c):
-        v_parts.append(np.broadcast_to(w, (n_samples, N_CURRENT)))
+    sums = (risk_h * infectious_h, risk_h, risk_c * infectious_c, risk_c, risk_h, risk_c)
+    for w, m in zip(sums, _sum_masks(), strict=True):
+        v_parts.append(np.broadcast_to(w, (n_samples, N_CURRENT))[:, m])
     data = np.concatenate(v_parts, axis=1) @ pat.assembly  # (n_samples, nnz), CSR order
     offsets = np.arange(n_samples)[:, None]
     indices = (pat.indices[None, :] + offsets * N).ravel()
@@ -486,22 +508,32 @@ def _loop_single(mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, su
     """The weekly loop for one sample, kept to a handful of NumPy calls per step."""
     current = MASKS["current"]
     blocks = z[: 3 * N].reshape(3, N)  # transitions, HIV flow, HCV flow (views into z)
+    sums = z[3 * N:]
     coef = np.ones(3)
+    if _csr_matvec is None:  # pragma: no cover
+        return _loop_batch(mat, x, z, entries[None, :], np.array([bh_dt]), np.array([bc_dt]),
+                           years, pop_start[:, None], pop_end[:, None], sum_x[:, None],
+                           new_hiv[:, None], new_hcv[:, None], state_end[:, None])
+    # local names: attribute look-ups cost as much as the arithmetic at this size
+    n_rows, n_cols = mat.shape
+    indptr, indices, data = mat.indptr, mat.indices, mat.data
+    matvec, dot, fill = _csr_matvec, np.dot, z.fill
     for year in range(years):
         pop_start[year] = x[current].sum()
         acc = sum_x[year]
         hiv = hcv = 0.0
         for _ in range(STEPS_PER_YEAR):
             acc += x
-            _matvec(mat, x, z)
-            s0, s1, s2, s3, s4, s5 = z[3 * N:].tolist()
+            fill(0.0)
+            matvec(n_rows, n_cols, indptr, indices, data, x, z)
+            s0, s1, s2, s3, s4, s5 = sums.tolist()
             fh = bh_dt * s0 / s1 if s1 > 0 else 0.0
             fc = bc_dt * s2 / s3 if s3 > 0 else 0.0
             hiv += fh * s4
             hcv += fc * s5
             coef[1] = fh
             coef[2] = fc
-            np.dot(coef, blocks, out=x)
+            dot(coef, blocks, out=x)
             x += entries
         new_hiv[year] = hiv
         new_hcv[year] = hcv
