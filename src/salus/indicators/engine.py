@@ -1,0 +1,762 @@
+"""The indicator engine: computes the catalogue for a period, an area or a site, in bulk.
+
+Public interface (used by reports, exports, the model bridge and the CLI):
+
+- :func:`compute_indicators` returns one dict per indicator and disaggregation cell;
+- :func:`monthly_trend` returns the month-by-month totals that dashboards draw.
+
+How it works: one scan copies the period's contacts at the sites in scope (plus, for ART, the
+HIV results and ART statuses recorded up to the census date at any site) into a temporary table,
+joined to the client's sex, age band and PWID flag. Every client is put in exactly one
+*fine cell* (sex x age band x site) and every measure is summed per fine cell in SQL; the
+disaggregations (sex, age, sex x age, area, site) are sums of fine cells, so they always add up
+to the total. HIV/HCV results and ART status are encrypted: only the rows with a result given
+(or an ART status) are decrypted, in Python, and never leave this module.
+
+Rules and choices are documented in docs/indicators.md; the definitions are in
+salus.indicators.catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from salus.indicators import catalogue as cat
+from salus.indicators.periods import Period, months_between, parse_period
+from salus.indicators.sources import Runner, choose_runner, quote
+
+SEXES = ("F", "M", "T", "X")
+AGE_BANDS = ("<25", "25+", "unknown")
+# Adequate maintenance doses for OST_MIN_DOSE, in mg (WHO SI PRV.14).
+MIN_DOSE_MG = {"methadone": 60, "buprenorphine": 8}
+INDUCTION_DAYS = 14
+RETENTION_DAYS = 182
+PACKAGE_ELEMENTS = {
+    "syringes": "any_syr", "condoms": "any_condom", "naloxone": "any_naloxone",
+    "education": "any_education", "hiv_test": "any_hiv_test", "hcv_test": "any_hcv_test",
+}
+
+# code -> (numerator measure, programme-level denominator measure or None)
+MEASURES: dict[str, tuple[str, str | None]] = {
+    "NSP_SYRINGES_PER_PWID": ("syringes", "pwid_syr"),
+    "NSP_COVERAGE": ("pwid_syr", "pwid"),
+    "NSP_REGULAR": ("pwid_regular", "pwid_syr"),
+    "OST_COVERAGE": ("on_ost", None),
+    "OST_RETENTION_6M": ("ret_retained", "ret_cohort"),
+    "OST_MIN_DOSE": ("ost_adequate", "ost_eligible"),
+    "HTS_PWID": ("pwid_hts", "pwid"),
+    "PREVENTION_PACKAGE": ("pwid_package", "pwid"),
+    "ART_PWID": ("art_on", "art_known_pos"),
+    "CLIENTS_REACHED": ("reached", None),
+    "NEW_CLIENTS": ("new", None),
+    "CONTACTS": ("contacts", None),
+    "SYRINGES_DISTRIBUTED": ("syringes", None),
+    "SYRINGE_RETURN_RATE": ("returned", "syringes"),
+    "CONDOMS_DISTRIBUTED": ("condoms", None),
+    "NALOXONE_KITS_DISTRIBUTED": ("naloxone", None),
+    "OVERDOSE_REVERSALS": ("od_reversals", None),
+    "HIV_TESTS": ("hiv_tests", None),
+    "HIV_POSITIVITY": ("hiv_pos", "hiv_tests"),
+    "HCV_TESTS": ("hcv_tests", None),
+    "HCV_POSITIVITY": ("hcv_pos", "hcv_tests"),
+    "REFERRAL_COMPLETION": ("ref_attended", "ref_made"),
+    "STOCKOUT_DAYS": ("stockout_days", None),
+}
+
+
+class ScopeError(ValueError):
+    """An unknown area or site, or both given."""
+
+
+# --------------------------------------------------------------------------- scope
+
+
+class Scope:
+    """The sites an indicator covers: the program, an area (with every area below it) or a site."""
+
+    def __init__(self, area: str | None = None, site: str | None = None):
+        from salus.core.models import Area, Site
+
+        if area and site:
+            raise ScopeError(_("Give an area or a site, not both."))
+        self.area = self.site = None
+        if site:
+            self.site = Site.objects.select_related("area").filter(code=site).first()
+            if self.site is None:
+                raise ScopeError(_("Unknown site %(code)s.") % {"code": site})
+            sites = [self.site]
+        elif area:
+            self.area = Area.objects.filter(path=area).first()
+            if self.area is None:
+                matches = list(Area.objects.filter(code=area)[:2])
+                if len(matches) != 1:
+                    raise ScopeError(_("Unknown area %(code)s (give its full path, e.g. XL/NORTH).") % {"code": area})
+                self.area = matches[0]
+            sites = list(Site.objects.select_related("area").filter(self.area.subtree_q("area__")))
+        else:
+            sites = list(Site.objects.select_related("area").all())
+        # (area path, site code) of every site in scope, for cells with no data (zeros).
+        self.sites: list[tuple[str, str]] = sorted((s.area.path, s.code) for s in sites)
+
+    @property
+    def area_path(self) -> str | None:
+        return self.area.path if self.area else None
+
+    @property
+    def site_code(self) -> str | None:
+        return self.site.code if self.site else None
+
+    def sql(self, site_alias: str = "s", area_alias: str = "a") -> str:
+        """A SQL condition on the joined site and area rows."""
+        if self.site is not None:
+            return f"{site_alias}.code = {quote(self.site.code)}"
+        if self.area is not None:
+            path = self.area.path
+            return (
+                f"({area_alias}.path = {quote(path)} OR "
+                f"SUBSTR({area_alias}.path, 1, {len(path) + 1}) = {quote(path + '/')})"
+            )
+        return "1 = 1"
+
+    def pse_area(self):
+        """The area whose population size estimate is the population-level denominator.
+
+        An area scope uses its own area; the whole program uses its single top area when every
+        site lies under it; a site scope has none (a site is not an administrative area).
+        """
+        from salus.core.models import Area
+
+        if self.site is not None:
+            return None
+        if self.area is not None:
+            return self.area
+        roots = list(Area.objects.filter(parent__isnull=True)[:2])
+        return roots[0] if len(roots) == 1 else None
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+class _Tables:
+    def __init__(self, runner: Runner):
+        from salus.clients.models import Client
+        from salus.core.models import Area, Site
+        from salus.services.models import Contact, OSTDose, OSTEpisode, OverdoseEvent, Referral
+        from salus.stock.models import Commodity, StockMovement
+
+        t = runner.table
+        self.contact, self.client, self.site, self.area = t(Contact), t(Client), t(Site), t(Area)
+        self.episode, self.dose = t(OSTEpisode), t(OSTDose)
+        self.referral, self.overdose = t(Referral), t(OverdoseEvent)
+        self.movement, self.commodity = t(StockMovement), t(Commodity)
+
+
+def _age_sql(census_year: int, col: str = "cl.birth_year") -> str:
+    return (
+        f"CASE WHEN {col} IS NULL THEN 'unknown' WHEN {census_year} - {col} <= 24 THEN '<25' "
+        f"ELSE '25+' END"
+    )
+
+
+class _Computation:
+    """One run of the engine: a period, a scope and a runner; sums measures per fine cell."""
+
+    def __init__(self, runner: Runner, period: Period, scope: Scope, census: dt.date, as_of: dt.date,
+                 codes: list[str]):
+        self.r, self.d, self.p, self.scope = runner, runner.dialect, period, scope
+        self.census, self.as_of, self.codes = census, as_of, set(codes)
+        self.t = _Tables(runner)
+        self.age = _age_sql(period.end.year)
+        # fine cell (sex, age, area, site) -> measure -> number
+        self.fine: dict[tuple, Counter] = defaultdict(Counter)
+        # (area, site, commodity) -> stock-out days
+        self.stock: dict[tuple, int] = {}
+
+    # Helpers ------------------------------------------------------------------------------
+
+    def _add(self, rows: Iterable[tuple], names: tuple[str, ...]) -> None:
+        for row in rows:
+            key = (row[0] or "X", row[1], row[2], row[3])
+            bucket = self.fine[key]
+            for name, value in zip(names, row[4:], strict=True):
+                bucket[name] += value or 0
+
+    def _lit(self, day: dt.date) -> str:
+        return self.d.date(day)
+
+    def needs(self, *codes: str) -> bool:
+        return bool(self.codes.intersection(codes))
+
+    # Contacts -----------------------------------------------------------------------------
+
+    def contacts(self) -> None:
+        d, t, p = self.d, self.t, self.p
+        start, end = self._lit(p.start), self._lit(p.end)
+        scope = self.scope.sql()
+        want_art = self.needs("ART_PWID")
+        in_period = f"c.date >= {start} AND c.date <= {end} AND {scope}"
+        if want_art:
+            # ART needs every HIV result and ART status up to the census date, at any site.
+            where = (
+                f"c.date <= {end} AND (({in_period}) OR {d.flag('c.hiv_result_given')} = 1 "
+                f"OR c.art_status <> '')"
+            )
+        else:
+            where = in_period
+        self.scan = self.r.materialise("ind_scan", f"""
+            SELECT c.id AS contact_id, c.client_id AS client_id, c.date AS date,
+                   c.occurred_at AS occurred_at, s.code AS site_code, a.path AS area_path,
+                   {d.year_month('c.date')} AS ym,
+                   c.syringes_given AS syringes_given, c.syringes_returned AS syringes_returned,
+                   c.condoms_given AS condoms_given, c.naloxone_kits_given AS naloxone_kits_given,
+                   {d.flag('c.education')} AS education, {d.flag('c.hiv_tested')} AS hiv_tested,
+                   {d.flag('c.hiv_result_given')} AS hiv_result_given,
+                   {d.flag('c.hcv_tested')} AS hcv_tested,
+                   {d.flag('c.hcv_result_given')} AS hcv_result_given,
+                   CASE WHEN {d.flag('c.hiv_result_given')} = 1 THEN c.hiv_result END AS hiv_ct,
+                   CASE WHEN {d.flag('c.hcv_result_given')} = 1 THEN c.hcv_result END AS hcv_ct,
+                   CASE WHEN c.art_status <> '' THEN c.art_status END AS art_ct,
+                   cl.sex AS sex, {self.age} AS age_band, {d.flag('cl.injects')} AS injects,
+                   cl.first_contact_date AS fcd,
+                   CASE WHEN {in_period} THEN 1 ELSE 0 END AS in_scope
+            FROM {t.contact} c
+            JOIN {t.site} s ON s.id = c.site_id
+            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {t.client} cl ON cl.id = c.client_id
+            WHERE {where}""")
+        self.pc = self.r.materialise("ind_pc", f"SELECT * FROM {self.scan} WHERE in_scope = 1")
+        self._clients()
+        self._contact_counts()
+        if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
+            self._positivity()
+        if want_art:
+            self._art()
+
+    def _clients(self) -> None:
+        pc = self.pc
+        self.pcl = self.r.materialise("ind_pcl", f"""
+            SELECT client_id, MAX(sex) AS sex, MAX(age_band) AS age_band, MAX(injects) AS injects,
+                   MAX(fcd) AS fcd, MIN(date) AS first_date,
+                   MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr,
+                   COUNT(DISTINCT CASE WHEN syringes_given > 0 THEN ym END) AS syr_months,
+                   MAX(CASE WHEN condoms_given > 0 THEN 1 ELSE 0 END) AS any_condom,
+                   MAX(CASE WHEN naloxone_kits_given > 0 THEN 1 ELSE 0 END) AS any_naloxone,
+                   MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
+                   MAX(hcv_tested) AS any_hcv_test, MAX(hiv_result_given) AS any_hiv_known
+            FROM {pc} GROUP BY client_id""")
+        # A client seen at several sites in P belongs to the site of their last contact in P
+        # (and a new client to the site of their first), so each client is in exactly one cell.
+        for name, order in (("last", "DESC"), ("first", "ASC")):
+            setattr(self, name, self.r.materialise(f"ind_{name}", f"""
+                SELECT client_id, site_code, area_path FROM (
+                    SELECT client_id, site_code, area_path, ROW_NUMBER() OVER (
+                        PARTITION BY client_id ORDER BY date {order}, occurred_at {order}, contact_id {order}
+                    ) AS rn FROM {pc}) ranked
+                WHERE rn = 1"""))
+        months = [m for m in self.p.months() if m <= (self.census.year, self.census.month)]
+        package = self._package_sql()
+        names = ("reached", "pwid", "pwid_syr", "pwid_regular", "pwid_hts", "pwid_package")
+        self._add(self.r.rows(f"""
+            SELECT p.sex, p.age_band, l.area_path, l.site_code, COUNT(*), SUM(p.injects),
+                   SUM(p.injects * p.any_syr),
+                   SUM(CASE WHEN p.injects = 1 AND p.syr_months = {len(months)} THEN 1 ELSE 0 END),
+                   SUM(p.injects * p.any_hiv_known),
+                   SUM(CASE WHEN p.injects = 1 AND {package} THEN 1 ELSE 0 END)
+            FROM {self.pcl} p JOIN {self.last} l ON l.client_id = p.client_id
+            GROUP BY p.sex, p.age_band, l.area_path, l.site_code"""), names)
+        # New: the client's first-ever contact (Client.first_contact_date, kept by the contact
+        # and merge actions) is their first contact in scope in P.
+        self._add(self.r.rows(f"""
+            SELECT p.sex, p.age_band, f.area_path, f.site_code, COUNT(*)
+            FROM {self.pcl} p JOIN {self.first} f ON f.client_id = p.client_id
+            WHERE p.fcd IS NULL OR p.fcd >= p.first_date
+            GROUP BY p.sex, p.age_band, f.area_path, f.site_code"""), ("new",))
+
+    def _package_sql(self) -> str:
+        from salus.core.config import program_config
+
+        elements = program_config().defined_package
+        unknown = [e for e in elements if e not in PACKAGE_ELEMENTS]
+        if unknown or not elements:
+            raise ValueError(f"defined_package: unknown or empty element(s) {unknown}; use {sorted(PACKAGE_ELEMENTS)}")
+        return "(" + " AND ".join(f"p.{PACKAGE_ELEMENTS[e]} = 1" for e in elements) + ")"
+
+    def _contact_counts(self) -> None:
+        names = ("contacts", "syringes", "returned", "condoms", "naloxone", "hiv_tests", "hcv_tests")
+        self._add(self.r.rows(f"""
+            SELECT sex, age_band, area_path, site_code, COUNT(*), SUM(syringes_given),
+                   SUM(syringes_returned), SUM(condoms_given), SUM(naloxone_kits_given),
+                   SUM(hiv_result_given), SUM(hcv_result_given)
+            FROM {self.pc} GROUP BY sex, age_band, area_path, site_code"""), names)
+
+    def _positivity(self) -> None:
+        from salus.indicators.clinical import decryptor
+
+        for test in ("hiv", "hcv"):
+            if not self.needs(f"{test.upper()}_POSITIVITY"):
+                continue
+            decrypt = decryptor(f"{test}_result")
+            rows = self.r.rows(f"""
+                SELECT sex, age_band, area_path, site_code, {test}_ct FROM {self.pc}
+                WHERE {test}_ct IS NOT NULL""")
+            self._add(
+                ((s, a, ar, si, 1 if decrypt(ct) == "positive" else 0) for s, a, ar, si, ct in rows),
+                (f"{test}_pos",),
+            )
+
+    def _art(self) -> None:
+        """ART_PWID: decrypts the HIV results and ART statuses of PWID clients seen in P only."""
+        from salus.indicators.clinical import decryptor
+
+        census = self._lit(self.census)
+        rows = self.r.rows(f"""
+            SELECT h.client_id, p.sex, p.age_band, l.area_path, l.site_code,
+                   h.date, h.occurred_at, h.contact_id, h.hiv_ct, h.art_ct
+            FROM {self.scan} h
+            JOIN {self.pcl} p ON p.client_id = h.client_id
+            JOIN {self.last} l ON l.client_id = h.client_id
+            WHERE p.injects = 1 AND h.date <= {census}
+              AND (h.hiv_ct IS NOT NULL OR h.art_ct IS NOT NULL)""")
+        hiv, art = decryptor("hiv_result"), decryptor("art_status")
+        cell: dict = {}
+        positive: set = set()
+        latest_art: dict = {}
+        for client, sex, age, area, site, day, at, contact, hiv_ct, art_ct in rows:
+            cell[client] = (sex, age, area, site)
+            if hiv_ct is not None and hiv(hiv_ct) == "positive":
+                positive.add(client)
+            if art_ct is not None:
+                key = (str(day), str(at), str(contact))
+                status = art(art_ct)
+                if status == "on_art":
+                    # Being on ART is itself a record of living with HIV.
+                    positive.add(client)
+                if client not in latest_art or key > latest_art[client][0]:
+                    latest_art[client] = (key, status)
+        self._add(
+            (
+                (*cell[c], 1, 1 if latest_art.get(c, (None, ""))[1] == "on_art" else 0)
+                for c in positive
+            ),
+            ("art_known_pos", "art_on"),
+        )
+
+    # OST ----------------------------------------------------------------------------------
+
+    def ost(self) -> None:
+        d, t, p = self.d, self.t, self.p
+        census, start, end = self._lit(self.census), self._lit(p.start), self._lit(p.end)
+        eps = self.r.materialise("ind_eps", f"""
+            SELECT e.id AS episode_id, e.client_id AS client_id, e.medication AS medication,
+                   e.start_date AS start_date, e.end_date AS end_date, s.code AS site_code,
+                   a.path AS area_path, cl.sex AS sex, {self.age} AS age_band
+            FROM {t.episode} e
+            JOIN {t.site} s ON s.id = e.site_id
+            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {t.client} cl ON cl.id = e.client_id
+            WHERE {self.scope.sql()} AND e.start_date <= {end}""")
+        if self.needs("OST_COVERAGE", "OST_MIN_DOSE"):
+            # One row per client on OST on the census date (their latest-started active episode).
+            act = self.r.materialise("ind_ost_active", f"""
+                SELECT * FROM (
+                    SELECT e.*, ROW_NUMBER() OVER (
+                        PARTITION BY client_id ORDER BY start_date DESC, episode_id DESC) AS rn
+                    FROM {eps} e
+                    WHERE start_date <= {census} AND (end_date IS NULL OR end_date >= {census})
+                ) ranked WHERE rn = 1""")
+            dose = self.r.materialise("ind_ost_dose", f"""
+                SELECT episode_id, dose_mg, phase FROM (
+                    SELECT x.episode_id AS episode_id, x.dose_mg AS dose_mg, x.phase AS phase,
+                           ROW_NUMBER() OVER (PARTITION BY x.episode_id ORDER BY x.date DESC, x.id DESC) AS rn
+                    FROM {t.dose} x JOIN {act} a ON a.episode_id = x.episode_id
+                    WHERE x.date <= {census}
+                ) ranked WHERE rn = 1""")
+            eligible = (
+                f"a.medication IN ('methadone', 'buprenorphine') "
+                f"AND {d.days_between('a.start_date', census)} >= {INDUCTION_DAYS} "
+                f"AND (x.phase IS NULL OR x.phase = 'maintenance')"
+            )
+            adequate = (
+                f"x.dose_mg IS NOT NULL AND ((a.medication = 'methadone' AND x.dose_mg >= {MIN_DOSE_MG['methadone']}) "
+                f"OR (a.medication = 'buprenorphine' AND x.dose_mg >= {MIN_DOSE_MG['buprenorphine']}))"
+            )
+            self._add(self.r.rows(f"""
+                SELECT a.sex, a.age_band, a.area_path, a.site_code, COUNT(*),
+                       SUM(CASE WHEN {eligible} THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN {eligible} AND {adequate} THEN 1 ELSE 0 END)
+                FROM {act} a LEFT JOIN {dose} x ON x.episode_id = a.episode_id
+                GROUP BY a.sex, a.age_band, a.area_path, a.site_code"""),
+                ("on_ost", "ost_eligible", "ost_adequate"))
+        if self.needs("OST_RETENTION_6M"):
+            day182 = d.add_days("start_date", RETENTION_DAYS)
+            self._add(self.r.rows(f"""
+                SELECT sex, age_band, area_path, site_code, COUNT(*),
+                       SUM(CASE WHEN end_date IS NULL OR end_date >= {day182} THEN 1 ELSE 0 END)
+                FROM {eps}
+                WHERE start_date >= {start} AND start_date <= {end} AND {day182} <= {self._lit(self.as_of)}
+                GROUP BY sex, age_band, area_path, site_code"""), ("ret_cohort", "ret_retained"))
+
+    # Referrals, overdoses, stock --------------------------------------------------------
+
+    def referrals(self) -> None:
+        t = self.t
+        self._add(self.r.rows(f"""
+            SELECT cl.sex, {self.age}, a.path, s.code, COUNT(*),
+                   SUM(CASE WHEN r.status = 'attended' THEN 1 ELSE 0 END)
+            FROM {t.referral} r
+            JOIN {t.site} s ON s.id = r.site_id
+            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {t.client} cl ON cl.id = r.client_id
+            WHERE r.made_on >= {self._lit(self.p.start)} AND r.made_on <= {self._lit(self.p.end)}
+              AND {self.scope.sql()}
+            GROUP BY cl.sex, {self.age}, a.path, s.code"""), ("ref_made", "ref_attended"))
+
+    def overdoses(self) -> None:
+        t, d = self.t, self.d
+        self._add(self.r.rows(f"""
+            SELECT cl.sex, {self.age}, a.path, s.code, COUNT(*)
+            FROM {t.overdose} o
+            JOIN {t.site} s ON s.id = o.site_id
+            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {t.client} cl ON cl.id = o.client_id
+            WHERE o.date >= {self._lit(self.p.start)} AND o.date <= {self._lit(self.p.end)}
+              AND {d.flag('o.naloxone_given')} = 1 AND o.outcome = 'survived'
+              AND {self.scope.sql()}
+            GROUP BY cl.sex, {self.age}, a.path, s.code"""), ("od_reversals",))
+
+    def stockouts(self) -> None:
+        """Days ending with a balance <= 0, per site and tracked commodity, from the first movement.
+
+        The balance set by the movements of a day holds until the next movement day; spans are
+        clipped to the period. Same rule as salus.stock.actions.stockout_days.
+        """
+        t, d = self.t, self.d
+        start, end = self.p.start, self.p.end
+        after_end = self._lit(end + dt.timedelta(days=1))
+        rows = self.r.rows(f"""
+            WITH daily AS (
+                SELECT s.code AS site_code, a.path AS area_path, m.commodity_id AS commodity,
+                       m.occurred_on AS day, SUM(m.quantity) AS quantity
+                FROM {t.movement} m
+                JOIN {t.commodity} co ON co.code = m.commodity_id
+                JOIN {t.site} s ON s.id = m.site_id
+                JOIN {t.area} a ON a.id = s.area_id
+                WHERE {d.flag('co.tracked')} = 1 AND m.occurred_on <= {self._lit(end)} AND {self.scope.sql()}
+                GROUP BY s.code, a.path, m.commodity_id, m.occurred_on
+            ), spans AS (
+                SELECT site_code, area_path, commodity,
+                       SUM(quantity) OVER (PARTITION BY site_code, commodity ORDER BY day
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance,
+                       CASE WHEN day < {self._lit(start)} THEN {self._lit(start)} ELSE day END AS span_start,
+                       COALESCE(LEAD(day) OVER (PARTITION BY site_code, commodity ORDER BY day),
+                                {after_end}) AS next_day
+                FROM daily
+            )
+            SELECT area_path, site_code, commodity,
+                   SUM(CASE WHEN balance <= 0 AND next_day > span_start
+                            THEN {d.days_between('span_start', 'next_day')} ELSE 0 END)
+            FROM spans GROUP BY area_path, site_code, commodity""")
+        for area, site, commodity, days in rows:
+            self.stock[(area, site, commodity)] = int(days or 0)
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _cell_keys(fine_key: tuple) -> list[dict]:
+    """The disaggregation cells a fine cell (sex, age, area, site) adds to, total first."""
+    sex, age, area, site = fine_key
+    return [
+        {}, {"sex": sex}, {"age": age}, {"sex": sex, "age": age}, {"area": area},
+        {"area": area, "site": site},
+    ]
+
+
+def _freeze(cell: dict) -> tuple:
+    return tuple(sorted(cell.items()))
+
+
+def _empty_cells(scope: Scope) -> list[dict]:
+    """Every cell in a stable order: total, sex, age, sex x age, area, site (zeros included)."""
+    cells: list[dict] = [{}]
+    cells += [{"sex": s} for s in SEXES]
+    cells += [{"age": a} for a in AGE_BANDS]
+    cells += [{"sex": s, "age": a} for s in SEXES for a in AGE_BANDS]
+    cells += [{"area": a} for a in sorted({a for a, _s in scope.sites})]
+    cells += [{"area": a, "site": s} for a, s in scope.sites]
+    return cells
+
+
+def _pse(scope: Scope, population: str, year: int):
+    """(estimate or None, note) for the scope's population-level denominator."""
+    from salus.core.models import PopulationSizeEstimate
+
+    if scope.site is not None:
+        return None, _("No population-level value for a single site: population size estimates belong to areas.")
+    area = scope.pse_area()
+    if area is None:
+        return None, _("No single top area holds the whole program: give an area for a population-level value.")
+    pse = PopulationSizeEstimate.objects.filter(area=area, population=population, year=year).first()
+    if pse is not None:
+        return pse, ""
+    ancestors = [p for p in _ancestor_paths(area.path)]
+    above = (
+        PopulationSizeEstimate.objects.filter(area__path__in=ancestors, population=population, year=year)
+        .select_related("area").order_by("-area__depth").first()
+    )
+    if above is not None:
+        return None, _(
+            "The %(year)s estimate for %(population)s is held at %(holder)s, above %(area)s; "
+            "population-level values are never computed below the level of the estimate."
+        ) % {"year": year, "population": population, "holder": above.area.path, "area": area.path}
+    below = PopulationSizeEstimate.objects.filter(
+        area__path__startswith=area.path + "/", population=population, year=year
+    ).exists()
+    if below:
+        return None, _(
+            "No %(year)s estimate for %(population)s at %(area)s; estimates of the areas below it "
+            "are not added up (record a %(area)s estimate to get a population-level value)."
+        ) % {"year": year, "population": population, "area": area.path}
+    return None, _("No %(year)s population size estimate for %(population)s at %(area)s.") % {
+        "year": year, "population": population, "area": area.path,
+    }
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _build_rows(comp: _Computation, scope: Scope, period: Period, codes: list[str], disaggregate: bool,
+                census: dt.date) -> list[dict]:
+    from salus.core.config import program_config
+
+    overrides = program_config().coverage_bands
+    totals: dict[tuple, Counter] = defaultdict(Counter)
+    for key, measures in comp.fine.items():
+        cells = _cell_keys(key) if disaggregate else [{}]
+        for cell in cells:
+            totals[_freeze(cell)].update(measures)
+    cells = _empty_cells(scope) if disaggregate else [{}]
+    annual = 365 / period.days
+    pse_cache: dict[str, tuple] = {}
+    out: list[dict] = []
+    for code in codes:
+        ind = cat.get(code)
+        if code == "STOCKOUT_DAYS":
+            out += _stock_rows(comp, scope, period, disaggregate)
+            continue
+        num_name, den_name = MEASURES[code]
+        bands = cat.bands_for(code, overrides)
+        pse, pse_note = (None, "")
+        if ind.population:
+            if ind.population not in pse_cache:
+                pse_cache[ind.population] = _pse(scope, ind.population, period.end.year)
+            pse, pse_note = pse_cache[ind.population]
+        for cell in cells:
+            m = totals.get(_freeze(cell), Counter())
+            out.append(_row(ind, period, scope, cell, m[num_name], m[den_name] if den_name else None,
+                            pse if not cell else None, pse_note, bands, annual, census))
+    return out
+
+
+def _row(ind, period, scope, cell, numerator, denominator, pse, pse_note, bands, annual, census) -> dict:
+    notes: list[str] = []
+    factor = annual if ind.annualised else 1.0
+    numerator = int(numerator or 0)
+    if ind.kind == cat.COUNT:
+        programme = numerator
+    elif denominator:
+        programme = numerator * factor / denominator
+    else:
+        programme = None
+        if ind.denominator:
+            notes.append(_("The programme-level denominator is zero."))
+    if ind.annualised and period.days < 365:
+        notes.append(_("Annualised: multiplied by 365/%(days)s.") % {"days": period.days})
+    value = value_low = value_high = lvl = population_den = None
+    if ind.population:
+        if cell:
+            notes.append(_("Population-level values are given for the whole scope only, not for its cells."))
+        elif pse is None:
+            notes.append(pse_note)
+        else:
+            population_den = pse.estimate
+            value = numerator * factor / pse.estimate if pse.estimate else None
+            if pse.high:
+                value_low = numerator * factor / pse.high
+            if pse.low:
+                value_high = numerator * factor / pse.low
+            lvl = cat.level(value, bands)
+            lo_lvl, hi_lvl = cat.level(value_low, bands), cat.level(value_high, bands)
+            if bands and value_low is not None and value_high is not None and lo_lvl != hi_lvl:
+                notes.append(_("Across the estimate's range the level goes from %(low)s to %(high)s.") % {
+                    "low": lo_lvl, "high": hi_lvl})
+            notes.append(_("Denominator: %(population)s estimate %(estimate)s for %(area)s, %(year)s (%(source)s).") % {
+                "population": pse.population, "estimate": pse.estimate, "area": pse.area.path,
+                "year": pse.year, "source": pse.source or pse.method or _("source not recorded")})
+    else:
+        value = programme
+    if ind.code in ("OST_COVERAGE", "OST_MIN_DOSE") and census != period.end:
+        notes.append(_("The period is not over: counted on %(day)s instead of its last day.") % {"day": census})
+    return {
+        "code": ind.code,
+        "period": period.label,
+        "area": scope.area_path,
+        "site": scope.site_code,
+        "disaggregation": dict(cell),
+        "value": value,
+        "programme_value": programme,
+        "numerator": numerator,
+        "denominator": int(denominator) if denominator is not None else None,
+        "value_low": value_low,
+        "value_high": value_high,
+        "level": lvl,
+        "note": " ".join(n for n in notes if n),
+        "kind": ind.kind,
+        "population_denominator": population_den,
+    }
+
+
+def _stock_rows(comp: _Computation, scope: Scope, period: Period, disaggregate: bool) -> list[dict]:
+    ind = cat.get("STOCKOUT_DAYS")
+    by_commodity: Counter = Counter()
+    for (_area, _site, commodity), days in comp.stock.items():
+        by_commodity[commodity] += days
+    cells: list[tuple[dict, int]] = [({}, sum(comp.stock.values()))]
+    if disaggregate:
+        cells += [({"commodity": c}, by_commodity[c]) for c in sorted(by_commodity)]
+        cells += [({"area": a, "site": s, "commodity": c}, n) for (a, s, c), n in sorted(comp.stock.items())]
+    rows = []
+    for cell, days in cells:
+        rows.append({
+            "code": ind.code, "period": period.label, "area": scope.area_path, "site": scope.site_code,
+            "disaggregation": cell, "value": days, "programme_value": days, "numerator": days,
+            "denominator": None, "value_low": None, "value_high": None, "level": None,
+            "note": "" if comp.stock or cell else _("No tracked commodity has stock movements at the sites in scope."),
+            "kind": ind.kind, "population_denominator": None,
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------- public
+
+
+def today() -> dt.date:
+    """Today in the program's time zone."""
+    from django.utils import timezone
+
+    from salus.services.actions import program_tz
+
+    return timezone.localtime(timezone.now(), program_tz()).date()
+
+
+def compute_indicators(
+    period: str,
+    area: str | None = None,
+    site: str | None = None,
+    as_of: dt.date | None = None,
+    codes: list[str] | None = None,
+    disaggregate: bool = True,
+    *,
+    runner: Runner | None = None,
+) -> list[dict]:
+    """Compute indicators for ``period`` ("2025", "2025Q1", "2025-03" or "202503").
+
+    ``area`` is an area path (or a unique area code) and takes in every site below it; ``site``
+    is a site code; neither means the whole program. ``as_of`` (default today, program time
+    zone) closes the OST retention cohort and stands in for the census date of a period that
+    is not over. ``codes`` limits the indicators (default: the whole catalogue).
+
+    Returns one dict per indicator and cell with keys ``code, period, area, site,
+    disaggregation, value, programme_value, numerator, denominator, value_low, value_high,
+    level, note`` (plus ``kind`` and ``population_denominator``). ``disaggregation`` is ``{}``
+    for the total, else ``{"sex": "F"}``, ``{"age": "<25"}``, ``{"sex":..., "age":...}``,
+    ``{"area": path}``, ``{"area": path, "site": code}`` (``{"commodity": ...}`` for
+    STOCKOUT_DAYS). Proportions are fractions 0-1. Values are not suppressed: pass the rows
+    through salus.indicators.suppression before they leave the system.
+    """
+    p = parse_period(period) if isinstance(period, str) else period
+    wanted = list(codes) if codes else list(cat.CODES)
+    unknown = [c for c in wanted if c not in cat.BY_CODE]
+    if unknown:
+        raise KeyError(f"unknown indicator code(s): {', '.join(unknown)}")
+    # Catalogue order, whatever order they were asked in.
+    wanted = [c for c in cat.CODES if c in set(wanted)]
+    scope = Scope(area=area, site=site)
+    as_of = as_of or today()
+    census = max(p.start, min(p.end, as_of))
+    own_runner = runner is None
+    runner = runner or choose_runner()
+    try:
+        comp = _Computation(runner, p, scope, census, as_of, wanted)
+        contact_codes = {
+            "NSP_SYRINGES_PER_PWID", "NSP_COVERAGE", "NSP_REGULAR", "HTS_PWID", "PREVENTION_PACKAGE",
+            "ART_PWID", "CLIENTS_REACHED", "NEW_CLIENTS", "CONTACTS", "SYRINGES_DISTRIBUTED",
+            "SYRINGE_RETURN_RATE", "CONDOMS_DISTRIBUTED", "NALOXONE_KITS_DISTRIBUTED", "HIV_TESTS",
+            "HIV_POSITIVITY", "HCV_TESTS", "HCV_POSITIVITY",
+        }
+        if comp.needs(*contact_codes):
+            comp.contacts()
+        if comp.needs("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M"):
+            comp.ost()
+        if comp.needs("REFERRAL_COMPLETION"):
+            comp.referrals()
+        if comp.needs("OVERDOSE_REVERSALS"):
+            comp.overdoses()
+        if comp.needs("STOCKOUT_DAYS"):
+            comp.stockouts()
+    finally:
+        if own_runner:
+            runner.close()
+    return _build_rows(comp, scope, p, wanted, disaggregate, census)
+
+
+# What dashboards draw month by month.
+TREND_CODES = ("CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "OST_COVERAGE")
+
+
+def monthly_trend(
+    codes: list[str] | None,
+    start_period: str,
+    end_period: str,
+    area: str | None = None,
+    site: str | None = None,
+) -> list[dict]:
+    """Totals of ``codes`` (default TREND_CODES) for every month from ``start_period`` to ``end_period``.
+
+    Returns rows shaped like :func:`compute_indicators` totals (``disaggregation`` is ``{}``),
+    month by month in order, ``period`` being ``YYYY-MM``. Unique clients are unique within each
+    month; OST_COVERAGE counts clients on OST on each month's last day (its numerator is the
+    count; its value needs a PSE). Values are not suppressed.
+    """
+    wanted = list(codes or TREND_CODES)
+    months = months_between(parse_period(start_period), parse_period(end_period))
+    as_of = today()
+    out: list[dict] = []
+    runner = choose_runner()
+    try:
+        for month in months:
+            if month.start > as_of:
+                break
+            out += compute_indicators(month, area=area, site=site, codes=wanted, disaggregate=False,
+                                      as_of=as_of, runner=runner)
+            runner_reset(runner)
+    finally:
+        runner.close()
+    return out
+
+
+def runner_reset(runner: Runner) -> None:
+    """Drop the temporary tables of one computation so the runner can serve the next."""
+    if hasattr(runner, "con"):
+        for (name,) in runner.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'ind_%'"
+        ).fetchall():
+            runner.con.execute(f"DROP TABLE {name}")
+    else:
+        runner.close()

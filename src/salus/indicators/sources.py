@@ -1,0 +1,216 @@
+"""Where the engine's SQL runs: DuckDB over the database file, or the database itself.
+
+The engine writes its queries once, against a few dialect helpers, and hands them to a
+:class:`Runner`:
+
+- :class:`DuckDBRunner` attaches the program's SQLite file read-only (the ``sqlite`` extension
+  loaded by path from the ``duckdb-extension-sqlite`` wheel: nothing is downloaded) or its
+  PostgreSQL database (the ``postgres`` extension, same way), copies the period's rows into
+  DuckDB once and aggregates them there. Fast; sees committed data only.
+- :class:`NativeRunner` runs the same queries on Django's own connection (SQLite or PostgreSQL),
+  with temporary tables for the intermediate results. It sees the current transaction's writes,
+  so it is used inside a transaction and for in-memory test databases.
+
+``choose_runner`` picks one; ``SALUS_INDICATOR_ENGINE`` (``duckdb`` or ``native``) overrides.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few SQL expressions that differ between DuckDB, PostgreSQL and SQLite."""
+
+    name: str  # "duckdb", "postgresql" or "sqlite"
+
+    def date(self, day) -> str:
+        """A date literal (``day`` is a datetime.date, never user text)."""
+        if self.name == "sqlite":
+            return f"'{day.isoformat()}'"
+        return f"DATE '{day.isoformat()}'"
+
+    def year_month(self, col: str) -> str:
+        """The calendar month of a date column as an integer yyyymm."""
+        if self.name == "sqlite":
+            return f"CAST(strftime('%Y%m', {col}) AS INTEGER)"
+        return f"CAST(EXTRACT(YEAR FROM {col}) * 100 + EXTRACT(MONTH FROM {col}) AS INTEGER)"
+
+    def add_days(self, col: str, days: int) -> str:
+        if self.name == "sqlite":
+            return f"date({col}, '{days:+d} days')"
+        return f"({col} + {int(days)})"
+
+    def days_between(self, first: str, last: str) -> str:
+        """Whole days from ``first`` to ``last`` (positive when ``last`` is later)."""
+        if self.name == "sqlite":
+            return f"CAST(julianday({last}) - julianday({first}) AS INTEGER)"
+        return f"CAST({last} - {first} AS INTEGER)"
+
+    def flag(self, col: str) -> str:
+        """A boolean column as 0/1 (SQLite and DuckDB's SQLite reader see integers)."""
+        return f"CAST({col} AS INTEGER)"
+
+
+def quote(text: str) -> str:
+    """A SQL string literal. Only for names read from the database (area paths, site codes)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+class Runner:
+    dialect: Dialect
+    kind: str
+
+    def table(self, model) -> str:
+        """How the SQL names the table of a Django model."""
+        raise NotImplementedError
+
+    def materialise(self, name: str, sql: str) -> str:
+        """Store the result of ``sql`` as a temporary table; returns the name to use."""
+        raise NotImplementedError
+
+    def rows(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class NativeRunner(Runner):
+    """The database's own SQL through Django's connection (sees uncommitted writes)."""
+
+    kind = "native"
+
+    def __init__(self):
+        vendor = connection.vendor
+        if vendor not in ("sqlite", "postgresql"):
+            raise RuntimeError(f"the indicator engine does not support {vendor}")
+        self.dialect = Dialect(vendor)
+        self._temps: list[str] = []
+
+    def table(self, model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    def materialise(self, name: str, sql: str) -> str:
+        temp = f"salus_ind_{name}_{os.getpid()}_{next(_counter)}"
+        with connection.cursor() as cur:
+            cur.execute(f"CREATE TEMPORARY TABLE {temp} AS {sql}")
+            if self.dialect.name == "postgresql":
+                cur.execute(f"ANALYZE {temp}")
+        self._temps.append(temp)
+        return temp
+
+    def rows(self, sql: str) -> list[tuple]:
+        with connection.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
+    def close(self) -> None:
+        with connection.cursor() as cur:
+            for temp in reversed(self._temps):
+                cur.execute(f"DROP TABLE IF EXISTS {temp}")
+        self._temps.clear()
+
+
+def _extension_path(name: str) -> Path:
+    """The DuckDB extension ``name`` ("sqlite" or "postgres") from its PyPI wheel, by path.
+
+    ``LOAD <name>`` would try to download it; loading by path works when the file is named
+    after the extension's entry point (``sqlite_scanner`` / ``postgres_scanner``), so a copy
+    with that name is kept in the temporary directory.
+    """
+    import duckdb
+
+    module = __import__(f"duckdb_extension_{name}")
+    src = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not src.exists():
+        raise RuntimeError(f"DuckDB extension {name} for DuckDB {duckdb.__version__} is not installed ({src})")
+    folder = Path(tempfile.gettempdir()) / f"salus-duckdb-{duckdb.__version__}-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    dst = folder / f"{name}_scanner.duckdb_extension"
+    if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+        partial = folder / f".{dst.name}.{os.getpid()}"
+        shutil.copyfile(src, partial)
+        os.replace(partial, dst)
+    return dst
+
+
+class DuckDBRunner(Runner):
+    """DuckDB attached read-only to the program's database; temporary tables live in DuckDB."""
+
+    kind = "duckdb"
+
+    def __init__(self, settings_dict: dict | None = None, memory_limit: str = "1GB"):
+        import duckdb
+
+        db = settings_dict or connection.settings_dict
+        self.dialect = Dialect("duckdb")
+        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+        engine = db["ENGINE"]
+        if engine.endswith("sqlite3"):
+            self.con.execute(f"LOAD '{_extension_path('sqlite')}'")
+            self.con.execute(f"ATTACH {quote(str(db['NAME']))} AS src (TYPE sqlite, READ_ONLY)")
+            self._prefix = "src."
+        elif "postgresql" in engine:
+            self.con.execute(f"LOAD '{_extension_path('postgres')}'")
+            parts = {
+                "dbname": db.get("NAME"), "user": db.get("USER"), "password": db.get("PASSWORD"),
+                "host": db.get("HOST"), "port": db.get("PORT"),
+            }
+            dsn = " ".join(f"{k}={v}" for k, v in parts.items() if v not in (None, ""))
+            self.con.execute(f"ATTACH {quote(dsn)} AS src (TYPE postgres, READ_ONLY)")
+            self._prefix = "src.public."
+        else:
+            raise RuntimeError(f"the indicator engine does not support {engine}")
+
+    def table(self, model) -> str:
+        return self._prefix + model._meta.db_table
+
+    def materialise(self, name: str, sql: str) -> str:
+        self.con.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}")
+        return name
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _sqlite_in_memory(db: dict) -> bool:
+    name = str(db.get("NAME") or "")
+    return name in ("", ":memory:") or "mode=memory" in name or name.startswith("file:memorydb")
+
+
+def choose_runner(prefer: str | None = None) -> Runner:
+    """The fastest runner that sees the data the caller sees.
+
+    DuckDB reads committed data through its own connection, so inside a transaction (where the
+    caller may have uncommitted writes) and for in-memory SQLite the native runner is used.
+    """
+    prefer = prefer or os.environ.get("SALUS_INDICATOR_ENGINE", "auto")
+    if prefer == "native":
+        return NativeRunner()
+    db = connection.settings_dict
+    attachable = not connection.in_atomic_block and not (
+        db["ENGINE"].endswith("sqlite3") and _sqlite_in_memory(db)
+    )
+    if prefer == "duckdb" or (prefer == "auto" and attachable):
+        return DuckDBRunner()
+    return NativeRunner()
