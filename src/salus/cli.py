@@ -16,6 +16,7 @@ from dataclasses import dataclass
 # Every module that adds sub-commands, in the order they appear in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "salus.core.cli",
+    "salus.core.security_cli",
     "salus.transfer.cli",
     "salus.indicators.cli",
     "salus.model.cli",

@@ -102,8 +102,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from gunicorn.app.base import BaseApplication
 
+    from salus.core.keyvault import VaultError, unlock_for_serving
     from salus.wsgi import application
 
+    try:
+        # Protected keys: ask for the passphrase now, before any worker starts.
+        unlock_for_serving()
+    except VaultError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 2
     if not settings.DEBUG and not settings.STORAGES["staticfiles"]["BACKEND"].startswith("django."):
         call_command("collectstatic", interactive=False, verbosity=0)
 

@@ -71,10 +71,12 @@ def ensure_keys() -> list[str]:
 @lru_cache(maxsize=1)
 def uic_key() -> bytes:
     """The 32-byte HMAC key for UICs."""
+    from salus.core import keyvault
+
     path = uic_key_path()
     if not path.exists():
         raise KeyError_(f"No UIC key at {path}: run 'salus init' first.")
-    return base64.b64decode(path.read_text().strip())
+    return keyvault.load_uic_key(path)
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,7 @@ class PopulationSizeEstimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area.path} {self.population} {self.year}: {self.estimate}"
+
+
+# Aggregates kept when individual records are purged or erased (salus.core.retention).
+from salus.core.retention import RetainedAggregate  # noqa: E402,F401
