@@ -1,0 +1,102 @@
+"""The client-chosen goal ladder: choosing, steps and setbacks, the timeline, aggregates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from salus.care import actions, aggregates, goals
+from salus.care.models import Goal, GoalEvent
+from salus.core.config import reset_cache
+from salus.indicators.periods import parse_period
+
+
+@pytest.fixture
+def client_a(program, record_contact, today):
+    return record_contact(program.site_a, raw_uic="GOAL1988F", when=today, naloxone_kits_given=1).client
+
+
+def test_it_reads_the_ladder_from_the_program_configuration(settings, tmp_path, monkeypatch):
+    assert goals.ladder()[0] == "stay_alive" and goals.ladder()[-1] == "stop"
+    cfg = tmp_path / "program.toml"
+    cfg.write_text('goal_ladder = ["stay_alive", "find_work"]\n')
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(cfg))
+    reset_cache()
+    assert goals.rung_choices() == [("stay_alive", "Stay alive"), ("find_work", "find work")]
+
+
+def test_it_holds_several_goals_at_once_and_none_twice(program, client_a, today):
+    a = actions.do_choose_goal(program.worker_a, client=client_a, site=program.site_a, rung="stay_alive", chosen_on=today)
+    b = actions.do_choose_goal(program.worker_a, client=client_a, site=program.site_a, rung="stability", chosen_on=today)
+    again = actions.do_choose_goal(program.worker_a, client=client_a, site=program.site_a, rung="stay_alive", chosen_on=today)
+    assert a != b and again == a
+    assert Goal.objects.filter(client=client_a).count() == 2
+    with pytest.raises(ValueError):
+        actions.do_choose_goal(program.worker_a, client=client_a, site=program.site_a, rung="be_good", chosen_on=today)
+
+
+def test_it_records_steps_and_setbacks_and_refuses_dates_before_the_goal(program, client_a, today):
+    g = actions.do_choose_goal(program.worker_a, client=client_a, site=program.site_a, rung="safer_use", chosen_on=today)
+    actions.do_record_goal_event(program.worker_a, g, site=program.site_a, kind="step", date=today)
+    actions.do_record_goal_event(program.worker_a, g, site=program.site_a, kind="setback", date=today)
+    assert list(g.events.values_list("kind", flat=True)) == ["step", "setback"]
+    with pytest.raises(ValueError):
+        actions.do_record_goal_event(program.worker_a, g, site=program.site_a, kind="step", date=today - dt.timedelta(days=1))
+    with pytest.raises(ValueError):
+        actions.do_record_goal_event(program.worker_a, g, site=program.site_a, kind="failure", date=today)
+
+
+def test_it_shows_the_path_over_time_from_the_web(login, program, client_a):
+    c = login(program.worker_a)
+    assert c.post(f"/care/clients/{client_a.id}/goals/", {"rung": "avoid_infections"}).status_code == 302
+    goal = Goal.objects.get(client=client_a)
+    assert c.post(f"/care/goals/{goal.id}/events/", {"kind": "step"}).status_code == 302
+    assert c.post(f"/care/goals/{goal.id}/events/", {"kind": "setback"}).status_code == 302
+    body = c.get(f"/care/clients/{client_a.id}/").content.decode()
+    assert "Chose a goal: Avoid infections" in body
+    assert "A step toward: Avoid infections" in body and "A setback on the way to: Avoid infections" in body
+    assert c.post(f"/care/goals/{goal.id}/set-aside/").status_code == 302
+    goal.refresh_from_db()
+    assert goal.ended_on is not None
+    # Another site's worker cannot touch it.
+    other = login(program.worker_b)
+    assert other.post(f"/care/goals/{goal.id}/events/", {"kind": "step"}).status_code == 404
+
+
+def test_it_counts_goals_and_steps_by_rung_in_a_period(program, record_contact):
+    day = dt.date(2026, 5, 10)
+    period = parse_period("2026Q2")
+    for i in range(6):
+        client = record_contact(program.site_a, raw_uic=f"AG{'ABCDEF'[i]}A1990M", when=day).client
+        g = actions.do_choose_goal("test", client=client, site=program.site_a, rung="stay_alive", chosen_on=day)
+        if i < 2:
+            actions.do_record_goal_event("test", g, site=program.site_a, kind="step", date=day)
+        if i == 0:
+            # Two goals for one person: counted once overall.
+            g2 = actions.do_choose_goal("test", client=client, site=program.site_a, rung="stop", chosen_on=day)
+            actions.do_record_goal_event("test", g2, site=program.site_a, kind="step", date=day)
+            actions.do_record_goal_event("test", g2, site=program.site_a, kind="setback", date=day)
+    s = aggregates.goal_summary({program.site_a.id}, period, goals.ladder())
+    assert s["clients_with_goals"] == 6 and s["clients_with_step"] == 2
+    by_rung = {r: (h, st) for r, h, st in s["by_rung"]}
+    assert by_rung["stay_alive"] == (6, 2) and by_rung["stop"] == (1, 1) and by_rung["stability"] == (0, 0)
+    assert aggregates.goal_summary({program.site_b.id}, period, goals.ladder())["clients_with_goals"] == 0
+    # The quarter before: nothing yet.
+    assert aggregates.goal_summary(None, parse_period("2026Q1"), goals.ladder())["clients_with_goals"] == 0
+    assert GoalEvent.objects.count() == 4
+
+
+def test_it_suppresses_small_cells_and_the_next_smallest_when_one_alone_is_hidden():
+    assert aggregates.suppress({"a": 10, "b": 3, "c": 7, "d": 0}, 5) == {"a": 10, "b": None, "c": None, "d": 0}
+    assert aggregates.suppress({"a": 10, "b": 3, "c": 2}, 5) == {"a": 10, "b": None, "c": None}
+    assert aggregates.suppress({"a": 10, "b": 12}, 5) == {"a": 10, "b": 12}
+
+
+def test_it_shows_the_summary_suppressed_to_those_without_unsuppressed_access(login, program, record_contact, today):
+    client = record_contact(program.site_a, raw_uic="SUMM1990M", when=today).client
+    actions.do_choose_goal("test", client=client, site=program.site_a, rung="stay_alive", chosen_on=today)
+    body = login(program.analyst).get("/care/summary/").content.decode()
+    assert "fewer than 5" in body
+    body = login(program.coordinator_a).get("/care/summary/").content.decode()
+    assert "People holding at least one goal" in body
