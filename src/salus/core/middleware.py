@@ -6,7 +6,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 
 from salus.core import audit
 
@@ -65,6 +65,6 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
-                return redirect(f"{settings.LOGIN_URL and '/login/'}?timeout=1")
+                return redirect(f"{resolve_url(settings.LOGIN_URL)}?timeout=1")
             request.session["salus_last_seen"] = now
         return self.get_response(request)
