@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
-from salus.model import outcomes, scenarios, uncertainty
+from salus.model import core, outcomes, scenarios, uncertainty
 
 HORIZON = 5  # years
 RECRUITMENT = np.log(2.0)  # 1/year: half of those not on a programme start each year
@@ -51,9 +51,11 @@ def incidence_reduction(prevalence: float, rr=EFFICACY["central"]) -> dict:
         return _run(_scenario(prevalence, beta, 0, 0, rr))["hiv_prevalence"][-1, 0] - prevalence
 
     beta = brentq(drift, 0.01, 5.0, xtol=1e-6)
-    # steady-state coverage reached by recruitment r and leaving rate L: r / (r + L)
-    ost = RECRUITMENT / (RECRUITMENT + 1.5)
-    nsp = RECRUITMENT / (RECRUITMENT + 1.0)
+    # the coverage levels whose enrolment rate is the published recruitment
+    s = _scenario(prevalence, beta, 0, 0, rr)
+    params = uncertainty.point_parameters(scenarios.parameter_values(s))
+    cov = core.coverage_for_enrolment(params, {"ost": RECRUITMENT, "nsp": RECRUITMENT})
+    ost, nsp = float(cov["ost"][0]), float(cov["nsp"][0])
     base = _run(_scenario(prevalence, beta, 0, 0, rr))["new_hiv_infections"][:, 0]
     prog = _run(_scenario(prevalence, beta, ost, nsp, rr))["new_hiv_infections"][:, 0]
     return {"beta": beta, "ost": ost, "nsp": nsp,
@@ -61,10 +63,11 @@ def incidence_reduction(prevalence: float, rr=EFFICACY["central"]) -> dict:
 
 
 if __name__ == "__main__":
-    print("| Efficacy | Prevalence | beta | Year-5 incidence reduction | 5-year cumulative |")
-    print("|---|---|---|---|---|")
+    print("| Efficacy | Prevalence | beta | OST / NSP coverage | Year-5 incidence reduction "
+          "| 5-year cumulative |")
+    print("|---|---|---|---|---|---|")
     for label, rr in EFFICACY.items():
         for p in PREVALENCES:
             r = incidence_reduction(p, rr)
             print(f"| {label} (OST {rr[0]}, NSP {rr[1]}) | {p:.0%} | {r['beta']:.3f} | "
-                  f"{r['year_5']:.1%} | {r['cumulative']:.1%} |")
+                  f"{r['ost']:.3f} / {r['nsp']:.3f} | {r['year_5']:.1%} | {r['cumulative']:.1%} |")

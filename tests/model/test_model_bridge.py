@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from salus.model.bridge import scenario_from_program
+from salus.model.bridge import pse_from_rows, scenario_from_program
 
 
 def row(code, value=None, programme_value=None):
@@ -42,3 +42,9 @@ def test_missing_indicators_keep_defaults_and_are_listed():
 def test_a_pwid_estimate_is_required():
     with pytest.raises(ValueError, match="population size estimate"):
         scenario_from_program("A", 2024, [row("OST_COVERAGE", 0.2)], {})
+
+
+def test_pse_comes_from_the_population_denominator_of_pwid_rows():
+    rows = [row("OST_COVERAGE", 0.2), {**row("HTS_PWID", 0.5), "population_denominator": 2500}]
+    assert pse_from_rows(rows) == {"pwid": 2500.0}
+    assert pse_from_rows([row("OST_COVERAGE", 0.2)]) == {}

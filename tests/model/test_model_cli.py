@@ -78,14 +78,9 @@ def test_ray_without_ray_installed_says_how_to_install(example, capsys):
         pytest.skip("ray is installed")
 
 
-def test_from_db_without_the_indicator_engine_fails_cleanly(capsys):
-    try:
-        import salus.indicators.engine  # noqa: F401
-    except ImportError:
-        code, _out, err = run_cli(["run", "--from-db", "--area", "A", "--year", "2024"], capsys)
-        assert code == 2 and "indicator engine" in err
-    else:
-        pytest.skip("the indicator engine exists; the integration test covers it")
+def test_from_db_needs_area_and_year(capsys):
+    code, _out, err = run_cli(["run", "--from-db"], capsys)
+    assert code == 2 and "--area" in err
 
 
 def test_compare_calibrate_optimize_run(example, tmp_path, capsys):

@@ -51,6 +51,21 @@ def _pse_value(pse: dict, key: str) -> float | None:
     return None if item is None else float(item)
 
 
+PWID_DENOMINATED = ("NSP_COVERAGE", "HTS_PWID", "NSP_SYRINGES_PER_PWID", "PREVENTION_PACKAGE")
+
+
+def pse_from_rows(indicators: list[dict]) -> dict:
+    """The PWID size estimate used as the population-level denominator of indicator rows.
+
+    The indicator engine reports it as ``population_denominator`` on every PWID-based
+    coverage row; returns ``{"pwid": estimate}`` or ``{}`` when no row carries it.
+    """
+    for row in indicators:
+        if row.get("code") in PWID_DENOMINATED and row.get("population_denominator"):
+            return {"pwid": float(row["population_denominator"])}
+    return {}
+
+
 def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse: dict) -> dict:
     """Scenario dict for ``area_code`` starting in ``year`` from indicator rows and PSEs.
 

@@ -118,11 +118,18 @@ def _scenario_from_db(args) -> dict:
     except ImportError:
         raise _FromDbUnavailable(
             _("the indicator engine (salus.indicators.engine) is not available")) from None
-    from .bridge import scenario_from_program  # noqa: PLC0415
+    from .bridge import pse_from_rows, scenario_from_program  # noqa: PLC0415
 
-    # the indicator engine returns (indicator rows, population size estimates)
-    indicators, pse = compute_indicators(area_code=args.area, year=args.year)
-    scenario = scenario_from_program(args.area, args.year, indicators, pse)
+    try:
+        rows = compute_indicators(str(args.year), area=args.area, disaggregate=False)
+    except Exception as exc:  # database, settings or scope problems: report, do not trace
+        raise _FromDbUnavailable(
+            _("could not compute the indicators: %(error)s") % {"error": exc}) from None
+    totals = [r for r in rows if not r.get("disaggregation")]
+    try:
+        scenario = scenario_from_program(args.area, args.year, totals, pse_from_rows(totals))
+    except ValueError as exc:
+        raise scenarios.ScenarioError(str(exc)) from None
     return scenarios.apply_set(scenario, args.set)
 
 

@@ -107,10 +107,68 @@ def annual_probability_to_rate(p):
     return -np.log1p(-np.clip(p, 0.0, 0.99))
 
 
-def coverage_to_enrolment_rate(coverage, leaving_rate):
-    """Enrolment rate (1/year) giving a steady-state share ``coverage`` for a leaving rate."""
+def coverage_to_enrolment_rate(coverage, exit_rate):
+    """Enrolment rate (1/year) giving a steady-state share ``coverage`` of the eligible pool.
+
+    In steady state enrolment from the pool balances every exit from the programme (leaving,
+    and also stopping injecting, death or prison, whose replacements arrive off the
+    programme): ``rate x (1 - c) = exit_rate x c``.
+    """
     c = np.clip(coverage, 0.0, MAX_COVERAGE)
-    return leaving_rate * c / (1.0 - c)
+    return exit_rate * c / (1.0 - c)
+
+
+def _programme_exits(params: dict) -> dict[str, np.ndarray]:
+    """Rates (1/year, column per sample) at which places on OST, NSP and ART empty.
+
+    Besides leaving the programme, stopping injecting, death and (for NSP) prison empty a
+    place, and the people who replace them arrive off the programme.
+    """
+    turnover = _col(params, "cessation_rate") + _col(params, "other_mortality")
+    return {
+        "ost": _col(params, "ost_leaving_rate") + turnover
+        + _col(params, "overdose_mortality") * _col(params, "rr_overdose_ost"),
+        "nsp": _col(params, "nsp_leaving_rate") + turnover + _col(params, "incarceration_rate")
+        + _col(params, "overdose_mortality"),
+        "art": _col(params, "art_dropout_rate") + _col(params, "hiv_mortality_art")
+        + _col(params, "other_mortality"),
+    }
+
+
+def _community_share(params: dict) -> np.ndarray:
+    """Steady-state share of PWID in the community (not in prison or just released)."""
+    inc, rel = _col(params, "incarceration_rate"), _col(params, "prison_release_rate")
+    prison_share = inc / (inc + rel)
+    return 1.0 - prison_share * (1.0 + rel * 2.0 / TWO_WEEK_EXIT)
+
+
+def enrolment_rates(params: dict, coverage: dict) -> dict[str, np.ndarray]:
+    """Enrolment rates (1/year, (n_samples, 1)) that reach each coverage in steady state.
+
+    OST: share of all PWID; NSP: share of all PWID, enrolled from the community only; ART:
+    share of diagnosed people with HIV.
+    """
+    exits = _programme_exits(params)
+    n = len(np.asarray(params["cessation_rate"]))
+
+    def cov(k):
+        return np.broadcast_to(np.ravel(np.asarray(coverage[k], float)), (n,))[:, None]
+
+    return {
+        "ost": coverage_to_enrolment_rate(cov("ost"), exits["ost"]),
+        "nsp": coverage_to_enrolment_rate(cov("nsp") / _community_share(params), exits["nsp"]),
+        "art": coverage_to_enrolment_rate(cov("art"), exits["art"]),
+    }
+
+
+def coverage_for_enrolment(params: dict, rates: dict[str, float]) -> dict[str, np.ndarray]:
+    """Inverse of ``enrolment_rates``: steady-state coverage for given enrolment rates."""
+    exits = _programme_exits(params)
+    out = {}
+    for k, r in rates.items():
+        share = r / (r + exits[k])
+        out[k] = (share * _community_share(params) if k == "nsp" else share)[:, 0]
+    return out
 
 
 class _Edges:
@@ -251,7 +309,8 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
 
     # OST with four-week tunnel states on starting and leaving
     ost_leave = _col(params, "ost_leaving_rate")
-    ost_start = coverage_to_enrolment_rate(cov["ost"], ost_leave)
+    enrol = enrolment_rates(params, cov)
+    ost_start = enrol["ost"]
     off = (o == OST_OFF) | (o == OST_LEFT_EARLY)
     e.add(_CUR[off], current_index(OST_EARLY, s[off], h[off], c[off]), ost_start)
     m = o == OST_EARLY
@@ -264,8 +323,7 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     # NSP in the community, prison and the two post-release tunnel states
     nsp_leave = _col(params, "nsp_leaving_rate")
     m = s == COMMUNITY
-    e.add(_CUR[m], current_index(o[m], NSP, h[m], c[m]),
-          coverage_to_enrolment_rate(cov["nsp"], nsp_leave))
+    e.add(_CUR[m], current_index(o[m], NSP, h[m], c[m]), enrol["nsp"])
     m = s == NSP
     e.add(_CUR[m], current_index(o[m], COMMUNITY, h[m], c[m]), nsp_leave)
     m = s <= NSP
@@ -282,7 +340,7 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     testing = annual_probability_to_rate(cov["hiv_testing"])
     background = _col(params, "hiv_background_diagnosis_rate")
     dropout = _col(params, "art_dropout_rate")
-    art_start = coverage_to_enrolment_rate(cov["art"], dropout)
+    art_start = enrol["art"]
     m = h == HIV_U
     e.add(_CUR[m], current_index(o[m], s[m], HIV_D, c[m]), background + testing)
     e.add(former_index(HIV_U, _FC[_FH == HIV_U]), former_index(HIV_D, _FC[_FH == HIV_U]),
