@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Dashboards, indicator pages and printable reports, under /reports/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from salus.reports import views
+
+urlpatterns = [
+    path("indicators/", views.indicators_home, name="indicators-home"),
+    path("dashboard/", views.dashboard, name="reports-dashboard"),
+    path("program-report/", views.program_report, name="reports-program-report"),
+]

@@ -1,0 +1,31 @@
+"""Permission specs for the indicator pages, dashboards and program report (/reports/).
+
+Decision (docs/reports.md): coordinators see their own sites' figures only; managers,
+analysts and administrators see the whole program, any area and any site. Workers and
+clinicians hold no ``indicators.view``.
+"""
+
+from permission import Spec
+
+INDICATOR_ROLES = frozenset({"coordinator", "manager", "analyst", "admin"})
+ORG_WIDE = frozenset({"manager", "analyst", "admin"})
+ROUTES = ("indicators-home", "reports-dashboard", "reports-program-report")
+
+
+def _at(route: str, query: str):
+    def build(program, record_contact):
+        from django.urls import reverse
+
+        return f"{reverse(route)}?{query}", None
+
+    return build
+
+
+SPECS = [
+    # Site A's figures: its coordinator may look; worker_b's role is refused anyway.
+    *(Spec(route=r, allowed=INDICATOR_ROLES, build=_at(r, "period=2025Q1&site=NA1")) for r in ROUTES),
+    # The whole program and an area: organisation-wide roles only, not a site coordinator.
+    *(Spec(route=r, allowed=ORG_WIDE, build=_at(r, "period=2025"), site_scoped=False) for r in ROUTES),
+    *(Spec(route=r, allowed=ORG_WIDE, build=_at(r, "period=2025Q1&area=XL/SOUTH"), site_scoped=False)
+      for r in ROUTES),
+]
