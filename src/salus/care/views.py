@@ -356,7 +356,7 @@ def feedback_form(request, key):
         if form.is_valid():
             if not feedback.allow_submission(site, _client_address(request), timezone.now()):
                 return render(request, "care/feedback_form.html", {
-                    "site": site, "form": form, "responses": responses, "languages": FEEDBACK_LANGUAGES,
+                    "site": site, "form": form, "responses": responses, "feedback_languages": FEEDBACK_LANGUAGES,
                     "limited": True,
                 }, status=429)
             d = form.cleaned_data
@@ -369,7 +369,7 @@ def feedback_form(request, key):
     else:
         form = FeedbackForm()
     return render(request, "care/feedback_form.html", {
-        "site": site, "form": form, "responses": responses, "languages": FEEDBACK_LANGUAGES,
+        "site": site, "form": form, "responses": responses, "feedback_languages": FEEDBACK_LANGUAGES,
     })
 
 
