@@ -216,7 +216,9 @@ def do_purge(actor, *, years: int, today: dt.date | None = None, dry_run: bool =
     deleted = _delete_all([doses, overdoses, referrals, episodes, contacts])
     # Clients left with nothing, registered before the cutoff, and records merged into them.
     relations = _client_relations()
-    empty = Client.objects.filter(registered_at__date__lt=cutoff, merged_into__isnull=True)
+    empty = Client.objects.filter(
+        models.Q(registered_at__date__lt=cutoff) | models.Q(first_contact_date__lt=cutoff), merged_into__isnull=True
+    )
     for model, field in relations:
         if model._meta.label in ("clients.ClientSite", "clients.UICNeighbourKey", "clients.DuplicateDismissal"):
             continue
