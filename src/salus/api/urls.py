@@ -21,3 +21,4 @@ errors.install(api)
 
 for module in (clients, contacts, referrals, sites, stock, ost, overdoses):
     api.add_router("/", module.router)
+api.add_router("/care/", "salus.care.api.router")
