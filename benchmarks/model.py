@@ -29,8 +29,10 @@ def main() -> None:
         t0 = time.perf_counter()
         simulate_scenario(scenario, params)
         times.append(time.perf_counter() - t0)
-    print(f"one 30-year run (weekly steps, 252 compartments, build + simulate + outcomes): "
-          f"median {statistics.median(times) * 1e3:.1f} ms over {len(times)} runs")
+    print(
+        f"one 30-year run (weekly steps, 252 compartments, build + simulate + outcomes): "
+        f"median {statistics.median(times) * 1e3:.1f} ms over {len(times)} runs"
+    )
 
     for workers in (1, None):
         t0 = time.perf_counter()
@@ -40,13 +42,17 @@ def main() -> None:
 
     t0 = time.perf_counter()
     report = optimization.optimize(scenario)
-    print(f"six-programme optimisation, 30 years: {time.perf_counter() - t0:.1f} s "
-          f"({report['model_runs']} model runs, {report['message']})")
+    print(
+        f"six-programme optimisation, 30 years: {time.perf_counter() - t0:.1f} s "
+        f"({report['model_runs']} model runs, {report['message']})"
+    )
 
     t0 = time.perf_counter()
     report = calibration.calibrate(scenario)
-    print(f"calibration (3 parameters, 6 observations): {time.perf_counter() - t0:.2f} s "
-          f"({report['evaluations']} evaluations)")
+    print(
+        f"calibration (3 parameters, 6 observations): {time.perf_counter() - t0:.2f} s "
+        f"({report['evaluations']} evaluations)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,20 +25,33 @@ EFFICACY = {  # (rr_hiv_ost, rr_hiv_nsp): central, least and most effective ends
 
 
 def _scenario(prevalence, beta, ost, nsp, rr):
-    return scenarios.validate({
-        "years": HORIZON,
-        "initial": {"hiv_prevalence": prevalence, "hiv_diagnosed": 0.0, "art": 0.0,
-                    "ost": 0.0, "nsp": 0.0},
-        "coverage": {"ost": ost, "nsp": nsp, "art": 0.0, "hiv_testing": 0.0,
-                     "hcv_treatment": 0.0, "naloxone": 0.0},
-        "parameters": {"hiv_transmission_rate": beta, "rr_hiv_ost": rr[0],
-                       "rr_hiv_nsp": rr[1]},
-    })
+    return scenarios.validate(
+        {
+            "years": HORIZON,
+            "initial": {
+                "hiv_prevalence": prevalence,
+                "hiv_diagnosed": 0.0,
+                "art": 0.0,
+                "ost": 0.0,
+                "nsp": 0.0,
+            },
+            "coverage": {
+                "ost": ost,
+                "nsp": nsp,
+                "art": 0.0,
+                "hiv_testing": 0.0,
+                "hcv_treatment": 0.0,
+                "naloxone": 0.0,
+            },
+            "parameters": {"hiv_transmission_rate": beta, "rr_hiv_ost": rr[0], "rr_hiv_nsp": rr[1]},
+        }
+    )
 
 
 def _run(s):
-    return outcomes.simulate_scenario(s, uncertainty.point_parameters(
-        scenarios.parameter_values(s)))
+    return outcomes.simulate_scenario(
+        s, uncertainty.point_parameters(scenarios.parameter_values(s))
+    )
 
 
 def incidence_reduction(prevalence: float, rr=EFFICACY["central"]) -> dict:
@@ -47,6 +60,7 @@ def incidence_reduction(prevalence: float, rr=EFFICACY["central"]) -> dict:
     The transmission rate is set so that, without programmes, prevalence is the same after
     five years as at the start (an endemic setting).
     """
+
     def drift(beta):
         return _run(_scenario(prevalence, beta, 0, 0, rr))["hiv_prevalence"][-1, 0] - prevalence
 
@@ -58,16 +72,25 @@ def incidence_reduction(prevalence: float, rr=EFFICACY["central"]) -> dict:
     ost, nsp = float(cov["ost"][0]), float(cov["nsp"][0])
     base = _run(_scenario(prevalence, beta, 0, 0, rr))["new_hiv_infections"][:, 0]
     prog = _run(_scenario(prevalence, beta, ost, nsp, rr))["new_hiv_infections"][:, 0]
-    return {"beta": beta, "ost": ost, "nsp": nsp,
-            "year_5": 1 - prog[-1] / base[-1], "cumulative": 1 - prog.sum() / base.sum()}
+    return {
+        "beta": beta,
+        "ost": ost,
+        "nsp": nsp,
+        "year_5": 1 - prog[-1] / base[-1],
+        "cumulative": 1 - prog.sum() / base.sum(),
+    }
 
 
 if __name__ == "__main__":
-    print("| Efficacy | Prevalence | beta | OST / NSP coverage | Year-5 incidence reduction "
-          "| 5-year cumulative |")
+    print(
+        "| Efficacy | Prevalence | beta | OST / NSP coverage | Year-5 incidence reduction "
+        "| 5-year cumulative |"
+    )
     print("|---|---|---|---|---|---|")
     for label, rr in EFFICACY.items():
         for p in PREVALENCES:
             r = incidence_reduction(p, rr)
-            print(f"| {label} (OST {rr[0]}, NSP {rr[1]}) | {p:.0%} | {r['beta']:.3f} | "
-                  f"{r['ost']:.3f} / {r['nsp']:.3f} | {r['year_5']:.1%} | {r['cumulative']:.1%} |")
+            print(
+                f"| {label} (OST {rr[0]}, NSP {rr[1]}) | {p:.0%} | {r['beta']:.3f} | "
+                f"{r['ost']:.3f} / {r['nsp']:.3f} | {r['year_5']:.1%} | {r['cumulative']:.1%} |"
+            )

@@ -34,4 +34,5 @@ def test_results_match_the_stored_baseline():
     for key, value in expected.items():
         assert np.isclose(actual[key], value, rtol=RTOL, atol=0), (
             f"{key} moved from {value} to {actual[key]}: if intended, run update_baseline.py "
-            "and flag the change as a Regression in the changelog")
+            "and flag the change as a Regression in the changelog"
+        )

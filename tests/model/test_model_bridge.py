@@ -8,14 +8,26 @@ from salus.model.bridge import pse_from_rows, scenario_from_program
 
 
 def row(code, value=None, programme_value=None):
-    return {"code": code, "value": value, "programme_value": programme_value,
-            "numerator": None, "denominator": None, "value_low": None, "value_high": None}
+    return {
+        "code": code,
+        "value": value,
+        "programme_value": programme_value,
+        "numerator": None,
+        "denominator": None,
+        "value_low": None,
+        "value_high": None,
+    }
 
 
 def test_indicators_map_to_coverage_and_population():
-    rows = [row("OST_COVERAGE", 0.25), row("NSP_SYRINGES_PER_PWID", 120.0),
-            row("NSP_COVERAGE", 0.7), row("HTS_PWID", 40.0),
-            row("ART_PWID", 0.3, programme_value=0.6), row("NALOXONE_KITS_DISTRIBUTED", 500)]
+    rows = [
+        row("OST_COVERAGE", 0.25),
+        row("NSP_SYRINGES_PER_PWID", 120.0),
+        row("NSP_COVERAGE", 0.7),
+        row("HTS_PWID", 40.0),
+        row("ART_PWID", 0.3, programme_value=0.6),
+        row("NALOXONE_KITS_DISTRIBUTED", 500),
+    ]
     s = scenario_from_program("AREA-1", 2024, rows, {"pwid": {"value": 5000, "low": 4000}})
     assert s["population"]["pwid"] == 5000
     assert s["coverage"]["ost"] == 0.25

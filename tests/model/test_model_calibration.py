@@ -7,16 +7,14 @@ from model_helpers import run, scenario
 
 from salus.model import calibration
 
-TRUE = {"hiv_transmission_rate": 0.25, "hcv_transmission_rate": 0.20,
-        "overdose_mortality": 0.018}
+TRUE = {"hiv_transmission_rate": 0.25, "hcv_transmission_rate": 0.20, "overdose_mortality": 0.018}
 
 
 def synthetic_targets():
     truth = run(scenario(years=6, parameters=TRUE))
     table = {"fit": list(TRUE)}
     for target in calibration.TARGETS:
-        table[target] = [{"year": 2025 + i, "value": float(truth[target][i, 0])}
-                         for i in (1, 3, 5)]
+        table[target] = [{"year": 2025 + i, "value": float(truth[target][i, 0])} for i in (1, 3, 5)]
     return table
 
 
@@ -25,7 +23,8 @@ def test_calibration_recovers_the_parameters_that_generated_the_data():
     report = calibration.calibrate(s)
     for name, value in TRUE.items():
         assert report["fitted"][name] == pytest.approx(value, rel=0.02), (
-            f"{name} should be recovered within 2 % from noise-free data")
+            f"{name} should be recovered within 2 % from noise-free data"
+        )
     assert report["success"]
     assert report["seconds"] < 60, "calibration should take under a minute"
 

@@ -32,21 +32,46 @@ def test_example_prints_a_scenario_that_parses(capsys):
 
 
 def test_run_json_has_years_and_totals(example, capsys):
-    code, out, _err = run_cli(["run", str(example), "--set", "years=3", "--format", "json"],
-                              capsys)
+    code, out, _err = run_cli(["run", str(example), "--set", "years=3", "--format", "json"], capsys)
     data = json.loads(out)
     assert code == 0 and len(data["years"]) == 3
-    for key in ("population_start", "population_end", "entries", "exits", "new_hiv_infections",
-                "new_hcv_infections", "overdose_deaths", "deaths", "hiv_prevalence",
-                "hcv_prevalence", "cost", "dalys"):
+    for key in (
+        "population_start",
+        "population_end",
+        "entries",
+        "exits",
+        "new_hiv_infections",
+        "new_hcv_infections",
+        "overdose_deaths",
+        "deaths",
+        "hiv_prevalence",
+        "hcv_prevalence",
+        "cost",
+        "dalys",
+    ):
         assert key in data["years"][0], f"every year should report {key}"
         assert key in data["totals"], f"totals should report {key}"
     assert isinstance(data["years"][0]["overdose_deaths"], float)
 
 
 def test_run_with_samples_gives_value_low_high(example, capsys):
-    code, out, _err = run_cli(["run", str(example), "--set", "years=2", "--samples", "20",
-                               "--seed", "4", "--workers", "1", "--format", "json"], capsys)
+    code, out, _err = run_cli(
+        [
+            "run",
+            str(example),
+            "--set",
+            "years=2",
+            "--samples",
+            "20",
+            "--seed",
+            "4",
+            "--workers",
+            "1",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
     fig = json.loads(out)["years"][1]["new_hiv_infections"]
     assert code == 0 and set(fig) == {"value", "low", "high"}
     assert fig["low"] <= fig["high"], "the interval should be ordered"
@@ -54,8 +79,9 @@ def test_run_with_samples_gives_value_low_high(example, capsys):
 
 def test_run_writes_a_self_contained_report(example, tmp_path, capsys):
     report = tmp_path / "report.html"
-    code, out, _err = run_cli(["run", str(example), "--set", "years=3", "--out", str(report)],
-                              capsys)
+    code, out, _err = run_cli(
+        ["run", str(example), "--set", "years=3", "--out", str(report)], capsys
+    )
     html = report.read_text()
     assert code == 0 and "<svg" in html and "Total" in out
     assert "<script" not in html, "the site's CSP forbids inline scripts"
@@ -68,7 +94,6 @@ def test_unknown_key_is_a_clear_error(example, capsys):
 
 
 def test_ray_without_ray_installed_says_how_to_install(example, capsys):
-    pytest.importorskip is not None  # ray is optional; the test assumes it is absent
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -88,6 +113,17 @@ def test_compare_calibrate_optimize_run(example, tmp_path, capsys):
     assert code == 0 and "DALYs averted" in out
     code, out, _err = run_cli(["calibrate", str(example), "--format", "json"], capsys)
     assert code == 0 and "fitted" in json.loads(out)
-    code, out, _err = run_cli(["optimize", str(example), "--set", "years=5", "--budget", "2e6",
-                               "--out", str(tmp_path / "o.html")], capsys)
+    code, out, _err = run_cli(
+        [
+            "optimize",
+            str(example),
+            "--set",
+            "years=5",
+            "--budget",
+            "2e6",
+            "--out",
+            str(tmp_path / "o.html"),
+        ],
+        capsys,
+    )
     assert code == 0 and "annual spend" in out

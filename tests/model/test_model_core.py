@@ -18,7 +18,8 @@ def test_population_is_conserved_every_year():
     # flows are tallied from the same per-step probabilities that move people, so the only
     # difference is floating-point rounding over 52 steps x 250 compartments
     assert np.allclose(change, net_flow, rtol=0, atol=1e-6), (
-        "population_end - population_start should equal entries - exits every year")
+        "population_end - population_start should equal entries - exits every year"
+    )
 
 
 def test_conservation_holds_for_sampled_parameters_too():
@@ -27,22 +28,35 @@ def test_conservation_holds_for_sampled_parameters_too():
     change = sampled["population_end"] - sampled["population_start"]
     net_flow = sampled["entries"] - sampled["exits"]["total"]
     assert np.allclose(change, net_flow, rtol=0, atol=1e-6), (
-        "conservation should hold for every parameter sample")
+        "conservation should hold for every parameter sample"
+    )
 
 
 def test_year_end_population_is_next_year_start():
     result = run(scenario(years=5))
     assert np.allclose(result["population_end"][:-1], result["population_start"][1:]), (
-        "each year should start where the previous one ended")
+        "each year should start where the previous one ended"
+    )
 
 
 def test_no_compartment_goes_negative():
-    s = scenario(years=30, coverage={"ost": 0.95, "nsp": 0.95, "hcv_treatment": 0.99,
-                                     "hiv_testing": 0.99, "art": 0.95, "naloxone": 1.0})
-    params = {k: np.array([v]) for k, v in
-              {**core_defaults(), **scenarios.parameter_values(s)}.items()}
-    trans = core.build_transitions(params, {k: s["coverage"][k] for k in core.INTERVENTIONS},
-                                   np.array([1e4]))
+    s = scenario(
+        years=30,
+        coverage={
+            "ost": 0.95,
+            "nsp": 0.95,
+            "hcv_treatment": 0.99,
+            "hiv_testing": 0.99,
+            "art": 0.95,
+            "naloxone": 1.0,
+        },
+    )
+    params = {
+        k: np.array([v]) for k, v in {**core_defaults(), **scenarios.parameter_values(s)}.items()
+    }
+    trans = core.build_transitions(
+        params, {k: s["coverage"][k] for k in core.INTERVENTIONS}, np.array([1e4])
+    )
     x0 = core.initial_state(1, params, {**s["initial"], "pwid": 1e4, "former_per_pwid": 0.5})
     raw = core.simulate(trans, x0, 30)
     assert raw.state_end.min() > -1e-9, "no compartment should ever hold negative people"
@@ -62,17 +76,19 @@ def test_batch_matches_single_runs():
 
     params = uncertainty.sample_parameters(3, 5, scenarios.parameter_values(s))
     for i in range(3):
-        one = simulate_scenario(s, {k: v[i:i + 1] for k, v in params.items()})
+        one = simulate_scenario(s, {k: v[i : i + 1] for k, v in params.items()})
         assert np.allclose(one["new_hiv_infections"][:, 0], sampled["new_hiv_infections"][:, i]), (
-            "a sample run inside a batch should equal the same parameters run alone")
+            "a sample run inside a batch should equal the same parameters run alone"
+        )
 
 
 def test_the_numerical_core_imports_no_django():
-    code = ("import sys; import salus.model.api, salus.model.calibration, "
-            "salus.model.optimization, salus.model.bridge; "
-            "print('django' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; import salus.model.api, salus.model.calibration, "
+        "salus.model.optimization, salus.model.bridge; "
+        "print('django' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", "the model must run without importing Django"
 
 

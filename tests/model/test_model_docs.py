@@ -12,7 +12,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "model"
 
 def test_parameters_md_is_up_to_date():
     assert DOC_PATH.read_text(encoding="utf-8") == render_parameters_markdown(), (
-        "docs/model/parameters.md is stale: run python -m salus.model.docs")
+        "docs/model/parameters.md is stale: run python -m salus.model.docs"
+    )
 
 
 def test_every_parameter_has_unit_description_and_source():
@@ -21,12 +22,28 @@ def test_every_parameter_has_unit_description_and_source():
 
 
 def test_values_without_evidence_say_so():
-    cited = ("Sordo", "Platt", "MacArthur", "Aspinall", "Cornish", "Merrall", "Walley",
-             "Menzies", "Vickerman", "Mexico", "Santo", "Kenya", "UNAIDS", "GBD", "Optima")
+    cited = (
+        "Sordo",
+        "Platt",
+        "MacArthur",
+        "Aspinall",
+        "Cornish",
+        "Merrall",
+        "Walley",
+        "Menzies",
+        "Vickerman",
+        "Mexico",
+        "Santo",
+        "Kenya",
+        "UNAIDS",
+        "GBD",
+        "Optima",
+    )
     for p in PARAMETERS.values():
         honest = "assumption" in p.source or "calibrated" in p.source
         assert honest or any(c in p.source for c in cited), (
-            f"{p.name}: the source should cite the evidence base or say assumption/calibrated")
+            f"{p.name}: the source should cite the evidence base or say assumption/calibrated"
+        )
 
 
 def test_verify_flags_from_the_evidence_base_are_kept():

@@ -27,7 +27,8 @@ def test_optimal_allocation_spends_the_budget_and_beats_an_equal_split():
     ev = optimization._Evaluator(s, "dalys", {})
     equal = float(ev.value(ev.outcomes(np.full(6, 3e6 / 6)))[0])
     assert report["outcomes"]["dalys"] <= equal + 1e-6, (
-        "the optimum should have no more DALYs than an equal split")
+        "the optimum should have no more DALYs than an equal split"
+    )
     assert report["seconds"] < 30, "six-programme optimisation should take under 30 s"
 
 
@@ -45,5 +46,6 @@ def test_minimum_budget_reaches_its_target():
 
 def test_bad_objective_is_rejected():
     with pytest.raises(optimization.OptimizationError, match="objective"):
-        optimization.optimize(scenario(years=2, optimization={"budget": 1e6,
-                                                              "objective": "happiness"}))
+        optimization.optimize(
+            scenario(years=2, optimization={"budget": 1e6, "objective": "happiness"})
+        )

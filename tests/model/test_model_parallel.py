@@ -13,4 +13,5 @@ def test_two_workers_match_one():
     _c, serial = api.simulate_samples(s, samples=300, seed=9, workers=1)
     _c, pooled = api.simulate_samples(s, samples=300, seed=9, workers=2)
     assert np.allclose(serial["new_hcv_infections"], pooled["new_hcv_infections"]), (
-        "splitting samples over processes must not change results")
+        "splitting samples over processes must not change results"
+    )

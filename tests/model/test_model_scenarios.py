@@ -19,25 +19,35 @@ def test_the_example_scenario_runs_as_is():
 
 def test_the_example_sets_every_coverage_key():
     data = tomllib.loads(scenarios.EXAMPLE)
-    assert set(data["coverage"]) == {"nsp", "ost", "art", "hiv_testing", "hcv_treatment",
-                                     "naloxone"}
+    assert set(data["coverage"]) == {
+        "nsp",
+        "ost",
+        "art",
+        "hiv_testing",
+        "hcv_treatment",
+        "naloxone",
+    }
 
 
 def test_set_overrides_a_dotted_key_with_type_checking():
-    s = scenarios.apply_set({}, ["coverage.ost=0.4", "years=5", "parameters.rr_hiv_ost=0.5",
-                                 'name="Test"'])
+    s = scenarios.apply_set(
+        {}, ["coverage.ost=0.4", "years=5", "parameters.rr_hiv_ost=0.5", 'name="Test"']
+    )
     assert s["coverage"]["ost"] == 0.4 and s["years"] == 5 and s["name"] == "Test"
     assert s["parameters"]["rr_hiv_ost"] == 0.5
 
 
-@pytest.mark.parametrize("assignment, message", [
-    ("coverage.foo=0.1", "unknown scenario key 'coverage.foo'"),
-    ("coverage.ost=lots", "'coverage.ost' must be a number"),
-    ("coverage.ost=1.2", "must be a fraction between 0 and 1"),
-    ("years=2.5", "must be a whole number"),
-    ("parameters.no_such=1", "unknown scenario key 'parameters.no_such'"),
-    ("coverage.ost", "--set expects KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("coverage.foo=0.1", "unknown scenario key 'coverage.foo'"),
+        ("coverage.ost=lots", "'coverage.ost' must be a number"),
+        ("coverage.ost=1.2", "must be a fraction between 0 and 1"),
+        ("years=2.5", "must be a whole number"),
+        ("parameters.no_such=1", "unknown scenario key 'parameters.no_such'"),
+        ("coverage.ost", "--set expects KEY=VALUE"),
+    ],
+)
 def test_bad_set_fails_with_a_clear_message(assignment, message):
     with pytest.raises(scenarios.ScenarioError, match=message.replace("(", r"\(")):
         scenarios.apply_set({}, [assignment])

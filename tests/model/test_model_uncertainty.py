@@ -33,7 +33,8 @@ def test_lognormal_samples_have_the_published_interval():
     s = uncertainty.sample_parameters(4000, seed=2)["rr_hiv_ost"]
     low, high = np.percentile(s, [2.5, 97.5])
     assert np.isclose(low, 0.32, rtol=0.05) and np.isclose(high, 0.67, rtol=0.05), (
-        "the sampled 95 % interval should match MacArthur 2012 (0.32-0.67)")
+        "the sampled 95 % interval should match MacArthur 2012 (0.32-0.67)"
+    )
 
 
 def test_overrides_rescale_the_distribution():
@@ -42,9 +43,12 @@ def test_overrides_rescale_the_distribution():
 
 
 def test_comparison_intervals_and_ceac():
-    comp = api.compare_dicts(scenario(years=5, coverage={"ost": 0.5},
-                                      baseline={"coverage": {"ost": 0.1}}),
-                             samples=40, seed=11, workers=1)["comparison"]
+    comp = api.compare_dicts(
+        scenario(years=5, coverage={"ost": 0.5}, baseline={"coverage": {"ost": 0.1}}),
+        samples=40,
+        seed=11,
+        workers=1,
+    )["comparison"]
     fig = comp["dalys_averted"]
     assert fig["low"] <= fig["high"], "intervals should be ordered"
     probs = [p["probability"] for p in comp["ceac"]]

@@ -16,10 +16,12 @@ def test_degenhardt_2010_ost_nsp_reduction_is_in_the_published_range(prevalence)
     for measure in ("year_5", "cumulative"):
         assert PUBLISHED_LOW <= result[measure] <= PUBLISHED_HIGH, (
             f"at {prevalence:.0%} HIV prevalence the {measure} incidence reduction "
-            f"{result[measure]:.1%} should lie in the published 9-37 %")
+            f"{result[measure]:.1%} should lie in the published 9-37 %"
+        )
 
 
 def test_degenhardt_2010_impact_falls_with_prevalence():
     # in the published figure, the relative impact is larger in lower-prevalence settings
     assert incidence_reduction(0.05)["year_5"] > incidence_reduction(0.40)["year_5"], (
-        "the same programmes should cut incidence more where prevalence is low")
+        "the same programmes should cut incidence more where prevalence is low"
+    )

@@ -16,8 +16,14 @@ BASELINE_PATH = Path(__file__).with_name("baseline.json")
 SEED = 20240601
 SAMPLES = 16
 YEARS = 10
-KEYS = ("new_hiv_infections", "new_hcv_infections", "overdose_deaths", "dalys",
-        "cost_discounted", "entries")
+KEYS = (
+    "new_hiv_infections",
+    "new_hcv_infections",
+    "overdose_deaths",
+    "dalys",
+    "cost_discounted",
+    "entries",
+)
 
 
 def baseline_scenario() -> dict:

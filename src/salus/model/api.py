@@ -35,9 +35,15 @@ def _concat(parts: list[dict]) -> dict:
     return out
 
 
-def simulate_samples(scenario: dict, samples: int, seed: int, *,
-                     progress: Callable[[int], None] | None = None, workers: int | None = None,
-                     ray_address: str | None = None) -> tuple[dict, dict | None]:
+def simulate_samples(
+    scenario: dict,
+    samples: int,
+    seed: int,
+    *,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
+) -> tuple[dict, dict | None]:
     """Central run and (optionally) the Latin hypercube runs of a validated scenario.
 
     Returns:
@@ -51,10 +57,11 @@ def simulate_samples(scenario: dict, samples: int, seed: int, *,
     params = uncertainty.sample_parameters(samples, seed, overrides)
     chunks = []
     for start in range(0, samples, CHUNK):
-        part = {k: v[start:start + CHUNK] for k, v in params.items()}
+        part = {k: v[start : start + CHUNK] for k, v in params.items()}
         chunks.append((scenario, part))
-    parts = map_chunks(_run_chunk, chunks, workers=workers, ray_address=ray_address,
-                       progress=progress)
+    parts = map_chunks(
+        _run_chunk, chunks, workers=workers, ray_address=ray_address, progress=progress
+    )
     return central, _concat(parts)
 
 
@@ -79,8 +86,9 @@ def _shape(central: dict, sampled: dict | None, index=None) -> dict:
     return out
 
 
-def result_dict(scenario: dict, central: dict, sampled: dict | None, samples: int = 0,
-                seed: int = 0) -> dict:
+def result_dict(
+    scenario: dict, central: dict, sampled: dict | None, samples: int = 0, seed: int = 0
+) -> dict:
     """JSON-ready result: ``years`` (one object per year) and ``totals``."""
     years = []
     for i in range(scenario["years"]):
@@ -143,8 +151,9 @@ def comparison_arrays(scen_tot: dict, base_tot: dict) -> dict:
     }
 
 
-def compare_dicts(scenario: dict, baseline: dict | None = None, samples: int = 0, seed: int = 0,
-                  **kwargs) -> dict:
+def compare_dicts(
+    scenario: dict, baseline: dict | None = None, samples: int = 0, seed: int = 0, **kwargs
+) -> dict:
     """Compare a scenario with its baseline (the ``baseline`` table, or a second scenario).
 
     Both runs use the same parameter samples (same seed and stream), so differences are
@@ -157,8 +166,7 @@ def compare_dicts(scenario: dict, baseline: dict | None = None, samples: int = 0
         ``threshold``, ``probability_cost_effective`` and ``ceac`` when sampled.
     """
     scenario = scenarios.validate(scenario)
-    base = scenarios.validate(baseline) if baseline is not None else scenarios.baseline_of(
-        scenario)
+    base = scenarios.validate(baseline) if baseline is not None else scenarios.baseline_of(scenario)
     if base["years"] != scenario["years"]:
         raise scenarios.ScenarioError("scenario and baseline must have the same 'years'")
     s_central, s_sampled = simulate_samples(scenario, samples, seed, **kwargs)
@@ -175,10 +183,12 @@ def compare_dicts(scenario: dict, baseline: dict | None = None, samples: int = 0
     comparison["threshold"] = threshold
     source = comp_s if comp_s is not None else comp_c
     comparison["probability_cost_effective"] = uncertainty.probability_cost_effective(
-        source["incremental_cost"], source["dalys_averted"], threshold)
+        source["incremental_cost"], source["dalys_averted"], threshold
+    )
     if comp_s is not None:
         comparison["ceac"] = uncertainty.ceac(
-            comp_s["incremental_cost"], comp_s["dalys_averted"], CEAC_THRESHOLDS)
+            comp_s["incremental_cost"], comp_s["dalys_averted"], CEAC_THRESHOLDS
+        )
     return {
         "scenario": result_dict(scenario, s_central, s_sampled, samples, seed),
         "baseline": result_dict(base, b_central, b_sampled, samples, seed),
@@ -190,3 +200,25 @@ def _none_if_nan(fig):
     if isinstance(fig, dict):
         return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in fig.items()}
     return None if isinstance(fig, float) and np.isnan(fig) else fig
+
+
+def calibrate_dict(scenario: dict) -> dict:
+    """Fit report of ``calibration.calibrate`` (JSON-ready), for the web page and the CLI."""
+    from .calibration import calibrate  # noqa: PLC0415
+
+    return calibrate(scenario)
+
+
+def optimize_dict(
+    scenario: dict,
+    budget: float | None = None,
+    target: tuple[str, float] | None = None,
+) -> dict:
+    """Budget allocation (JSON-ready): optimal split of ``budget``, or with ``target`` =
+    (outcome, reduction) the least annual spend reaching that reduction vs current coverage.
+    """
+    from . import optimization  # noqa: PLC0415
+
+    if target is not None:
+        return optimization.minimum_budget(scenario, target[0], target[1])
+    return optimization.optimize(scenario, budget)

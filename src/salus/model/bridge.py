@@ -123,10 +123,12 @@ def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse
             missing.append(f"coverage.{key}")
 
     initial = {k: coverage[k] for k in ("ost", "nsp", "art") if k in coverage}
-    description = (f"Built from programme data for area {area_code}, {year}. "
-                   f"Indicators used: {', '.join(used) or 'none'}. "
-                   f"Model defaults kept for: {', '.join(missing) or 'nothing'}, prevalences "
-                   "and costs.")
+    description = (
+        f"Built from programme data for area {area_code}, {year}. "
+        f"Indicators used: {', '.join(used) or 'none'}. "
+        f"Model defaults kept for: {', '.join(missing) or 'nothing'}, prevalences "
+        "and costs."
+    )
     scenario = {
         "name": f"{area_code} {year}",
         "description": description,

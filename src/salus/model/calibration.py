@@ -54,8 +54,16 @@ def observations(scenario: dict) -> list[dict]:
                 se = (f(float(item["high"])) - f(float(item["low"]))) / (2 * 1.959964)
             else:
                 se = DEFAULT_SE
-            obs.append({"target": target, "year": year, "value": value,
-                        "low": item.get("low"), "high": item.get("high"), "se": max(se, 1e-6)})
+            obs.append(
+                {
+                    "target": target,
+                    "year": year,
+                    "value": value,
+                    "low": item.get("low"),
+                    "high": item.get("high"),
+                    "se": max(se, 1e-6),
+                }
+            )
     if not obs:
         raise CalibrationError("the scenario has no [calibration] observations")
     return obs

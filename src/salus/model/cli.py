@@ -20,32 +20,53 @@ PROGRESS_MIN_SAMPLES = 200  # below this a sampled run takes under a couple of s
 
 
 def _common(p: argparse.ArgumentParser, scenario_required: bool = True) -> None:
-    p.add_argument("scenario", nargs=None if scenario_required else "?", metavar="SCENARIO.toml",
-                   help=_("scenario file (see 'salus model example')"))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help=_("override a scenario key, dotted path (repeatable), e.g. "
-                          "coverage.ost=0.4"))
-    p.add_argument("--format", choices=("table", "json"), default="table",
-                   help=_("output format on standard output"))
-    p.add_argument("--out", metavar="report.html",
-                   help=_("also write a self-contained HTML report"))
+    p.add_argument(
+        "scenario",
+        nargs=None if scenario_required else "?",
+        metavar="SCENARIO.toml",
+        help=_("scenario file (see 'salus model example')"),
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=_("override a scenario key, dotted path (repeatable), e.g. coverage.ost=0.4"),
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help=_("output format on standard output"),
+    )
+    p.add_argument(
+        "--out", metavar="report.html", help=_("also write a self-contained HTML report")
+    )
 
 
 def _sampling(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--samples", type=int, default=0,
-                   help=_("Latin hypercube parameter samples for 95 %% intervals (0: none)"))
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help=_("Latin hypercube parameter samples for 95 %% intervals (0: none)"),
+    )
     p.add_argument("--seed", type=int, default=0, help=_("seed of the random streams"))
-    p.add_argument("--workers", type=int, default=None,
-                   help=_("local processes (default: all cores)"))
-    p.add_argument("--ray", metavar="ADDRESS",
-                   help=_("run samples on a Ray cluster (needs salus[cluster])"))
+    p.add_argument(
+        "--workers", type=int, default=None, help=_("local processes (default: all cores)")
+    )
+    p.add_argument(
+        "--ray", metavar="ADDRESS", help=_("run samples on a Ray cluster (needs salus[cluster])")
+    )
 
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``model`` command and its sub-commands to ``subparsers``."""
     model = subparsers.add_parser(
-        "model", help=_("Impact and cost-effectiveness model of HIV, HCV and overdose"),
-        description=_("Deterministic compartmental model of people who inject drugs."))
+        "model",
+        help=_("Impact and cost-effectiveness model of HIV, HCV and overdose"),
+        description=_("Deterministic compartmental model of people who inject drugs."),
+    )
     sub = model.add_subparsers(dest="model_command", metavar="SUBCOMMAND")
     model.set_defaults(func=lambda args: _help(model))
 
@@ -55,8 +76,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help=_("run one scenario"))
     _common(p, scenario_required=False)
     _sampling(p)
-    p.add_argument("--from-db", action="store_true",
-                   help=_("build the scenario from the programme's indicators"))
+    p.add_argument(
+        "--from-db",
+        action="store_true",
+        help=_("build the scenario from the programme's indicators"),
+    )
     p.add_argument("--area", help=_("area code for --from-db"))
     p.add_argument("--year", type=int, help=_("indicator year for --from-db"))
     p.set_defaults(func=cmd_run)
@@ -64,8 +88,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help=_("compare a scenario with its baseline"))
     _common(p)
     _sampling(p)
-    p.add_argument("--baseline", metavar="BASELINE.toml",
-                   help=_("compare with this scenario instead of the [baseline] table"))
+    p.add_argument(
+        "--baseline",
+        metavar="BASELINE.toml",
+        help=_("compare with this scenario instead of the [baseline] table"),
+    )
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("calibrate", help=_("fit uncertain rates to observed data"))
@@ -76,9 +103,13 @@ def register(subparsers) -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--budget", type=float, help=_("annual budget in USD"))
     p.add_argument("--objective", help=_("dalys, infections, deaths, ... or weighted"))
-    p.add_argument("--target", metavar="OUTCOME=REDUCTION",
-                   help=_("instead: least money reaching this reduction vs today, e.g. "
-                          "new_hiv_infections=0.3"))
+    p.add_argument(
+        "--target",
+        metavar="OUTCOME=REDUCTION",
+        help=_(
+            "instead: least money reaching this reduction vs today, e.g. new_hiv_infections=0.3"
+        ),
+    )
     p.set_defaults(func=cmd_optimize)
     return model
 
@@ -117,14 +148,16 @@ def _scenario_from_db(args) -> dict:
         from salus.indicators.engine import compute_indicators  # noqa: PLC0415
     except ImportError:
         raise _FromDbUnavailable(
-            _("the indicator engine (salus.indicators.engine) is not available")) from None
+            _("the indicator engine (salus.indicators.engine) is not available")
+        ) from None
     from .bridge import pse_from_rows, scenario_from_program  # noqa: PLC0415
 
     try:
         rows = compute_indicators(str(args.year), area=args.area, disaggregate=False)
     except Exception as exc:  # database, settings or scope problems: report, do not trace
         raise _FromDbUnavailable(
-            _("could not compute the indicators: %(error)s") % {"error": exc}) from None
+            _("could not compute the indicators: %(error)s") % {"error": exc}
+        ) from None
     totals = [r for r in rows if not r.get("disaggregation")]
     try:
         scenario = scenario_from_program(args.area, args.year, totals, pse_from_rows(totals))
@@ -170,8 +203,13 @@ def _guard(func):
 
         try:
             return func(args)
-        except (scenarios.ScenarioError, CalibrationError, OptimizationError,
-                ClusterUnavailable, _FromDbUnavailable) as exc:
+        except (
+            scenarios.ScenarioError,
+            CalibrationError,
+            OptimizationError,
+            ClusterUnavailable,
+            _FromDbUnavailable,
+        ) as exc:
             return _error(str(exc))
 
     wrapper.__name__ = func.__name__
@@ -216,8 +254,10 @@ def _cell(fig, key) -> str:
 def format_table(result: dict) -> str:
     """Plain-text table of a run result (one line per year, then totals)."""
     header = [_(label) for _k, _s, label in TABLE_COLUMNS]
-    rows = [[_cell(y[k][s] if s else y[k], k) for k, s, _label in TABLE_COLUMNS]
-            for y in result["years"]]
+    rows = [
+        [_cell(y[k][s] if s else y[k], k) for k, s, _label in TABLE_COLUMNS]
+        for y in result["years"]
+    ]
     tot = result["totals"]
     total_row = [_("Total")]
     for k, s, _label in TABLE_COLUMNS[1:]:
@@ -232,8 +272,10 @@ def format_table(result: dict) -> str:
     for r in rows:
         lines.append("  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True)))
     if result["samples"]:
-        lines.append(_("[low-high]: 95 %% interval over %(n)s samples, seed %(seed)s")
-                     % {"n": result["samples"], "seed": result["seed"]})
+        lines.append(
+            _("[low-high]: 95 %% interval over %(n)s samples, seed %(seed)s")
+            % {"n": result["samples"], "seed": result["seed"]}
+        )
     return "\n".join(lines)
 
 
@@ -262,12 +304,17 @@ def format_comparison(comp: dict) -> str:
     from .report import COMPARISON_ROWS, format_figure  # noqa: PLC0415
 
     c = comp["comparison"]
-    lines = [_("%(a)s compared with %(b)s") % {"a": comp["scenario"]["scenario"],
-                                               "b": comp["baseline"]["scenario"]}]
+    lines = [
+        _("%(a)s compared with %(b)s")
+        % {"a": comp["scenario"]["scenario"], "b": comp["baseline"]["scenario"]}
+    ]
     for key, label, digits in COMPARISON_ROWS:
         lines.append(f"  {_(label)}: {format_figure(c[key], digits)}")
-    lines.append("  " + _("Probability cost-effective at %(t)s USD/DALY: %(p)s") % {
-        "t": f"{c['threshold']:,.0f}", "p": f"{c['probability_cost_effective']:.2f}"})
+    lines.append(
+        "  "
+        + _("Probability cost-effective at %(t)s USD/DALY: %(p)s")
+        % {"t": f"{c['threshold']:,.0f}", "p": f"{c['probability_cost_effective']:.2f}"}
+    )
     return "\n".join(lines)
 
 
@@ -283,8 +330,7 @@ def cmd_compare(args) -> int:
             baseline = scenarios.validate(tomllib.load(fh))
     kwargs, bar = _progress_kwargs(args)
     try:
-        comp = api.compare_dicts(scenario, baseline, samples=args.samples, seed=args.seed,
-                                 **kwargs)
+        comp = api.compare_dicts(scenario, baseline, samples=args.samples, seed=args.seed, **kwargs)
     finally:
         if bar:
             bar.close()
@@ -305,11 +351,15 @@ def cmd_calibrate(args) -> int:
     if args.format == "json":
         print(json.dumps(rep, indent=2))
     else:
-        print(_("Calibration: %(msg)s (%(n)s model runs, %(s).1f s)") % {
-            "msg": rep["message"], "n": rep["evaluations"], "s": rep["seconds"]})
+        print(
+            _("Calibration: %(msg)s (%(n)s model runs, %(s).1f s)")
+            % {"msg": rep["message"], "n": rep["evaluations"], "s": rep["seconds"]}
+        )
         for o in rep["observations"]:
-            print(f"  {o['target']} {o['year']}: {_('observed')} {o['value']:.4g}, "
-                  f"{_('model')} {o['model_start']:.4g} -> {o['model']:.4g}")
+            print(
+                f"  {o['target']} {o['year']}: {_('observed')} {o['value']:.4g}, "
+                f"{_('model')} {o['model_start']:.4g} -> {o['model']:.4g}"
+            )
         print(rep["parameters_toml"], end="")
     _write(args.out, report.calibration_report(rep))
     return 0
@@ -323,25 +373,53 @@ def cmd_optimize(args) -> int:
     scenario = _load(args)
     if args.objective:
         scenario = scenarios.apply_set(scenario, [f'optimization.objective="{args.objective}"'])
-    if args.target:
-        if "=" not in args.target:
-            return _error(_("--target expects OUTCOME=REDUCTION"))
-        outcome, reduction = args.target.split("=", 1)
-        try:
-            rep = optimization.minimum_budget(scenario, outcome.strip(), float(reduction))
-        except ValueError as exc:
-            return _error(str(exc))
-    else:
-        rep = optimization.optimize(scenario, args.budget)
+    bar = None
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm  # noqa: PLC0415
+
+        bar = tqdm(desc=_("optimiser iterations"), file=sys.stderr)
+        progress = bar.update
+    try:
+        if args.target:
+            if "=" not in args.target:
+                return _error(_("--target expects OUTCOME=REDUCTION"))
+            outcome, reduction = args.target.split("=", 1)
+            try:
+                rep = optimization.minimum_budget(
+                    scenario, outcome.strip(), float(reduction), progress=progress
+                )
+            except ValueError as exc:
+                return _error(str(exc))
+        else:
+            rep = optimization.optimize(scenario, args.budget, progress=progress)
+    finally:
+        if bar:
+            bar.close()
     if args.format == "json":
         print(json.dumps(rep, indent=2))
     else:
-        print(_("Allocation (%(msg)s, %(n)s model runs, %(s).1f s)") % {
-            "msg": rep["message"], "n": rep["model_runs"], "s": rep["seconds"]})
+        print(
+            _("Allocation (%(msg)s, %(n)s model runs, %(s).1f s)")
+            % {"msg": rep["message"], "n": rep["model_runs"], "s": rep["seconds"]}
+        )
         for k, a in rep["allocation"].items():
-            print(f"  {k:14s} {a['spend']:>14,.0f} USD/yr  {_('coverage')} {a['coverage']:.2f}"
-                  f"  ({_('now')} {a['current_coverage']:.2f})")
+            print(
+                f"  {k:14s} {a['spend']:>14,.0f} USD/yr  {_('coverage')} {a['coverage']:.2f}"
+                f"  ({_('now')} {a['current_coverage']:.2f})"
+            )
         print(f"  {_('annual spend')}: {rep['annual_spend']:,.0f} USD")
+        if "target_value" in rep:
+            print(
+                "  "
+                + _("target %(target)s: %(value)s or fewer; reached %(reached)s (%(met)s)")
+                % {
+                    "target": rep["objective"],
+                    "value": f"{rep['target_value']:,.0f}",
+                    "reached": f"{rep['reached_value']:,.0f}",
+                    "met": _("met") if rep["target_met"] else _("not met"),
+                }
+            )
         for k, v in rep["outcomes"].items():
             print(f"  {k}: {v:,.0f}")
     _write(args.out, report.optimization_report(rep))

@@ -126,11 +126,15 @@ def _programme_exits(params: dict) -> dict[str, np.ndarray]:
     """
     turnover = _col(params, "cessation_rate") + _col(params, "other_mortality")
     return {
-        "ost": _col(params, "ost_leaving_rate") + turnover
+        "ost": _col(params, "ost_leaving_rate")
+        + turnover
         + _col(params, "overdose_mortality") * _col(params, "rr_overdose_ost"),
-        "nsp": _col(params, "nsp_leaving_rate") + turnover + _col(params, "incarceration_rate")
+        "nsp": _col(params, "nsp_leaving_rate")
+        + turnover
+        + _col(params, "incarceration_rate")
         + _col(params, "overdose_mortality"),
-        "art": _col(params, "art_dropout_rate") + _col(params, "hiv_mortality_art")
+        "art": _col(params, "art_dropout_rate")
+        + _col(params, "hiv_mortality_art")
         + _col(params, "other_mortality"),
     }
 
@@ -252,8 +256,14 @@ def _pattern(src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> _Pattern:
     to_c = current_index(_O[sus_c], _S[sus_c], _H[sus_c], HCV_C)
     # one sample's rows: [0,N) transitions, [N,2N) HIV infection flow per unit force,
     # [2N,3N) HCV infection flow, then six sums used for the forces of infection
-    r_parts = [dst[dst >= 0], np.arange(N),
-               N + _CUR[sus_h], N + to_u, 2 * N + _CUR[sus_c], 2 * N + to_c]
+    r_parts = [
+        dst[dst >= 0],
+        np.arange(N),
+        N + _CUR[sus_h],
+        N + to_u,
+        2 * N + _CUR[sus_c],
+        2 * N + to_c,
+    ]
     c_parts = [src[dst >= 0], np.arange(N), _CUR[sus_h], _CUR[sus_h], _CUR[sus_c], _CUR[sus_c]]
     # the six force-of-infection sums keep only the compartments that can contribute
     for i, m in enumerate(_sum_masks()):
@@ -263,8 +273,9 @@ def _pattern(src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> _Pattern:
     cols = np.concatenate(c_parts)
     keys = rows * N + cols
     unique, inverse = np.unique(keys, return_inverse=True)
-    assembly = sp.csr_array((np.ones(keys.size), (np.arange(keys.size), inverse)),
-                            shape=(keys.size, unique.size))
+    assembly = sp.csr_array(
+        (np.ones(keys.size), (np.arange(keys.size), inverse)), shape=(keys.size, unique.size)
+    )
     pat = _Pattern(
         order=order,
         starts=starts,
@@ -302,8 +313,10 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
             constant inflow of new injectors.
     """
     n_samples = len(np.asarray(params["cessation_rate"]))
-    cov = {k: np.broadcast_to(np.asarray(coverage[k], float), (n_samples,))[:, None]
-           for k in INTERVENTIONS}
+    cov = {
+        k: np.broadcast_to(np.asarray(coverage[k], float), (n_samples,))[:, None]
+        for k in INTERVENTIONS
+    }
     e = _Edges(n_samples)
     o, s, h, c = _O, _S, _H, _C
 
@@ -329,8 +342,9 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     m = s <= NSP
     e.add(_CUR[m], current_index(o[m], PRISON, h[m], c[m]), _col(params, "incarceration_rate"))
     m = s == PRISON
-    e.add(_CUR[m], current_index(o[m], RELEASED_1_2, h[m], c[m]),
-          _col(params, "prison_release_rate"))
+    e.add(
+        _CUR[m], current_index(o[m], RELEASED_1_2, h[m], c[m]), _col(params, "prison_release_rate")
+    )
     m = s == RELEASED_1_2
     e.add(_CUR[m], current_index(o[m], RELEASED_3_4, h[m], c[m]), TWO_WEEK_EXIT)
     m = s == RELEASED_3_4
@@ -343,8 +357,9 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     art_start = enrol["art"]
     m = h == HIV_U
     e.add(_CUR[m], current_index(o[m], s[m], HIV_D, c[m]), background + testing)
-    e.add(former_index(HIV_U, _FC[_FH == HIV_U]), former_index(HIV_D, _FC[_FH == HIV_U]),
-          background)
+    e.add(
+        former_index(HIV_U, _FC[_FH == HIV_U]), former_index(HIV_D, _FC[_FH == HIV_U]), background
+    )
     for src_h, dst_h, rate in ((HIV_D, HIV_A, art_start), (HIV_A, HIV_D, dropout)):
         m = h == src_h
         e.add(_CUR[m], current_index(o[m], s[m], dst_h, c[m]), rate)
@@ -360,20 +375,28 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
 
     # stopping and restarting injecting; people restart off OST, in the community
     e.add(_CUR, former_index(h, c), _col(params, "cessation_rate"), "cessation")
-    e.add(_FOR, current_index(OST_OFF, COMMUNITY, _FH, _FC), _col(params, "relapse_rate"),
-          "relapse")
+    e.add(
+        _FOR, current_index(OST_OFF, COMMUNITY, _FH, _FC), _col(params, "relapse_rate"), "relapse"
+    )
 
     # deaths (destination -1 leaves the model)
     ost_mult = np.ones((n_samples, N_OST))
     ost_mult[:, OST_ON] = np.asarray(params["rr_overdose_ost"])
     ost_mult[:, OST_EARLY] = ost_mult[:, OST_ON] * np.asarray(
-        params["overdose_multiplier_ost_first_4_weeks"])
+        params["overdose_multiplier_ost_first_4_weeks"]
+    )
     ost_mult[:, OST_LEFT_EARLY] = np.asarray(params["overdose_multiplier_after_ost_first_4_weeks"])
     naloxone = 1.0 - cov["naloxone"] * (1.0 - _col(params, "rr_overdose_naloxone"))
     setting_mult = np.concatenate(
-        [naloxone, naloxone, _col(params, "overdose_multiplier_in_prison"),
-         naloxone * _col(params, "overdose_multiplier_release_weeks_1_2"),
-         naloxone * _col(params, "overdose_multiplier_release_weeks_3_4")], axis=1)
+        [
+            naloxone,
+            naloxone,
+            _col(params, "overdose_multiplier_in_prison"),
+            naloxone * _col(params, "overdose_multiplier_release_weeks_1_2"),
+            naloxone * _col(params, "overdose_multiplier_release_weeks_3_4"),
+        ],
+        axis=1,
+    )
     od = _col(params, "overdose_mortality") * ost_mult[:, o] * setting_mult[:, s]
     e.add(_CUR, -1, od, "death_overdose")
     hiv_death = np.zeros((n_samples, N_HIV))
@@ -404,37 +427,48 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     on_nsp = _S == NSP
     setting_risk = np.where(_S == PRISON, _col(params, "prison_injecting_risk"), 1.0)
     rr_h = np.where(on_ost, _col(params, "rr_hiv_ost"), 1.0) * np.where(
-        on_nsp, _col(params, "rr_hiv_nsp"), 1.0)
+        on_nsp, _col(params, "rr_hiv_nsp"), 1.0
+    )
     rr_c = np.select(
         [on_ost & on_nsp, on_ost, on_nsp],
         [_col(params, "rr_hcv_ost_nsp"), _col(params, "rr_hcv_ost"), _col(params, "rr_hcv_nsp")],
-        1.0)
+        1.0,
+    )
     risk_h = rr_h * setting_risk  # (n_samples, N_CURRENT)
     risk_c = rr_c * setting_risk
-    infectious_h = np.select([(_H == HIV_U) | (_H == HIV_D), _H == HIV_A],
-                             [1.0, 1.0 - _col(params, "art_efficacy_injecting")], 0.0)
+    infectious_h = np.select(
+        [(_H == HIV_U) | (_H == HIV_D), _H == HIV_A],
+        [1.0, 1.0 - _col(params, "art_efficacy_injecting")],
+        0.0,
+    )
     infectious_h = np.broadcast_to(infectious_h, risk_h.shape)
     infectious_c = (_C == HCV_C).astype(float)
     chronic = 1.0 - _col(params, "hcv_spontaneous_clearance")
     sus_h, sus_c = pat.sus_h, pat.sus_c
     # values in the order of pat.rows/pat.cols (see _pattern)
-    v_parts = [prob[:, dst >= 0], stay,
-               -risk_h[:, sus_h], risk_h[:, sus_h],
-               -(risk_c * chronic)[:, sus_c], (risk_c * chronic)[:, sus_c]]
+    v_parts = [
+        prob[:, dst >= 0],
+        stay,
+        -risk_h[:, sus_h],
+        risk_h[:, sus_h],
+        -(risk_c * chronic)[:, sus_c],
+        (risk_c * chronic)[:, sus_c],
+    ]
     sums = (risk_h * infectious_h, risk_h, risk_c * infectious_c, risk_c, risk_h, risk_c)
     for w, m in zip(sums, _sum_masks(), strict=True):
         v_parts.append(np.broadcast_to(w, (n_samples, N_CURRENT))[:, m])
     data = np.concatenate(v_parts, axis=1) @ pat.assembly  # (n_samples, nnz), CSR order
     offsets = np.arange(n_samples)[:, None]
     indices = (pat.indices[None, :] + offsets * N).ravel()
-    indptr = np.concatenate(
-        [[0], np.cumsum(np.tile(pat.row_counts, n_samples))]).astype(np.int64)
-    matrix = sp.csr_array((data.ravel(), indices, indptr),
-                          shape=(n_samples * ROWS_PER_SAMPLE, n_samples * N))
+    indptr = np.concatenate([[0], np.cumsum(np.tile(pat.row_counts, n_samples))]).astype(np.int64)
+    matrix = sp.csr_array(
+        (data.ravel(), indices, indptr), shape=(n_samples * ROWS_PER_SAMPLE, n_samples * N)
+    )
 
     entries = np.zeros((n_samples, N))
     entries[:, current_index(OST_OFF, COMMUNITY, HIV_S, HCV_S)] = (
-        np.asarray(params["initiation_rate"]) * population * DT)
+        np.asarray(params["initiation_rate"]) * population * DT
+    )
     return Transitions(
         matrix=matrix,
         flow_probability=flow_probability,
@@ -471,20 +505,26 @@ def initial_state(n_samples: int, params: dict, initial: dict) -> np.ndarray:
     # steady-state shares of the tunnel states: inflow rate times the tunnel's duration
     p_ost_early = np.minimum(ost * ost_leave / FOUR_WEEK_EXIT, ost)
     p_left_early = np.minimum(ost * ost_leave / FOUR_WEEK_EXIT, 1 - ost)
-    ost_share = np.stack([p_ost_early, ost - p_ost_early, p_left_early,
-                          1 - ost - p_left_early], axis=1)
+    ost_share = np.stack(
+        [p_ost_early, ost - p_ost_early, p_left_early, 1 - ost - p_left_early], axis=1
+    )
     prison = inc / (inc + rel)
     rel12 = prison * rel / TWO_WEEK_EXIT
     community = 1 - prison - 2 * rel12
-    setting_share = np.stack([community * (1 - nsp), community * nsp, prison, rel12, rel12],
-                             axis=1)
-    hiv_share = np.stack([1 - hiv, hiv * (1 - diag), hiv * diag * (1 - art), hiv * diag * art],
-                         axis=1)
+    setting_share = np.stack([community * (1 - nsp), community * nsp, prison, rel12, rel12], axis=1)
+    hiv_share = np.stack(
+        [1 - hiv, hiv * (1 - diag), hiv * diag * (1 - art), hiv * diag * art], axis=1
+    )
     hcv_share = np.stack([1 - hcv - cured, hcv, cured], axis=1)
 
     x = np.zeros((n_samples, N))
-    x[:, :N_CURRENT] = (pwid[:, None] * ost_share[:, _O] * setting_share[:, _S]
-                        * hiv_share[:, _H] * hcv_share[:, _C])
+    x[:, :N_CURRENT] = (
+        pwid[:, None]
+        * ost_share[:, _O]
+        * setting_share[:, _S]
+        * hiv_share[:, _H]
+        * hcv_share[:, _C]
+    )
     former = pwid * v("former_per_pwid")
     x[:, N_CURRENT:] = former[:, None] * hiv_share[:, _FH] * hcv_share[:, _FC]
     return x
@@ -527,18 +567,47 @@ def simulate(trans: Transitions, x0: np.ndarray, years: int) -> RawResult:
     state_end = np.zeros((years, n_s, N))
 
     if n_s == 1:
-        _loop_single(mat, x, z, entries[0], float(bh_dt[0]), float(bc_dt[0]), years,
-                     pop_start[:, 0], pop_end[:, 0], sum_x[:, 0], new_hiv[:, 0], new_hcv[:, 0],
-                     state_end[:, 0])
+        _loop_single(
+            mat,
+            x,
+            z,
+            entries[0],
+            float(bh_dt[0]),
+            float(bc_dt[0]),
+            years,
+            pop_start[:, 0],
+            pop_end[:, 0],
+            sum_x[:, 0],
+            new_hiv[:, 0],
+            new_hcv[:, 0],
+            state_end[:, 0],
+        )
     else:
-        _loop_batch(mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x,
-                    new_hiv, new_hcv, state_end)
+        _loop_batch(
+            mat,
+            x,
+            z,
+            entries,
+            bh_dt,
+            bc_dt,
+            years,
+            pop_start,
+            pop_end,
+            sum_x,
+            new_hiv,
+            new_hcv,
+            state_end,
+        )
 
     cur, fmr = MASKS["current"], MASKS["former"]
-    flows_current = {k: np.einsum("ysn,sn->ys", sum_x[:, :, cur], p[:, cur])
-                     for k, p in trans.flow_probability.items()}
-    flows_former = {k: np.einsum("ysn,sn->ys", sum_x[:, :, fmr], p[:, fmr])
-                    for k, p in trans.flow_probability.items()}
+    flows_current = {
+        k: np.einsum("ysn,sn->ys", sum_x[:, :, cur], p[:, cur])
+        for k, p in trans.flow_probability.items()
+    }
+    flows_former = {
+        k: np.einsum("ysn,sn->ys", sum_x[:, :, fmr], p[:, fmr])
+        for k, p in trans.flow_probability.items()
+    }
     initiation = np.broadcast_to(entries.sum(axis=1) * STEPS_PER_YEAR, (years, n_s)).copy()
     return RawResult(
         population_start=pop_start,
@@ -561,17 +630,30 @@ def _matvec(mat, x, z):
         z[:] = mat @ x
 
 
-def _loop_single(mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x, new_hiv,
-                 new_hcv, state_end):
+def _loop_single(
+    mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x, new_hiv, new_hcv, state_end
+):
     """The weekly loop for one sample, kept to a handful of NumPy calls per step."""
     current = MASKS["current"]
     blocks = z[: 3 * N].reshape(3, N)  # transitions, HIV flow, HCV flow (views into z)
-    sums = z[3 * N:]
+    sums = z[3 * N :]
     coef = np.ones(3)
     if _csr_matvec is None:  # pragma: no cover
-        return _loop_batch(mat, x, z, entries[None, :], np.array([bh_dt]), np.array([bc_dt]),
-                           years, pop_start[:, None], pop_end[:, None], sum_x[:, None],
-                           new_hiv[:, None], new_hcv[:, None], state_end[:, None])
+        return _loop_batch(
+            mat,
+            x,
+            z,
+            entries[None, :],
+            np.array([bh_dt]),
+            np.array([bc_dt]),
+            years,
+            pop_start[:, None],
+            pop_end[:, None],
+            sum_x[:, None],
+            new_hiv[:, None],
+            new_hcv[:, None],
+            state_end[:, None],
+        )
     # local names: attribute look-ups cost as much as the arithmetic at this size
     n_rows, n_cols = mat.shape
     indptr, indices, data = mat.indptr, mat.indices, mat.data
@@ -599,8 +681,9 @@ def _loop_single(mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, su
         state_end[year] = x
 
 
-def _loop_batch(mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x, new_hiv,
-                new_hcv, state_end):
+def _loop_batch(
+    mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x, new_hiv, new_hcv, state_end
+):
     """The weekly loop over a block-diagonal batch of samples."""
     n_s = entries.shape[0]
     current = MASKS["current"]
@@ -612,15 +695,15 @@ def _loop_batch(mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum
         for _ in range(STEPS_PER_YEAR):
             acc += xs
             _matvec(mat, x, z)
-            sums = zz[:, 3 * N:]
+            sums = zz[:, 3 * N :]
             # the pools are never empty while anyone injects; guard the all-dead edge case
             fh = bh_dt * sums[:, 0] / np.maximum(sums[:, 1], 1e-300)
             fc = bc_dt * sums[:, 2] / np.maximum(sums[:, 3], 1e-300)
             new_hiv[year] += fh * sums[:, 4]
             new_hcv[year] += fc * sums[:, 5]
-            np.multiply(zz[:, N:2 * N], fh[:, None], out=xs)
+            np.multiply(zz[:, N : 2 * N], fh[:, None], out=xs)
             xs += zz[:, :N]
-            xs += fc[:, None] * zz[:, 2 * N:3 * N]
+            xs += fc[:, None] * zz[:, 2 * N : 3 * N]
             xs += entries
         pop_end[year] = xs[:, current].sum(axis=1)
         state_end[year] = xs

@@ -48,8 +48,16 @@ def render_parameters_markdown() -> str:
         for p in PARAMETERS.values():
             if p.group != group:
                 continue
-            cells = [f"`{p.name}`", _num(p.value), p.unit, p.dist, _num(p.low), _num(p.high),
-                     p.description, p.source]
+            cells = [
+                f"`{p.name}`",
+                _num(p.value),
+                p.unit,
+                p.dist,
+                _num(p.low),
+                _num(p.high),
+                p.description,
+                p.source,
+            ]
             lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)

@@ -20,6 +20,7 @@ as one batched run (the base point plus one perturbed point per programme).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import minimize
@@ -29,12 +30,31 @@ from .core import INTERVENTIONS
 from .outcomes import simulate_scenario, totals
 from .uncertainty import point_parameters
 
-OBJECTIVES = ("dalys", "infections", "deaths", "new_hiv_infections", "new_hcv_infections",
-              "overdose_deaths", "weighted")
-UNIT_COST_KEY = {"nsp": "nsp", "ost": "ost", "art": "art", "hiv_testing": "hiv_test",
-                 "hcv_treatment": "hcv_course", "naloxone": "naloxone"}
-DEFAULT_MAX_COVERAGE = {"nsp": 0.8, "ost": 0.6, "art": 0.9, "hiv_testing": 0.9,
-                        "hcv_treatment": 0.5, "naloxone": 0.8}
+OBJECTIVES = (
+    "dalys",
+    "infections",
+    "deaths",
+    "new_hiv_infections",
+    "new_hcv_infections",
+    "overdose_deaths",
+    "weighted",
+)
+UNIT_COST_KEY = {
+    "nsp": "nsp",
+    "ost": "ost",
+    "art": "art",
+    "hiv_testing": "hiv_test",
+    "hcv_treatment": "hcv_course",
+    "naloxone": "naloxone",
+}
+DEFAULT_MAX_COVERAGE = {
+    "nsp": 0.8,
+    "ost": 0.6,
+    "art": 0.9,
+    "hiv_testing": 0.9,
+    "hcv_treatment": 0.5,
+    "naloxone": 0.8,
+}
 FD_STEP = 1e-3  # finite-difference step, as a fraction of the budget
 
 
@@ -50,7 +70,10 @@ class ProgramBook:
         pwid = scenario["population"]["pwid"]
         init = scenario["initial"]
         target = {
-            "nsp": pwid, "ost": pwid, "hiv_testing": pwid, "naloxone": pwid,
+            "nsp": pwid,
+            "ost": pwid,
+            "hiv_testing": pwid,
+            "naloxone": pwid,
             "art": max(pwid * init["hiv_prevalence"] * init["hiv_diagnosed"], 1.0),
             "hcv_treatment": max(pwid * init["hcv_prevalence"], 1.0),
         }
@@ -74,8 +97,9 @@ class ProgramBook:
         """Annual spend (USD) that buys ``coverage`` (inf at or above the ceiling)."""
         c = np.asarray(coverage, float)
         with np.errstate(divide="ignore"):
-            return np.where(c < self.max_coverage,
-                            -self.scale * np.log1p(-c / self.max_coverage), np.inf)
+            return np.where(
+                c < self.max_coverage, -self.scale * np.log1p(-c / self.max_coverage), np.inf
+            )
 
 
 def _outcome(tot: dict, name: str) -> np.ndarray:
@@ -98,8 +122,9 @@ class _Evaluator:
         self.runs = 0
         ref = totals(simulate_scenario(scenario, self.params_one))
         # weighted objectives are sums of outcomes relative to the status quo
-        self.reference = {k: max(float(_outcome(ref, k)[0]), 1e-9)
-                          for k in ("dalys", "infections", "deaths")}
+        self.reference = {
+            k: max(float(_outcome(ref, k)[0]), 1e-9) for k in ("dalys", "infections", "deaths")
+        }
 
     def outcomes(self, spends: np.ndarray) -> dict:
         spends = np.atleast_2d(spends)
@@ -148,14 +173,27 @@ def _report(ev: _Evaluator, spend: np.ndarray, started: float, sol, extra: dict)
     tot = ev.outcomes(spend)
     return {
         "scenario": ev.scenario["name"],
-        "allocation": {k: {"spend": float(spend[i]), "coverage": float(cov[i]),
-                           "current_coverage": float(current[i]),
-                           "current_spend": float(ev.book.spend(current)[i])}
-                       for i, k in enumerate(INTERVENTIONS)},
+        "allocation": {
+            k: {
+                "spend": float(spend[i]),
+                "coverage": float(cov[i]),
+                "current_coverage": float(current[i]),
+                "current_spend": float(ev.book.spend(current)[i]),
+            }
+            for i, k in enumerate(INTERVENTIONS)
+        },
         "annual_spend": float(spend.sum()),
-        "outcomes": {k: float(_outcome(tot, k)[0]) for k in
-                     ("dalys", "infections", "deaths", "new_hiv_infections",
-                      "new_hcv_infections", "overdose_deaths")},
+        "outcomes": {
+            k: float(_outcome(tot, k)[0])
+            for k in (
+                "dalys",
+                "infections",
+                "deaths",
+                "new_hiv_infections",
+                "new_hcv_infections",
+                "overdose_deaths",
+            )
+        },
         "model_cost_discounted": float(tot["cost_discounted"][0]),
         "status_quo": ev.reference,
         "success": bool(sol.success),
@@ -166,11 +204,14 @@ def _report(ev: _Evaluator, spend: np.ndarray, started: float, sol, extra: dict)
     }
 
 
-def optimize(scenario: dict, budget: float | None = None) -> dict:
+def optimize(
+    scenario: dict, budget: float | None = None, progress: Callable[[int], None] | None = None
+) -> dict:
     """Allocate an annual budget over the six programmes to minimise the objective.
 
     Settings come from the ``optimization`` table: ``budget`` (USD/year), ``objective``,
     ``weights`` (for "weighted"), ``max_coverage`` and ``bounds`` ({k: [min, max] USD/year}).
+    ``progress`` is called once per optimiser iteration.
     """
     scenario = scenarios.validate(scenario)
     objective, weights, table_budget, lower, upper = _settings(scenario)
@@ -190,15 +231,28 @@ def optimize(scenario: dict, budget: float | None = None) -> dict:
         f, g = ev.value_and_grad(share * budget, FD_STEP * budget)
         return f / f_scale, g * budget / f_scale
 
-    sol = minimize(fun, start, jac=True, method="SLSQP", bounds=list(zip(lo, hi, strict=True)),
-                   constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1.0,
-                                 "jac": lambda s: np.ones_like(s)}],
-                   options={"maxiter": 100, "ftol": 1e-7})
+    sol = minimize(
+        fun,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=list(zip(lo, hi, strict=True)),
+        constraints=[
+            {"type": "eq", "fun": lambda s: s.sum() - 1.0, "jac": lambda s: np.ones_like(s)}
+        ],
+        options={"maxiter": 100, "ftol": 1e-7},
+        callback=(lambda _x: progress(1)) if progress else None,
+    )
     spend = np.clip(sol.x, lo, hi) * budget
     return _report(ev, spend, t0, sol, {"objective": objective, "budget": budget})
 
 
-def minimum_budget(scenario: dict, outcome: str, reduction: float) -> dict:
+def minimum_budget(
+    scenario: dict,
+    outcome: str,
+    reduction: float,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
     """Least annual spend whose ``outcome`` is at least ``reduction`` below the status quo.
 
     Args:
@@ -230,13 +284,29 @@ def minimum_budget(scenario: dict, outcome: str, reduction: float) -> dict:
         return -g * scale / target_value
 
     start = np.clip(current_spend / scale * 1.5 + 0.1, lower / scale, cap)
-    sol = minimize(lambda x: (x.sum(), np.ones_like(x)), start, jac=True, method="SLSQP",
-                   bounds=bounds,
-                   constraints=[{"type": "ineq", "fun": constraint, "jac": constraint_jac}],
-                   options={"maxiter": 100, "ftol": 1e-6})
+    sol = minimize(
+        lambda x: (x.sum(), np.ones_like(x)),
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=[{"type": "ineq", "fun": constraint, "jac": constraint_jac}],
+        options={"maxiter": 100, "ftol": 1e-6},
+        callback=(lambda _x: progress(1)) if progress else None,
+    )
     spend = np.clip(sol.x, lower / scale, cap) * scale
     reached = float(ev.value(ev.outcomes(spend))[0])
-    return _report(ev, spend, t0, sol, {
-        "objective": outcome, "reduction": reduction, "target_value": target_value,
-        "reached_value": reached, "target_met": reached <= target_value * 1.001,
-        "no_programme_value": status_quo})
+    return _report(
+        ev,
+        spend,
+        t0,
+        sol,
+        {
+            "objective": outcome,
+            "reduction": reduction,
+            "target_value": target_value,
+            "reached_value": reached,
+            "target_met": reached <= target_value * 1.001,
+            "no_programme_value": status_quo,
+        },
+    )

@@ -13,7 +13,11 @@ from .core import INTERVENTIONS, MASKS
 
 # yearly outcome names that are counts (summed in totals) or levels (not summed)
 COUNT_KEYS = (
-    "entries", "new_hiv_infections", "new_hcv_infections", "overdose_deaths", "dalys",
+    "entries",
+    "new_hiv_infections",
+    "new_hcv_infections",
+    "overdose_deaths",
+    "dalys",
     "cost_discounted",
 )
 LEVEL_KEYS = ("population_start", "population_end", "hiv_prevalence", "hcv_prevalence")
@@ -35,8 +39,9 @@ def initial_of(scenario: dict) -> dict[str, float]:
     return init
 
 
-def simulate_scenario(scenario: dict, params: dict[str, np.ndarray],
-                      coverage: dict[str, float] | None = None) -> dict:
+def simulate_scenario(
+    scenario: dict, params: dict[str, np.ndarray], coverage: dict[str, float] | None = None
+) -> dict:
     """Run ``scenario`` for every parameter sample and return yearly outcome arrays.
 
     Args:
@@ -126,8 +131,11 @@ def summarise(raw: core.RawResult, params: dict, coverage: dict, discount_rate: 
         "naloxone": c["naloxone"] * community,
     }
     unit = {
-        "nsp": params["cost_nsp"], "ost": params["cost_ost"], "art": params["cost_art"],
-        "hiv_testing": params["cost_hiv_test"], "hcv_treatment": params["cost_hcv_course"],
+        "nsp": params["cost_nsp"],
+        "ost": params["cost_ost"],
+        "art": params["cost_art"],
+        "hiv_testing": params["cost_hiv_test"],
+        "hcv_treatment": params["cost_hcv_course"],
         "naloxone": params["cost_naloxone"],
     }
     cost = {k: people_on[k] * unit[k] for k in INTERVENTIONS}
@@ -136,11 +144,14 @@ def summarise(raw: core.RawResult, params: dict, coverage: dict, discount_rate: 
     cost["total"] = cost["programme"] + cost["hiv_care"]
 
     disc = discount_factors(years, discount_rate)[:, None]
-    yld = (params["dw_hiv_untreated"] * total("hiv_untreated")
-           + params["dw_hiv_art"] * total("on_art")
-           + params["dw_hcv_chronic"] * total("hcv_chronic"))
+    yld = (
+        params["dw_hiv_untreated"] * total("hiv_untreated")
+        + params["dw_hiv_art"] * total("on_art")
+        + params["dw_hcv_chronic"] * total("hcv_chronic")
+    )
     yll = deaths["total"] * discounted_life_years(
-        np.asarray(params["life_years_lost_per_death"], float), discount_rate)
+        np.asarray(params["life_years_lost_per_death"], float), discount_rate
+    )
     return {
         "population_start": raw.population_start,
         "population_end": raw.population_end,

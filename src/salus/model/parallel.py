@@ -19,13 +19,19 @@ def _ray():
         import ray  # noqa: PLC0415 - optional dependency, imported on demand
     except ImportError:
         raise ClusterUnavailable(
-            "Ray is not installed: install salus[cluster] to use --ray") from None
+            "Ray is not installed: install salus[cluster] to use --ray"
+        ) from None
     return ray
 
 
-def map_chunks(func: Callable, chunks: Sequence, *, workers: int | None = None,
-               ray_address: str | None = None,
-               progress: Callable[[int], None] | None = None) -> list:
+def map_chunks(
+    func: Callable,
+    chunks: Sequence,
+    *,
+    workers: int | None = None,
+    ray_address: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list:
     """Apply ``func`` to every chunk and return the results in order.
 
     Args:

@@ -38,15 +38,17 @@ def format_figure(fig, digits: int = 0) -> str:
 
 
 def _page(title: str, body: list[str]) -> str:
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        *body,
-        "</body></html>",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{escape(title)}</title>",
+            f"<style>{STYLE}</style></head><body>",
+            f"<h1>{escape(title)}</h1>",
+            *body,
+            "</body></html>",
+        ]
+    )
 
 
 def _series(result: dict, key: str, label: str, sub: str | None = None) -> dict:
@@ -65,10 +67,13 @@ def _charts(results: list[tuple[str, dict]]) -> list[str]:
         (_("New HIV infections per year"), "new_hiv_infections", None, _("people")),
         (_("New HCV infections per year"), "new_hcv_infections", None, _("people")),
         (_("Overdose deaths per year"), "overdose_deaths", None, _("deaths")),
-        (_("HIV prevalence among people who inject drugs"), "hiv_prevalence", None,
-         _("fraction")),
-        (_("Chronic HCV prevalence among people who inject drugs"), "hcv_prevalence", None,
-         _("fraction")),
+        (_("HIV prevalence among people who inject drugs"), "hiv_prevalence", None, _("fraction")),
+        (
+            _("Chronic HCV prevalence among people who inject drugs"),
+            "hcv_prevalence",
+            None,
+            _("fraction"),
+        ),
         (_("Total cost per year (undiscounted)"), "cost", "total", _("USD")),
     ]
     out = []
@@ -94,30 +99,60 @@ def _yearly_table(result: dict) -> str:
     rows = []
     for y in result["years"]:
         cells = "".join(
-            f"<td>{format_figure(y[k][s] if s else y[k])}</td>" for k, s, _label in ROWS)
+            f"<td>{format_figure(y[k][s] if s else y[k])}</td>" for k, s, _label in ROWS
+        )
         rows.append(f"<tr><td>{y['year']}</td>{cells}</tr>")
     tot = result["totals"]
     cells = "".join(
         f"<td>{'' if k == 'population_end' else format_figure(tot[k][s] if s else tot[k])}</td>"
-        for k, s, _label in ROWS)
+        for k, s, _label in ROWS
+    )
     rows.append(f"<tr><th>{escape(_('Total'))}</th>{cells}</tr>")
-    return (f"<table><tr><th>{escape(_('Year'))}</th>{head}</tr>" + "".join(rows)
-            + "</table>")
+    return f"<table><tr><th>{escape(_('Year'))}</th>{head}</tr>" + "".join(rows) + "</table>"
 
 
 def _interval_note(result: dict) -> str:
     if result.get("samples"):
-        text = _("Figures in brackets are 95 %% intervals over %(n)s Latin hypercube parameter "
-                 "samples (seed %(seed)s).") % {"n": result["samples"], "seed": result["seed"]}
+        text = _(
+            "Figures in brackets are 95 %% intervals over %(n)s Latin hypercube parameter "
+            "samples (seed %(seed)s)."
+        ) % {"n": result["samples"], "seed": result["seed"]}
     else:
         text = _("Central parameter values; run with --samples for uncertainty intervals.")
     return f'<p class="note">{escape(text)}</p>'
 
 
+def _coverage_table(result: dict) -> str:
+    first = result["years"][0]["people_on"]
+    rows = "".join(
+        f"<tr><td>{escape(_(INTERVENTION_LABELS[k]))}</td><td>{format_figure(v)}</td></tr>"
+        for k, v in first.items()
+    )
+    return (
+        f"<table><tr><th>{escape(_('Programme'))}</th>"
+        f"<th>{escape(_('First year: average people on it (tests, courses)'))}</th></tr>{rows}</table>"
+    )
+
+
+INTERVENTION_LABELS = {
+    "nsp": "Needle and syringe programme (high coverage)",
+    "ost": "Opioid substitution treatment",
+    "art": "Antiretroviral therapy",
+    "hiv_testing": "HIV tests",
+    "hcv_treatment": "HCV treatment courses",
+    "naloxone": "Take-home naloxone",
+}
+
+
 def run_report(result: dict) -> str:
     """HTML report of one scenario result (from ``api.run_scenario_dict``)."""
-    body = [_interval_note(result), *_charts([(result["scenario"], result)]),
-            f"<h2>{escape(_('Year by year'))}</h2>", _yearly_table(result)]
+    body = [
+        _interval_note(result),
+        _coverage_table(result),
+        *_charts([(result["scenario"], result)]),
+        f"<h2>{escape(_('Year by year'))}</h2>",
+        _yearly_table(result),
+    ]
     return _page(result["scenario"], body)
 
 
@@ -139,9 +174,12 @@ def compare_report(comparison: dict) -> str:
     scen, base, comp = comparison["scenario"], comparison["baseline"], comparison["comparison"]
     rows = "".join(
         f"<tr><td>{escape(_(label))}</td><td>{format_figure(comp[key], digits)}</td></tr>"
-        for key, label, digits in COMPARISON_ROWS)
+        for key, label, digits in COMPARISON_ROWS
+    )
     prob = _("Probability cost-effective at %(t)s USD per DALY averted: %(p)s") % {
-        "t": f"{comp['threshold']:,.0f}", "p": f"{comp['probability_cost_effective']:.2f}"}
+        "t": f"{comp['threshold']:,.0f}",
+        "p": f"{comp['probability_cost_effective']:.2f}",
+    }
     body = [
         f"<p>{escape(_('Scenario'))}: {escape(scen['scenario'])}<br>"
         f"{escape(_('Compared with'))}: {escape(base['scenario'])}</p>",
@@ -154,15 +192,33 @@ def compare_report(comparison: dict) -> str:
     if comp.get("ceac"):
         xs = list(range(len(comp["ceac"])))
         labels = ", ".join(f"{p['threshold']:,.0f}" for p in comp["ceac"])
-        body.append(svg.line_chart(
-            _("Cost-effectiveness acceptability curve"), xs,
-            [{"label": _("P(cost-effective)"),
-              "values": [p["probability"] for p in comp["ceac"]]}], _("probability")))
-        body.append('<p class="note">' + escape(
-            _("Thresholds (USD per DALY averted), in order along the x axis: %(list)s")
-            % {"list": labels}) + "</p>")
-    body += [f"<h2>{escape(scen['scenario'])}</h2>", _yearly_table(scen),
-             f"<h2>{escape(base['scenario'])}</h2>", _yearly_table(base)]
+        body.append(
+            svg.line_chart(
+                _("Cost-effectiveness acceptability curve"),
+                xs,
+                [
+                    {
+                        "label": _("P(cost-effective)"),
+                        "values": [p["probability"] for p in comp["ceac"]],
+                    }
+                ],
+                _("probability"),
+            )
+        )
+        body.append(
+            '<p class="note">'
+            + escape(
+                _("Thresholds (USD per DALY averted), in order along the x axis: %(list)s")
+                % {"list": labels}
+            )
+            + "</p>"
+        )
+    body += [
+        f"<h2>{escape(scen['scenario'])}</h2>",
+        _yearly_table(scen),
+        f"<h2>{escape(base['scenario'])}</h2>",
+        _yearly_table(base),
+    ]
     return _page(_("Scenario comparison"), body)
 
 
@@ -178,13 +234,22 @@ def calibration_charts(report: dict) -> list[str]:
     traj = report["trajectory"]
     charts = []
     for target, label in TARGET_LABELS.items():
-        pts = [{"x": o["year"], "value": o["value"], "low": o["low"], "high": o["high"]}
-               for o in report["observations"] if o["target"] == target]
+        pts = [
+            {"x": o["year"], "value": o["value"], "low": o["low"], "high": o["high"]}
+            for o in report["observations"]
+            if o["target"] == target
+        ]
         if not pts:
             continue
-        charts.append(svg.line_chart(_(label), traj["years"],
-                                     [{"label": _("model (fitted)"), "values": traj[target]}],
-                                     "", points=pts))
+        charts.append(
+            svg.line_chart(
+                _(label),
+                traj["years"],
+                [{"label": _("model (fitted)"), "values": traj[target]}],
+                "",
+                points=pts,
+            )
+        )
     return charts
 
 
@@ -192,11 +257,13 @@ def calibration_report(report: dict) -> str:
     """HTML fit report: fitted values, observed vs modelled, and the fit plots."""
     rows = "".join(
         f"<tr><td>{escape(n)}</td><td>{report['start'][n]:.4g}</td><td>{v:.4g}</td></tr>"
-        for n, v in report["fitted"].items())
+        for n, v in report["fitted"].items()
+    )
     obs = "".join(
         f"<tr><td>{escape(_(TARGET_LABELS[o['target']]))}</td><td>{o['year']}</td>"
         f"<td>{o['value']:.4g}</td><td>{o['model_start']:.4g}</td><td>{o['model']:.4g}</td></tr>"
-        for o in report["observations"])
+        for o in report["observations"]
+    )
     body = [
         f"<p>{escape(report['message'])}</p>",
         f"<table><tr><th>{escape(_('Parameter'))}</th><th>{escape(_('Start'))}</th>"
@@ -216,9 +283,12 @@ def optimization_report(report: dict) -> str:
         f"<tr><td>{escape(k)}</td><td>{format_figure(a['current_spend'])}</td>"
         f"<td>{a['current_coverage']:.2f}</td><td>{format_figure(a['spend'])}</td>"
         f"<td>{a['coverage']:.2f}</td></tr>"
-        for k, a in report["allocation"].items())
-    outcomes = "".join(f"<tr><td>{escape(k)}</td><td>{format_figure(v)}</td></tr>"
-                       for k, v in report["outcomes"].items())
+        for k, a in report["allocation"].items()
+    )
+    outcomes = "".join(
+        f"<tr><td>{escape(k)}</td><td>{format_figure(v)}</td></tr>"
+        for k, v in report["outcomes"].items()
+    )
     body = [
         f"<p>{escape(report['message'])}</p>",
         f"<table><tr><th>{escape(_('Programme'))}</th><th>{escape(_('Current spend'))}</th>"

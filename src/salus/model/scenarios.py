@@ -95,8 +95,11 @@ def _check_types(defaults: dict, given: dict, prefix: str = "") -> None:
         elif isinstance(default, int | float):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ScenarioError(f"{path!r} must be a number, got {value!r}")
-            if isinstance(default, int) and not isinstance(default, bool) and (
-                    not float(value).is_integer()):
+            if (
+                isinstance(default, int)
+                and not isinstance(default, bool)
+                and (not float(value).is_integer())
+            ):
                 raise ScenarioError(f"{path!r} must be a whole number, got {value!r}")
         elif isinstance(default, str) and not isinstance(value, str):
             raise ScenarioError(f"{path!r} must be text, got {value!r}")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
-WIDTH, HEIGHT = 640, 300
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 150, 36, 40
+WIDTH, HEIGHT = 700, 300
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 210, 36, 40
+LEGEND_CHARS = 30  # longer series names are shortened; the full name is in a tooltip
 PALETTE = ("#1b6ca8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
 
 
@@ -23,6 +24,10 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
+def _shorten(label: str) -> str:
+    return label if len(label) <= LEGEND_CHARS else label[: LEGEND_CHARS - 1] + "\u2026"
+
+
 def _fmt(v: float) -> str:
     if abs(v) >= 1e6:
         return f"{v / 1e6:.3g}M"
@@ -31,8 +36,13 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def line_chart(title: str, x: list[float], series: list[dict], y_label: str = "",
-               points: list[dict] | None = None) -> str:
+def line_chart(
+    title: str,
+    x: list[float],
+    series: list[dict],
+    y_label: str = "",
+    points: list[dict] | None = None,
+) -> str:
     """An SVG line chart.
 
     Args:
@@ -59,47 +69,71 @@ def line_chart(title: str, x: list[float], series: list[dict], y_label: str = ""
     def py(v):
         return MARGIN_TOP + plot_h - v / y_max * plot_h
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-           f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
-           f'<title>{escape(title)}</title>',
-           f'<text x="{MARGIN_LEFT}" y="20" font-size="14" font-family="sans-serif" '
-           f'font-weight="bold">{escape(title)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{MARGIN_LEFT}" y="20" font-size="14" font-family="sans-serif" '
+        f'font-weight="bold">{escape(title)}</text>',
+    ]
     for i in range(5):
         v = y_max * i / 4
-        out.append(f'<line x1="{MARGIN_LEFT}" x2="{MARGIN_LEFT + plot_w}" y1="{py(v):.1f}" '
-                   f'y2="{py(v):.1f}" stroke="#dddddd"/>')
-        out.append(f'<text x="{MARGIN_LEFT - 6}" y="{py(v) + 4:.1f}" font-size="11" '
-                   f'text-anchor="end" font-family="sans-serif">{_fmt(v)}</text>')
+        out.append(
+            f'<line x1="{MARGIN_LEFT}" x2="{MARGIN_LEFT + plot_w}" y1="{py(v):.1f}" '
+            f'y2="{py(v):.1f}" stroke="#dddddd"/>'
+        )
+        out.append(
+            f'<text x="{MARGIN_LEFT - 6}" y="{py(v) + 4:.1f}" font-size="11" '
+            f'text-anchor="end" font-family="sans-serif">{_fmt(v)}</text>'
+        )
     for v in sorted({x_min, x_max, x_min + (x_max - x_min) // 2}):
-        out.append(f'<text x="{px(v):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" font-size="11" '
-                   f'text-anchor="middle" font-family="sans-serif">{int(v)}</text>')
+        out.append(
+            f'<text x="{px(v):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" font-size="11" '
+            f'text-anchor="middle" font-family="sans-serif">{int(v)}</text>'
+        )
     if y_label:
-        out.append(f'<text x="14" y="{MARGIN_TOP + plot_h / 2:.0f}" font-size="11" '
-                   f'font-family="sans-serif" transform="rotate(-90 14 '
-                   f'{MARGIN_TOP + plot_h / 2:.0f})" text-anchor="middle">{escape(y_label)}</text>')
+        out.append(
+            f'<text x="14" y="{MARGIN_TOP + plot_h / 2:.0f}" font-size="11" '
+            f'font-family="sans-serif" transform="rotate(-90 14 '
+            f'{MARGIN_TOP + plot_h / 2:.0f})" text-anchor="middle">{escape(y_label)}</text>'
+        )
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
         if s.get("low") is not None and s.get("high") is not None:
             upper = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, s["high"], strict=True))
-            lower = " ".join(f"{px(a):.1f},{py(b):.1f}"
-                             for a, b in reversed(list(zip(x, s["low"], strict=True))))
-            out.append(f'<polygon points="{upper} {lower}" fill="{colour}" fill-opacity="0.18" '
-                       f'stroke="none"/>')
+            lower = " ".join(
+                f"{px(a):.1f},{py(b):.1f}" for a, b in reversed(list(zip(x, s["low"], strict=True)))
+            )
+            out.append(
+                f'<polygon points="{upper} {lower}" fill="{colour}" fill-opacity="0.18" '
+                f'stroke="none"/>'
+            )
         line = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in zip(x, s["values"], strict=True))
         out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" stroke-width="2"/>')
         ly = MARGIN_TOP + 14 + 18 * i
-        out.append(f'<line x1="{WIDTH - MARGIN_RIGHT + 10}" x2="{WIDTH - MARGIN_RIGHT + 28}" '
-                   f'y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" stroke-width="3"/>')
-        out.append(f'<text x="{WIDTH - MARGIN_RIGHT + 32}" y="{ly}" font-size="11" '
-                   f'font-family="sans-serif">{escape(s["label"])}</text>')
+        out.append(
+            f'<line x1="{WIDTH - MARGIN_RIGHT + 10}" x2="{WIDTH - MARGIN_RIGHT + 28}" '
+            f'y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" stroke-width="3"/>'
+        )
+        out.append(
+            f'<text x="{WIDTH - MARGIN_RIGHT + 32}" y="{ly}" font-size="11" '
+            f'font-family="sans-serif"><title>{escape(s["label"])}</title>'
+            f"{escape(_shorten(s['label']))}</text>"
+        )
     for p in points:
         colour = PALETTE[p.get("series", 0) % len(PALETTE)]
         if p.get("low") is not None and p.get("high") is not None:
-            out.append(f'<line x1="{px(p["x"]):.1f}" x2="{px(p["x"]):.1f}" '
-                       f'y1="{py(p["low"]):.1f}" y2="{py(p["high"]):.1f}" stroke="{colour}"/>')
-        out.append(f'<circle cx="{px(p["x"]):.1f}" cy="{py(p["value"]):.1f}" r="4" '
-                   f'fill="white" stroke="{colour}" stroke-width="2"/>')
-    out.append(f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
-               f'fill="none" stroke="#999999"/>')
+            out.append(
+                f'<line x1="{px(p["x"]):.1f}" x2="{px(p["x"]):.1f}" '
+                f'y1="{py(p["low"]):.1f}" y2="{py(p["high"]):.1f}" stroke="{colour}"/>'
+            )
+        out.append(
+            f'<circle cx="{px(p["x"]):.1f}" cy="{py(p["value"]):.1f}" r="4" '
+            f'fill="white" stroke="{colour}" stroke-width="2"/>'
+        )
+    out.append(
+        f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
+        f'fill="none" stroke="#999999"/>'
+    )
     out.append("</svg>")
     return "\n".join(out)

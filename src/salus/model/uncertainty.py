@@ -22,8 +22,9 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(name.encode())]))
 
 
-def sample_parameters(n: int, seed: int, overrides: dict[str, float] | None = None
-                      ) -> dict[str, np.ndarray]:
+def sample_parameters(
+    n: int, seed: int, overrides: dict[str, float] | None = None
+) -> dict[str, np.ndarray]:
     """Draw ``n`` Latin hypercube samples of every parameter.
 
     Args:
@@ -69,16 +70,22 @@ def interval(samples: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarra
     return low, high
 
 
-def probability_cost_effective(delta_cost: np.ndarray, delta_dalys_averted: np.ndarray,
-                               threshold: float) -> float:
+def probability_cost_effective(
+    delta_cost: np.ndarray, delta_dalys_averted: np.ndarray, threshold: float
+) -> float:
     """Share of samples with positive net monetary benefit at ``threshold`` USD per DALY."""
     nmb = threshold * np.asarray(delta_dalys_averted) - np.asarray(delta_cost)
     return float(np.mean(nmb > 0))
 
 
-def ceac(delta_cost: np.ndarray, delta_dalys_averted: np.ndarray,
-         thresholds: np.ndarray) -> list[dict]:
+def ceac(
+    delta_cost: np.ndarray, delta_dalys_averted: np.ndarray, thresholds: np.ndarray
+) -> list[dict]:
     """Cost-effectiveness acceptability curve: probability cost-effective per threshold."""
-    return [{"threshold": float(t),
-             "probability": probability_cost_effective(delta_cost, delta_dalys_averted, t)}
-            for t in thresholds]
+    return [
+        {
+            "threshold": float(t),
+            "probability": probability_cost_effective(delta_cost, delta_dalys_averted, t),
+        }
+        for t in thresholds
+    ]
