@@ -46,6 +46,8 @@ def test_set_overrides_a_dotted_key_with_type_checking():
         ("years=2.5", "must be a whole number"),
         ("parameters.no_such=1", "unknown scenario key 'parameters.no_such'"),
         ("coverage.ost", "--set expects KEY=VALUE"),
+        ("optimization.budgett=5", "unknown scenario key 'optimization.budgett'"),
+        ("baseline.coverage.osst=0.1", "unknown scenario key 'coverage.osst'"),
     ],
 )
 def test_bad_set_fails_with_a_clear_message(assignment, message):

@@ -126,7 +126,8 @@ def summarise(raw: core.RawResult, params: dict, coverage: dict, discount_rate: 
         "nsp": total("on_nsp"),
         "ost": total("on_ost"),
         "art": total("on_art"),
-        "hiv_testing": c["hiv_testing"] * community,  # tests: annual test probability x people
+        # tests: annual test probability x person-years (the programme reaches prisons too)
+        "hiv_testing": c["hiv_testing"] * total("current"),
         "hcv_treatment": hcv_course_rate * total("hcv_chronic"),  # courses started
         "naloxone": c["naloxone"] * community,
     }

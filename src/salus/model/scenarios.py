@@ -59,6 +59,11 @@ FRACTION_KEYS = {f"coverage.{k}" for k in INTERVENTIONS} | {
     f"initial.{k}" for k in DEFAULTS["initial"]
 }
 FREE_TABLES = ("parameters", "baseline", "calibration", "optimization")
+# keys of the free-form tables whose contents are checked by their own module
+FREE_TABLE_KEYS = {
+    "calibration": {"fit", "bounds", "hiv_prevalence", "hcv_prevalence", "overdose_deaths"},
+    "optimization": {"budget", "objective", "weights", "max_coverage", "bounds"},
+}
 
 
 class ScenarioError(ValueError):
@@ -129,6 +134,12 @@ def validate(scenario: dict) -> dict:
         check_overrides(merged["parameters"])
     except (KeyError, TypeError) as exc:
         raise ScenarioError(f"parameters: {exc.args[0]}") from None
+    for table, allowed in FREE_TABLE_KEYS.items():
+        for key in merged[table]:
+            if key not in allowed:
+                raise ScenarioError(
+                    f"unknown scenario key '{table}.{key}' (known: {', '.join(sorted(allowed))})"
+                )
     baseline = merged["baseline"]
     if baseline:
         _check_types({k: v for k, v in DEFAULTS.items() if k != "baseline"}, baseline)
