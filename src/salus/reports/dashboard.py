@@ -40,6 +40,10 @@ TREND_MEASURES: tuple[tuple[str, object], ...] = (
     ("OST_COVERAGE", gettext_lazy("People on OST on the last day of the month")),
 )
 TREND_MONTHS = 12
+# Measures whose months add up to the quarter and the year shown on the indicators page, so a
+# hidden month could be recovered by subtraction there. Unique-client counts and census-day
+# counts do not add up across months.
+ADDITIVE_TREND_CODES = frozenset({"NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "HCV_TESTS"})
 
 
 @dataclass
@@ -87,9 +91,7 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
     codes = [code for code, _title in TREND_MEASURES]
     cells = monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code)
     if suppress:
-        from salus.indicators.suppression import suppress_groups
-
-        cells = suppress_groups(cells, program_config().suppression_threshold)
+        cells = suppress_trend(cells, program_config().suppression_threshold)
     by_code: dict[str, dict[str, dict]] = {}
     for cell in cells:
         if cell.get("disaggregation"):
@@ -114,6 +116,43 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
             points.append(charts.TrendPoint(label=short, title=long, value=value, shown=shown))
             rows.append((long, shown))
         out.append(TrendChart(code, str(title), charts.trend_bars(str(title), points), rows))
+    return out
+
+
+def suppress_trend(cells: list[dict], threshold: int) -> list[dict]:
+    """Monthly totals with small counts hidden, as salus.indicators.suppression does.
+
+    Each month is its own table for suppress_groups (counts 1 to threshold-1 hidden). For
+    measures that add up over time (ADDITIVE_TREND_CODES) the months of each calendar quarter
+    are also treated as one additive group under their quarter (and the quarters under their
+    sum), so a quarter never has exactly one hidden month that its published total would reveal.
+    Returns copies; hidden counts are None and the cell has ``suppressed: True``.
+    """
+    from salus.indicators.suppression import suppress_groups
+
+    out = suppress_groups(cells, threshold)
+    raw = {(c["code"], c["period"]): c.get("numerator") for c in cells if not c.get("disaggregation")}
+    by_code: dict[str, list[dict]] = {}
+    for cell in out:
+        if cell["code"] in ADDITIVE_TREND_CODES and not cell.get("disaggregation"):
+            by_code.setdefault(cell["code"], []).append(cell)
+    for code, series in by_code.items():
+        counts = {c["period"]: raw[code, c["period"]] for c in series if raw.get((code, c["period"])) is not None}
+        table = [{"code": code, "disaggregation": {}, "value": sum(counts.values())}]
+        quarters: dict[str, int] = {}
+        for month, n in counts.items():
+            q = f"{month[:4]}Q{(int(month[5:7]) - 1) // 3 + 1}"
+            quarters[q] = quarters.get(q, 0) + n
+            table.append({"code": code, "disaggregation": {"quarter": q, "month": month}, "value": n})
+        table += [{"code": code, "disaggregation": {"quarter": q}, "value": n} for q, n in quarters.items()]
+        hidden = {
+            c["disaggregation"]["month"]
+            for c in suppress_groups(table, threshold)
+            if c["suppressed"] and "month" in c["disaggregation"]
+        }
+        for cell in series:
+            if cell["period"] in hidden and not cell.get("suppressed"):
+                cell.update(value=None, numerator=None, programme_value=None, suppressed=True)
     return out
 
 
@@ -161,7 +200,9 @@ def coverage_charts(scope, totals: dict[str, dict]) -> list[CoverageChart]:
             def tick(v):
                 return f"{v:g}"
         scale_max, tick_step = _axis(ind, [v for v in (value, lo, hi) if v is not None], target)
-        svg = charts.coverage_bar(
+        # No population-level value (no PSE, a single site, or suppressed): no bar to draw, and
+        # an empty axis would read as zero. The facts and the note under it say why.
+        svg = "" if value is None else charts.coverage_bar(
             str(ind.name),
             value=value,
             shown=shown,

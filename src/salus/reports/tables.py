@@ -23,13 +23,16 @@ LEVEL_LABELS = {
     "high": gettext_lazy("High"),
 }
 
-# Names of the disaggregation dimensions, as the engine keys them.
+# Breakdowns, as the engine keys its disaggregations, in the order a table lists them.
+DIMENSION_ORDER = ("sex", "age", "area", "site", "commodity")
 DIMENSION_LABELS = {
     "sex": gettext_lazy("Sex"),
     "age": gettext_lazy("Age band"),
+    "sex_age": gettext_lazy("Sex and age band"),
     "area": gettext_lazy("Area"),
     "site": gettext_lazy("Site"),
     "commodity": gettext_lazy("Commodity"),
+    "site_commodity": gettext_lazy("Site and commodity"),
 }
 
 # UNAIDS 2025 targets (UNAIDS Indicator Registry; docs/reports.md), in the indicator's unit.
@@ -71,7 +74,7 @@ def compute_cells(scope, *, suppress: bool, codes=None, disaggregate: bool = Tru
 
 
 def is_suppressed_cell(cell: dict) -> bool:
-    """Whether the suppression step hid this cell's value."""
+    """Whether the suppression step hid any number of this cell (hidden numbers are None)."""
     return bool(cell.get("suppressed"))
 
 
@@ -109,24 +112,23 @@ class IndicatorRow:
 
 
 def _shown(value, kind: str, suppressed: bool) -> str:
-    if suppressed:
+    """``value`` formatted; "suppressed" where suppression hid it (it is then None)."""
+    if value is None and suppressed:
         return _("suppressed")
     return format_value(value, kind)
 
 
 def _category(disaggregation: dict) -> tuple[str, str]:
-    """The dimension a disaggregation cell belongs to and its category label.
+    """The breakdown a disaggregation cell belongs to and its category label.
 
-    Site cells carry their area too (so an area is the sum of its sites); such a cell belongs
-    to the site dimension.
+    Site cells carry their area too (so that an area is the sum of its sites); they belong to
+    the site breakdown, labelled by site code alone.
     """
-    for dim in ("site", "commodity", "sex", "age", "area"):
-        if dim in disaggregation:
-            if dim == "commodity" and "site" in disaggregation:
-                return "site", f"{disaggregation['site']} · {disaggregation['commodity']}"
-            return dim, str(disaggregation[dim])
-    key = next(iter(disaggregation))
-    return key, str(disaggregation[key])
+    dims = [d for d in DIMENSION_ORDER if d in disaggregation]
+    dims += sorted(d for d in disaggregation if d not in DIMENSION_ORDER)
+    if "site" in dims and "area" in dims:
+        dims.remove("area")
+    return "_".join(dims), " · ".join(str(disaggregation[d]) for d in dims)
 
 
 def build_rows(cells: list[dict]) -> list[IndicatorRow]:
@@ -145,8 +147,8 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
             continue
         hidden = is_suppressed_cell(cell)
         has_population = ind.population is not None
-        value = None if hidden else cell.get("value")
-        programme_value = None if hidden else cell.get("programme_value")
+        # For indicators without a population-level denominator, ``value`` is the programme value.
+        programme_value = cell.get("programme_value") if has_population else cell.get("value")
         row = IndicatorRow(
             code=ind.code,
             name=str(ind.name),
@@ -154,13 +156,13 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
             source=ind.source,
             kind=ind.kind,
             has_population=has_population,
-            population=_shown(value, ind.kind, hidden) if has_population else "",
-            programme=_shown(programme_value if has_population else cell.get("value"), ind.kind, hidden),
-            pse_range="" if hidden else format_range(cell.get("value_low"), cell.get("value_high"), ind.kind),
+            population=_shown(cell.get("value"), ind.kind, hidden) if has_population else "",
+            programme=_shown(programme_value, ind.kind, hidden),
+            pse_range=format_range(cell.get("value_low"), cell.get("value_high"), ind.kind),
             numerator=_shown(cell.get("numerator"), "count", hidden),
             denominator=_shown(cell.get("denominator"), "count", hidden),
-            level=None if hidden else cell.get("level"),
-            level_label=str(LEVEL_LABELS.get(cell.get("level"), "")) if not hidden else "",
+            level=cell.get("level"),
+            level_label=str(LEVEL_LABELS.get(cell.get("level"), "")),
             note=cell.get("note") or "",
             suppressed=hidden,
         )
@@ -168,10 +170,10 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
         for part in parts.get(ind.code, []):
             dim, category = _category(part["disaggregation"])
             b = grouped.setdefault(dim, Breakdown(dim, str(DIMENSION_LABELS.get(dim, dim))))
-            shown_value = part.get("value") if ind.kind == "count" else part.get("programme_value", part.get("value"))
-            b.cells.append((category, _shown(shown_value, ind.kind, is_suppressed_cell(part))))
-        row.breakdowns = [grouped[d] for d in ("sex", "age", "area", "site") if d in grouped] + [
-            b for d, b in grouped.items() if d not in ("sex", "age", "area", "site")
-        ]
+            # Cells carry programme-level values only (population level is for the whole scope).
+            b.cells.append((category, _shown(part.get("programme_value"), ind.kind, is_suppressed_cell(part))))
+        order = list(DIMENSION_LABELS)
+        row.breakdowns = sorted(grouped.values(), key=lambda b: order.index(b.dimension)
+                                if b.dimension in order else len(order))
         rows.append(row)
     return rows
