@@ -13,4 +13,6 @@ NAV: list[tuple[str, object, str]] = [
     ("web-stock", _("Stock"), "stock.view"),
     ("web-duplicates", _("Possible duplicates"), "client.merge"),
     ("model-home", _("Impact model"), "model.use"),
+    ("reports-dashboard", _("Dashboard"), "indicators.view"),
+    ("indicators-home", _("Indicators"), "indicators.view"),
 ]
