@@ -208,7 +208,9 @@ def _col(params: dict, name: str) -> np.ndarray:
     return np.asarray(params[name], dtype=float)[:, None]
 
 
-ROWS_PER_SAMPLE = 3 * N + 6
+# Rows of one sample's operator, in blocks of N (see _pattern):
+ACC, ENTRY, TRANS, HIV_FLOW, HCV_FLOW, SUMS = (i * N for i in range(6))
+ROWS_PER_SAMPLE = SUMS + 6
 
 
 @dataclass
@@ -254,20 +256,34 @@ def _pattern(src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> _Pattern:
     sus_c = _C != HCV_C
     to_u = current_index(_O[sus_h], _S[sus_h], HIV_U, _C[sus_h])
     to_c = current_index(_O[sus_c], _S[sus_c], _H[sus_c], HCV_C)
-    # one sample's rows: [0,N) transitions, [N,2N) HIV infection flow per unit force,
-    # [2N,3N) HCV infection flow, then six sums used for the forces of infection
+    # One sample's rows, in blocks of N:
+    #   ACC      identity: the kernel adds x to these rows, which are never cleared within a
+    #            year, so they accumulate the yearly sum of weekly states for free
+    #   ENTRY    no entries: holds the constant weekly inflow of new injectors
+    #   TRANS    the linear transitions
+    #   HIV_FLOW, HCV_FLOW   infection flows per unit force of infection
+    #   SUMS     six sums for the forces of infection
     r_parts = [
-        dst[dst >= 0],
-        np.arange(N),
-        N + _CUR[sus_h],
-        N + to_u,
-        2 * N + _CUR[sus_c],
-        2 * N + to_c,
+        ACC + np.arange(N),
+        TRANS + dst[dst >= 0],
+        TRANS + np.arange(N),
+        HIV_FLOW + _CUR[sus_h],
+        HIV_FLOW + to_u,
+        HCV_FLOW + _CUR[sus_c],
+        HCV_FLOW + to_c,
     ]
-    c_parts = [src[dst >= 0], np.arange(N), _CUR[sus_h], _CUR[sus_h], _CUR[sus_c], _CUR[sus_c]]
+    c_parts = [
+        np.arange(N),
+        src[dst >= 0],
+        np.arange(N),
+        _CUR[sus_h],
+        _CUR[sus_h],
+        _CUR[sus_c],
+        _CUR[sus_c],
+    ]
     # the six force-of-infection sums keep only the compartments that can contribute
     for i, m in enumerate(_sum_masks()):
-        r_parts.append(np.full(int(m.sum()), 3 * N + i))
+        r_parts.append(np.full(int(m.sum()), SUMS + i))
         c_parts.append(_CUR[m])
     rows = np.concatenate(r_parts)
     cols = np.concatenate(c_parts)
@@ -447,6 +463,7 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     sus_h, sus_c = pat.sus_h, pat.sus_c
     # values in the order of pat.rows/pat.cols (see _pattern)
     v_parts = [
+        np.ones((n_samples, N)),
         prob[:, dst >= 0],
         stay,
         -risk_h[:, sus_h],
@@ -554,8 +571,9 @@ def simulate(trans: Transitions, x0: np.ndarray, years: int) -> RawResult:
     rows_n = ROWS_PER_SAMPLE
     mat = trans.matrix
     x = np.ascontiguousarray(x0, dtype=float).ravel().copy()
-    z = np.empty(n_s * rows_n)
+    z = np.zeros(n_s * rows_n)
     entries = trans.entries_per_step
+    z.reshape(n_s, rows_n)[:, ENTRY:TRANS] = entries
     bh_dt = trans.beta_hiv * DT
     bc_dt = trans.beta_hcv * DT
 
@@ -571,10 +589,9 @@ def simulate(trans: Transitions, x0: np.ndarray, years: int) -> RawResult:
             mat,
             x,
             z,
-            entries[0],
+            years,
             float(bh_dt[0]),
             float(bc_dt[0]),
-            years,
             pop_start[:, 0],
             pop_end[:, 0],
             sum_x[:, 0],
@@ -587,10 +604,9 @@ def simulate(trans: Transitions, x0: np.ndarray, years: int) -> RawResult:
             mat,
             x,
             z,
-            entries,
+            years,
             bh_dt,
             bc_dt,
-            years,
             pop_start,
             pop_end,
             sum_x,
@@ -622,31 +638,29 @@ def simulate(trans: Transitions, x0: np.ndarray, years: int) -> RawResult:
     )
 
 
-def _matvec(mat, x, z):
+def _step_operator(mat, x, z, zz):
+    """z <- operator @ x, except that the ACC block accumulates and the ENTRY block stays."""
+    zz[:, TRANS:] = 0.0
     if _csr_matvec is not None:
-        z.fill(0.0)
         _csr_matvec(mat.shape[0], mat.shape[1], mat.indptr, mat.indices, mat.data, x, z)
-    else:  # pragma: no cover
-        z[:] = mat @ x
+    else:  # pragma: no cover - the same result through scipy's public API
+        y = (mat @ x).reshape(zz.shape)
+        zz[:, ACC:ENTRY] += y[:, ACC:ENTRY]
+        zz[:, TRANS:] = y[:, TRANS:]
 
 
 def _loop_single(
-    mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x, new_hiv, new_hcv, state_end
+    mat, x, z, years, bh_dt, bc_dt, pop_start, pop_end, sum_x, new_hiv, new_hcv, state_end
 ):
     """The weekly loop for one sample, kept to a handful of NumPy calls per step."""
-    current = MASKS["current"]
-    blocks = z[: 3 * N].reshape(3, N)  # transitions, HIV flow, HCV flow (views into z)
-    sums = z[3 * N :]
-    coef = np.ones(3)
     if _csr_matvec is None:  # pragma: no cover
         return _loop_batch(
             mat,
             x,
             z,
-            entries[None, :],
+            years,
             np.array([bh_dt]),
             np.array([bc_dt]),
-            years,
             pop_start[:, None],
             pop_end[:, None],
             sum_x[:, None],
@@ -654,27 +668,32 @@ def _loop_single(
             new_hcv[:, None],
             state_end[:, None],
         )
+    current = MASKS["current"]
+    acc = z[ACC:ENTRY]
+    blocks = z[ENTRY:SUMS].reshape(4, N)  # entries, transitions, HIV flow, HCV flow
+    sums = z[SUMS:]
+    work = z[TRANS:]
+    coef = np.ones(4)
     # local names: attribute look-ups cost as much as the arithmetic at this size
     n_rows, n_cols = mat.shape
     indptr, indices, data = mat.indptr, mat.indices, mat.data
-    matvec, dot, fill = _csr_matvec, np.dot, z.fill
+    matvec, dot, clear = _csr_matvec, np.dot, work.fill
     for year in range(years):
         pop_start[year] = x[current].sum()
-        acc = sum_x[year]
+        acc.fill(0.0)
         hiv = hcv = 0.0
         for _ in range(STEPS_PER_YEAR):
-            acc += x
-            fill(0.0)
+            clear(0.0)
             matvec(n_rows, n_cols, indptr, indices, data, x, z)
             s0, s1, s2, s3, s4, s5 = sums.tolist()
             fh = bh_dt * s0 / s1 if s1 > 0 else 0.0
             fc = bc_dt * s2 / s3 if s3 > 0 else 0.0
             hiv += fh * s4
             hcv += fc * s5
-            coef[1] = fh
-            coef[2] = fc
+            coef[2] = fh
+            coef[3] = fc
             dot(coef, blocks, out=x)
-            x += entries
+        sum_x[year] = acc
         new_hiv[year] = hiv
         new_hcv[year] = hcv
         pop_end[year] = x[current].sum()
@@ -682,28 +701,28 @@ def _loop_single(
 
 
 def _loop_batch(
-    mat, x, z, entries, bh_dt, bc_dt, years, pop_start, pop_end, sum_x, new_hiv, new_hcv, state_end
+    mat, x, z, years, bh_dt, bc_dt, pop_start, pop_end, sum_x, new_hiv, new_hcv, state_end
 ):
     """The weekly loop over a block-diagonal batch of samples."""
-    n_s = entries.shape[0]
+    n_s = len(bh_dt)
     current = MASKS["current"]
     zz = z.reshape(n_s, ROWS_PER_SAMPLE)
     xs = x.reshape(n_s, N)  # view: updated in place
     for year in range(years):
         pop_start[year] = xs[:, current].sum(axis=1)
-        acc = sum_x[year]
+        zz[:, ACC:ENTRY] = 0.0
         for _ in range(STEPS_PER_YEAR):
-            acc += xs
-            _matvec(mat, x, z)
-            sums = zz[:, 3 * N :]
+            _step_operator(mat, x, z, zz)
+            sums = zz[:, SUMS:]
             # the pools are never empty while anyone injects; guard the all-dead edge case
             fh = bh_dt * sums[:, 0] / np.maximum(sums[:, 1], 1e-300)
             fc = bc_dt * sums[:, 2] / np.maximum(sums[:, 3], 1e-300)
             new_hiv[year] += fh * sums[:, 4]
             new_hcv[year] += fc * sums[:, 5]
-            np.multiply(zz[:, N : 2 * N], fh[:, None], out=xs)
-            xs += zz[:, :N]
-            xs += fc[:, None] * zz[:, 2 * N : 3 * N]
-            xs += entries
+            np.multiply(zz[:, HIV_FLOW:HCV_FLOW], fh[:, None], out=xs)
+            xs += zz[:, TRANS:HIV_FLOW]
+            xs += fc[:, None] * zz[:, HCV_FLOW:SUMS]
+            xs += zz[:, ENTRY:TRANS]
+        sum_x[year] = zz[:, ACC:ENTRY]
         pop_end[year] = xs[:, current].sum(axis=1)
         state_end[year] = xs
