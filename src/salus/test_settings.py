@@ -11,3 +11,6 @@ from salus.settings import *  # noqa: E402,F403
 
 # Argon2 is deliberately slow; tests that check the real hasher set it themselves.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
+os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
