@@ -109,7 +109,7 @@ def test_it_takes_a_report_from_the_web_and_refuses_another_site(login, program,
     r = RightsReport.objects.get()
     assert r.taken_by == program.worker_a and r.client_wants == ["legal", "medical"] and r.consent_advocacy
     data["site"] = program.site_b.pk
-    assert c.post("/care/rights/new/", data).status_code == 200  # not one of the offered sites
+    assert c.post("/care/rights/new/", data).status_code == 403
     assert RightsReport.objects.count() == 1
     data.update(site=program.site_a.pk, occurred_on=(today + dt.timedelta(days=2)).isoformat())
     assert "in the future" in c.post("/care/rights/new/", data).content.decode()

@@ -252,9 +252,23 @@ def rights_list(request):
     return render(request, "care/rights_list.html", {"reports": own, "full": False})
 
 
+def _uuid_or_none(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 @requires("rights.report")
 def rights_new(request):
     user = request.user
+    if request.method == "POST" and request.POST.get("site"):
+        # A crafted post naming another site is refused outright, not shown as a form error.
+        posted = Site.objects.filter(pk=_uuid_or_none(request.POST["site"])).first()
+        if posted is not None:
+            access.check_site(user, posted, "rights.report")
     sites = list(access.sites(user))
     form = RightsReportForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
@@ -398,6 +412,9 @@ def feedback_list(request):
 @requires("feedback.view")
 def feedback_respond(request):
     user = request.user
+    posted = Site.objects.filter(pk=_uuid_or_none(request.POST.get("site", ""))).first()
+    if posted is not None:
+        access.check_site(user, posted, "feedback.view")
     sites = list(care_access.sites_with(user, "feedback.view"))
     form = FeedbackResponseForm(request.POST, sites=sites)
     if form.is_valid():
