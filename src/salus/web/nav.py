@@ -15,4 +15,8 @@ NAV: list[tuple[str, object, str]] = [
     ("model-home", _("Impact model"), "model.use"),
     ("reports-dashboard", _("Dashboard"), "indicators.view"),
     ("indicators-home", _("Indicators"), "indicators.view"),
+    ("care-high-risk", _("High-risk windows"), "care.high_risk_list"),
+    ("care-rights-list", _("Rights violations"), "rights.report"),
+    ("care-feedback-list", _("Community feedback"), "feedback.view"),
+    ("care-summary", _("Care summary"), "indicators.view"),
 ]
