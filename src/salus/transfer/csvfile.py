@@ -132,9 +132,8 @@ def read_table(data: bytes, columns: tuple[str, ...], problems: ProblemList) -> 
                 % {"found": len(values), "expected": width},
             )
             continue
-        too_long = [i for i, v in enumerate(values) if len(v) > MAX_FIELD_CHARS]
-        if too_long:
-            for i in too_long:
+        if max(map(len, values)) > MAX_FIELD_CHARS:
+            for i in [i for i, v in enumerate(values) if len(v) > MAX_FIELD_CHARS]:
                 problems.add(line, header[i], _("this cell is longer than %(n)d characters") % {"n": MAX_FIELD_CHARS})
             continue
         rows.append((line, values if identity else [values[i] for i in order]))

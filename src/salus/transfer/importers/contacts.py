@@ -21,18 +21,19 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salus.clients import uic as uicmod
 from salus.clients.models import Client, ClientSite, Sex, UICNeighbourKey
 from salus.core.models import Site
-from salus.services.actions import local_date, program_tz
+from salus.services.actions import program_tz
 from salus.services.models import Contact, Referral, ReferralService, TestResult
 from salus.stock.actions import TEST_COMMODITIES, apply_to_level
 from salus.stock.models import Commodity, StockMovement
-from salus.transfer import cells
-from salus.transfer.bulk import insert_rows
+from salus.transfer import cells, uichash
+from salus.transfer.bulk import big_write, db_uuid, insert_rows, uuid5_hex
 from salus.transfer.csvfile import ProblemList, Table, iter_chunks
 from salus.transfer.importing import ImportContext, progress_bar
 
@@ -99,7 +100,6 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
     sites = {s.code: s for s in Site.objects.all()}
     allowed = ctx.site_ids
     today = program_today()
-    components = uicmod.recipe()
     test_values = ("", *TestResult.values)
     referral_values = ("", *ReferralService.values)
     sex_values = tuple(Sex.values)
@@ -107,27 +107,32 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
     dates: dict[str, object] = {}
     counts: dict[str, object] = {}
     uics: dict[str, object] = {}
+    # 0 marks "not cached" because None is a valid value (injecting not recorded).
+    injects_cache: dict[str, object] = {}
+    education_cache: dict[str, object] = {}
     out: list[ContactRow] = []
     add = problems.add
 
-    def cached(cache, key, fn):
-        v = cache.get(key)
-        if v is None:
-            try:
-                v = fn(key)
-            except (cells.CellError, uicmod.InvalidUIC) as exc:
-                v = cells.CellError(str(exc))
-            cache[key] = v
-        return v
+    def attempt(fn, *args):
+        try:
+            if fn is cells.yes_no:
+                return fn(args[0], blank=args[1])
+            return fn(*args)
+        except (cells.CellError, uicmod.InvalidUIC) as exc:
+            return cells.CellError(str(exc))
+
+    fast_hash = uichash.hasher()
 
     def hash_uic(raw):
         if not raw.strip():
             raise cells.CellError(_("the UIC cannot be blank"))
-        return uicmod.hash_parts(uicmod.canonical(uicmod.parts_from_raw(raw, components), components), components)
+        return fast_hash(raw)
 
     for line, v in progress_bar(table.rows, ctx, len(table.rows), _("checking")):
         ok = True
-        d = cached(dates, v[0], lambda s: cells.date(s, today))
+        d = dates.get(v[0])
+        if d is None:
+            d = dates[v[0]] = attempt(cells.date, v[0], today)
         if isinstance(d, cells.CellError):
             add(line, "date", str(d))
             ok = False
@@ -138,7 +143,9 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
         elif allowed is not None and site.id not in allowed:
             add(line, "site", _("%(code)s is not one of your sites") % {"code": site.code})
             ok = False
-        h = cached(uics, v[2], hash_uic)
+        h = uics.get(v[2])
+        if h is None:
+            h = uics[v[2]] = attempt(hash_uic, v[2])
         if isinstance(h, cells.CellError):
             add(line, "uic", str(h))
             ok = False
@@ -160,22 +167,26 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
                 if ok and h.birth_year and birth_year != h.birth_year:
                     add(line, "birth_year", _("%(value)s does not match the year of birth in the UIC") % {"value": by_s})
                     ok = False
-        try:
-            injects = cells.yes_no(v[5], blank=None)
-        except cells.CellError as exc:
-            add(line, "injects", str(exc))
+        injects = injects_cache.get(v[5], 0)
+        if injects == 0:
+            injects = injects_cache[v[5]] = attempt(cells.yes_no, v[5], None)
+        if isinstance(injects, cells.CellError):
+            add(line, "injects", str(injects))
             ok = False
         nums = []
         for i in (6, 7, 8, 9):
-            n = cached(counts, v[i], cells.count)
+            n = counts.get(v[i])
+            if n is None:
+                n = counts[v[i]] = attempt(cells.count, v[i])
             if isinstance(n, cells.CellError):
                 add(line, COLUMNS[i], str(n))
                 ok = False
             nums.append(n)
-        try:
-            education = cells.yes_no(v[10], blank=False)
-        except cells.CellError as exc:
-            add(line, "education", str(exc))
+        education = education_cache.get(v[10])
+        if education is None:
+            education = education_cache[v[10]] = attempt(cells.yes_no, v[10], False)
+        if isinstance(education, cells.CellError):
+            add(line, "education", str(education))
             ok = False
         results = []
         for i in (11, 12):
@@ -201,16 +212,41 @@ def apply(ctx: ImportContext, rows: list[ContactRow]) -> dict:
     return write_contacts(ctx.actor, rows, source=ctx.source, note=f"import {ctx.sha256[:12]}", progress=ctx)
 
 
-def contact_ids(rows: list[ContactRow]) -> list[uuid.UUID]:
-    """The deterministic id of each row: UUID5 of its content and its occurrence number."""
+def contact_keys(rows: list[ContactRow]) -> list[tuple[str, str]]:
+    """(id as 32 hex digits, content key) of each row.
+
+    The id is the UUID5 of the row's content key and its occurrence number: the n-th identical
+    row of a file always gets the same id, so a re-import finds it.
+    """
     seen: dict[str, int] = {}
-    ids = []
+    ns = CONTACT_NAMESPACE.bytes
+    out = []
     for r in rows:
         key = r.content_key()
         occ = seen.get(key, 0)
         seen[key] = occ + 1
-        ids.append(uuid.uuid5(CONTACT_NAMESPACE, f"{key}\x1f{occ}"))
-    return ids
+        out.append((uuid5_hex(ns, f"{key}\x1f{occ}"), key))
+    return out
+
+
+def _present_ids(rows: list[ContactRow]) -> set[str]:
+    """Hex ids of contacts already stored on the dates and at the sites the rows cover."""
+    if not rows:
+        return set()
+    first = min(r.date for r in rows)
+    last = max(r.date for r in rows)
+    site_ids = sorted({db_uuid(r.site.id) for r in rows}, key=str)
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    adapt = connection.ops.adapt_datefield_value
+    found = set()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id FROM {table} WHERE date >= %s AND date <= %s AND site_id IN ({', '.join(['%s'] * len(site_ids))})",
+            [adapt(first), adapt(last), *site_ids],
+        )
+        for (value,) in cur.fetchall():
+            found.add(value if isinstance(value, str) else value.hex)
+    return found
 
 
 def _existing(model, field: str, values: list, fields: tuple[str, ...]) -> list[tuple]:
@@ -241,27 +277,32 @@ def write_contacts(actor, rows: list[ContactRow], *, source: str, note: str, pro
     Rows whose contact id already exists are skipped. Returns counts (no audit row: the
     caller writes one for the whole file).
     """
+    with big_write():
+        return _write_contacts(actor, rows, source=source, note=note, progress=progress)
+
+
+def _write_contacts(actor, rows, *, source, note, progress) -> dict:
     from salus.core.config import program_config
 
-    ids = contact_ids(rows)
-    present = {row[0] for row in _existing(Contact, "id", ids, ("id",))}
-    new = [(cid, r) for cid, r in zip(ids, rows, strict=True) if cid not in present]
+    keys = contact_keys(rows)
+    present = _present_ids(rows)
+    new = [(cid, key, r) for (cid, key), r in zip(keys, rows, strict=True) if cid not in present]
     if not new:
         return {"contacts_created": 0, "contacts_skipped": len(rows), "clients_registered": 0}
     now = timezone.now()
     staff_id = actor.pk if getattr(actor, "pk", None) else None
+    as_id = uuid.UUID if connection.features.has_native_uuid_field else str
 
     # Clients: the live record for each UIC, registering those not seen before.
     by_hash: dict[str, list[ContactRow]] = defaultdict(list)
-    for _cid, r in new:
+    for _cid, _key, r in new:
         by_hash[r.hashes.uic_hash].append(r)
     clients = _live_clients(list(by_hash))
     new_clients = []
     for h, rs in by_hash.items():
-        latest = max(rs, key=lambda r: (r.date, r.line))
-        first = min(rs, key=lambda r: (r.date, r.line))
-        injects = next((r.injects for r in sorted(rs, key=lambda r: (r.date, r.line), reverse=True)
-                        if r.injects is not None), None)
+        order = sorted(rs, key=lambda r: (r.date, r.line))
+        first, latest = order[0], order[-1]
+        injects = next((r.injects for r in reversed(order) if r.injects is not None), None)
         client = clients.get(h)
         if client is None:
             client = Client(
@@ -289,14 +330,18 @@ def write_contacts(actor, rows: list[ContactRow], *, source: str, note: str, pro
         ((c.id, c.uic_hash, c.sex, c.birth_year, c.injects, [], c.first_contact_date, False, now,
           c.registered_site_id, None) for c, _h in new_clients),
     )
-    insert_rows(
-        UICNeighbourKey, ["client_id", "position", "key"],
-        _neighbour_rows(new_clients),
-    )
+    insert_rows(UICNeighbourKey, ["client_id", "position", "key"], _neighbour_rows(new_clients))
 
     # Contacts, referrals, and what they took out of stock.
     tz = program_tz()
-    noon: dict[dt.date, dt.datetime] = {}
+    adapt_dt = connection.ops.adapt_datetimefield_value
+    adapt_d = connection.ops.adapt_datefield_value
+    encrypt_hiv = Contact._meta.get_field("hiv_result").get_prep_value
+    encrypt_hcv = Contact._meta.get_field("hcv_result").get_prep_value
+    # Per-date and per-object values computed once, not per row.
+    days: dict[dt.date, tuple] = {}
+    client_db = {h: db_uuid(c.id) for h, c in clients.items()}
+    site_db: dict = {}
     commodity_codes = set(Commodity.objects.values_list("code", flat=True))
     syringe = program_config().syringe_commodity
     counted = [(f, c) for f, c in (("syringes_given", syringe), ("condoms_given", "condom"),
@@ -307,41 +352,53 @@ def write_contacts(actor, rows: list[ContactRow], *, source: str, note: str, pro
     links: dict[tuple, list] = {}
     referrals = []
     not_given = TestResult.NOT_GIVEN
+    now_db = adapt_dt(now)
+    staff_db = db_uuid(staff_id) if staff_id else None
+    ns_referral = b"referral"
 
     def contact_tuples():
         iterable = new if progress is None else progress_bar(new, progress, len(new), _("importing"))
-        for cid, r in iterable:
-            when = noon.get(r.date)
-            if when is None:
-                when = noon[r.date] = timezone.make_aware(dt.datetime.combine(r.date, CONTACT_TIME), tz)
-            client_id = clients[r.hashes.uic_hash].id
+        for cid, key, r in iterable:
+            day = r.date
+            dvals = days.get(day)
+            if dvals is None:
+                when = timezone.make_aware(dt.datetime.combine(day, CONTACT_TIME), tz)
+                dvals = days[day] = (adapt_dt(when), adapt_d(day))
             site = r.site
+            svals = site_db.get(site.id)
+            if svals is None:
+                svals = site_db[site.id] = (db_uuid(site.id), SETTING_FOR_KIND.get(site.kind, "fixed_site"))
+            client_id = client_db[r.hashes.uic_hash]
             hiv, hcv = r.hiv_test_result, r.hcv_test_result
+            site_key = site.code
             for f, code in counted:
                 q = getattr(r, f)
                 if q:
-                    taken[(site.id, code, r.date)] += q
+                    taken[(site_key, code, day)] += q
             if hiv and hiv_kit:
-                taken[(site.id, hiv_kit, r.date)] += 1
+                taken[(site_key, hiv_kit, day)] += 1
             if hcv and hcv_kit:
-                taken[(site.id, hcv_kit, r.date)] += 1
-            key = (client_id, site.id)
-            span = links.get(key)
+                taken[(site_key, hcv_kit, day)] += 1
+            span = links.get((client_id, svals[0]))
             if span is None:
-                links[key] = [r.date, r.date]
-            elif r.date < span[0]:
-                span[0] = r.date
-            elif r.date > span[1]:
-                span[1] = r.date
+                links[(client_id, svals[0])] = [day, day]
+            elif day < span[0]:
+                span[0] = day
+            elif day > span[1]:
+                span[1] = day
+            cid_db = as_id(cid)
             if r.referral_to:
-                referrals.append((uuid.uuid5(cid, "referral"), client_id, site.id, cid, r.referral_to, r.date))
+                rid = as_id(uuid5_hex(ns_referral, cid))
+                referrals.append((rid, client_id, svals[0], cid_db, r.referral_to, dvals[1]))
             yield (
-                cid, client_id, site.id, staff_id, when, r.date, SETTING_FOR_KIND.get(site.kind, "fixed_site"),
+                cid_db, client_id, svals[0], staff_db, dvals[0], dvals[1], svals[1],
                 r.syringes_given, r.syringes_returned, 0, r.condoms_given, r.naloxone_kits_given, r.education,
-                bool(hiv), bool(hiv) and hiv != not_given, hiv, bool(hcv), bool(hcv) and hcv != not_given, hcv,
-                source, hashlib.sha256(r.content_key().encode()).hexdigest(), now,
+                bool(hiv), bool(hiv) and hiv != not_given, encrypt_hiv(hiv) if hiv else "",
+                bool(hcv), bool(hcv) and hcv != not_given, encrypt_hcv(hcv) if hcv else "",
+                source, hashlib.sha256(key.encode()).hexdigest(), now_db,
             )
 
+    sites_by_code = {r.site.code: r.site for _c, _k, r in new}
     n = insert_rows(
         Contact,
         ["id", "client_id", "site_id", "staff_id", "occurred_at", "date", "setting", "syringes_given",
@@ -349,27 +406,30 @@ def write_contacts(actor, rows: list[ContactRow], *, source: str, note: str, pro
          "hiv_tested", "hiv_result_given", "hiv_result", "hcv_tested", "hcv_result_given", "hcv_result",
          "source", "content_hash", "created_at"],
         contact_tuples(),
+        raw=frozenset({"id", "client_id", "site_id", "staff_id", "occurred_at", "date", "hiv_result",
+                       "hcv_result", "created_at"}),
     )
     insert_rows(
         Referral,
         ["id", "client_id", "site_id", "contact_id", "made_by_id", "service", "made_on", "status",
          "outcome_on", "note", "updated_at"],
-        ((rid, client_id, site_id, cid, staff_id, service, day, Referral.Status.MADE, None, "", now)
+        ((rid, client_id, site_id, cid, staff_db, service, day, Referral.Status.MADE, None, "", now_db)
          for rid, client_id, site_id, cid, service, day in referrals),
+        raw=frozenset({"id", "client_id", "site_id", "contact_id", "made_by_id", "made_on", "updated_at"}),
     )
     insert_rows(
         StockMovement,
         ["id", "site_id", "commodity_id", "kind", "quantity", "occurred_on", "at", "contact_id",
          "recorded_by_id", "note"],
-        ((uuid.uuid4(), site_id, code, StockMovement.Kind.DISTRIBUTION, -q, day, now, None, staff_id, note[:200])
-         for (site_id, code, day), q in sorted(taken.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2]))),
+        ((uuid.uuid4(), sites_by_code[site_code].id, code, StockMovement.Kind.DISTRIBUTION, -q, day, now, None,
+          staff_id, note[:200])
+         for (site_code, code, day), q in sorted(taken.items())),
     )
     per_level: dict[tuple, int] = defaultdict(int)
-    for (site_id, code, _day), q in taken.items():
-        per_level[(site_id, code)] += q
-    sites_by_id = {r.site.id: r.site for _c, r in new}
-    for (site_id, code), q in per_level.items():
-        apply_to_level(sites_by_id[site_id], code, -q)
+    for (site_code, code, _day), q in taken.items():
+        per_level[(site_code, code)] += q
+    for (site_code, code), q in sorted(per_level.items()):
+        apply_to_level(sites_by_code[site_code], code, -q)
     _write_links(links)
     return {
         "contacts_created": n,
@@ -386,13 +446,19 @@ def _neighbour_rows(new_clients):
 
 
 def _write_links(links: dict[tuple, list]) -> None:
-    """Create or widen the ClientSite link of each (client, site) pair to cover the new dates."""
+    """Create or widen the ClientSite link of each (client, site) pair to cover the new dates.
+
+    ``links`` maps (client id, site id), both as the driver takes them, to [first, last] date.
+    """
+    native = connection.features.has_native_uuid_field
     client_ids = list({c for c, _s in links})
+    if not native:
+        client_ids = [uuid.UUID(c) for c in client_ids]
     existing = {}
     for pk, client_id, site_id, first, last in _existing(
         ClientSite, "client_id", client_ids, ("id", "client_id", "site_id", "first_seen", "last_seen")
     ):
-        existing[(client_id, site_id)] = (pk, first, last)
+        existing[(db_uuid(client_id), db_uuid(site_id))] = (pk, first, last)
     new_rows = []
     for key, (first, last) in links.items():
         old = existing.get(key)
@@ -402,7 +468,8 @@ def _write_links(links: dict[tuple, list]) -> None:
         pk, old_first, old_last = old
         if first < old_first or last > old_last:
             ClientSite.objects.filter(pk=pk).update(first_seen=min(first, old_first), last_seen=max(last, old_last))
-    insert_rows(ClientSite, ["client_id", "site_id", "first_seen", "last_seen"], new_rows)
+    insert_rows(ClientSite, ["client_id", "site_id", "first_seen", "last_seen"], new_rows,
+                raw=frozenset({"client_id", "site_id"}))
 
 
-__all__ = ["COLUMNS", "HELP", "ContactRow", "apply", "parse", "write_contacts", "local_date"]
+__all__ = ["COLUMNS", "HELP", "ContactRow", "apply", "parse", "write_contacts"]
