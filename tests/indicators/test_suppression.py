@@ -1,0 +1,180 @@
+"""Small-cell suppression: nothing from 1 to threshold-1 shows, and nothing hidden can be solved."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salus.indicators.suppression import suppress_groups
+
+SEXES = ("F", "M", "T", "X")
+AGES = ("<25", "25+", "unknown")
+
+
+def table(fine: dict[tuple[str, str, str, str], int], code: str = "CLIENTS_REACHED", kind: str = "count") -> list[dict]:
+    """Engine-shaped cells (total, sex, age, sex x age, area, area x site) from fine counts."""
+    sites = sorted({(a, s) for (_x, _y, a, s) in fine})
+    cells: dict[tuple, int] = {}
+
+    def add(dis: dict, n: int) -> None:
+        key = tuple(sorted(dis.items()))
+        cells[key] = cells.get(key, 0) + n
+
+    for dis in [{}, *({"sex": s} for s in SEXES), *({"age": a} for a in AGES),
+                *({"sex": s, "age": a} for s in SEXES for a in AGES),
+                *({"area": a} for a, _s in sites), *({"area": a, "site": s} for a, s in sites)]:
+        add(dis, 0)
+    for (sex, age, area, site), n in fine.items():
+        for dis in ({}, {"sex": sex}, {"age": age}, {"sex": sex, "age": age}, {"area": area},
+                    {"area": area, "site": site}):
+            add(dis, n)
+    return [
+        {"code": code, "period": "2025", "area": None, "site": None, "disaggregation": dict(k), "kind": kind,
+         "value": n, "numerator": n, "denominator": None, "programme_value": n}
+        for k, n in cells.items()
+    ]
+
+
+def groups(cells: list[dict]) -> list[tuple[int, list[int]]]:
+    """The additive groups, written out by hand (independently of the code under test)."""
+    ix = {tuple(sorted(c["disaggregation"].items())): i for i, c in enumerate(cells)}
+    out = []
+    total = ix[()]
+    for dim in ("sex", "age", "area"):
+        out.append((total, [i for k, i in ix.items() if len(k) == 1 and k[0][0] == dim]))
+    for s in SEXES:
+        out.append((ix[(("sex", s),)], [ix[(("age", a), ("sex", s))] for a in AGES]))
+    for a in AGES:
+        out.append((ix[(("age", a),)], [ix[(("age", a), ("sex", s))] for s in SEXES]))
+    for k, i in ix.items():
+        if len(k) == 1 and k[0][0] == "area":
+            out.append((i, [j for kk, j in ix.items() if len(kk) == 2 and kk[0] == k[0] and kk[1][0] == "site"]))
+    return out
+
+
+def solvable(values: list[int], hidden: set[int], eqs) -> list[int]:
+    """Hidden cells that the shown cells and the group sums determine (rank test)."""
+    unknowns = sorted(hidden)
+    rows = []
+    for parent, children in eqs:
+        row = [0.0] * len(unknowns)
+        for m, coef in [(parent, 1.0)] + [(c, -1.0) for c in children]:
+            if m in hidden:
+                row[unknowns.index(m)] += coef
+        if any(row):
+            rows.append(row)
+    if not rows:
+        return []
+    a = np.array(rows)
+    rank = np.linalg.matrix_rank(a)
+    out = []
+    for j, m in enumerate(unknowns):
+        e = np.zeros(len(unknowns))
+        e[j] = 1
+        if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
+            out.append(m)
+    return out
+
+
+fine_counts = st.dictionaries(
+    st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES),
+              st.sampled_from(["XL/N1", "XL/N2"]), st.sampled_from(["S1", "S2", "S3"])),
+    st.integers(min_value=0, max_value=40), min_size=1, max_size=12,
+).map(lambda d: {(s, a, area, f"{area[-2:]}{site}"): n for (s, a, area, site), n in d.items()})
+
+
+@settings(max_examples=150, deadline=None)
+@given(fine_counts, st.integers(min_value=2, max_value=11))
+def test_it_never_shows_a_small_count_or_lets_one_be_solved(fine, threshold):
+    cells = table(fine)
+    out = suppress_groups(cells, threshold)
+    hidden = {i for i, c in enumerate(out) if c["value"] is None}
+    values = [c["value"] for c in cells]
+    for i, c in enumerate(out):
+        if c["value"] is not None:
+            assert not (0 < c["value"] < threshold)
+            assert c["value"] == values[i]  # shown numbers are unchanged
+    eqs = groups(cells)
+    for parent, children in eqs:
+        members = [parent, *children]
+        n_hidden = sum(m in hidden for m in members)
+        assert n_hidden == 0 or n_hidden >= 2
+    assert solvable(values, hidden, eqs) == []
+
+
+def test_it_hides_the_next_smallest_cell_as_a_complement():
+    fine = {("F", "25+", "XL/N1", "N1S1"): 3, ("M", "25+", "XL/N1", "N1S1"): 40, ("T", "25+", "XL/N1", "N1S1"): 9}
+    out = {tuple(sorted(c["disaggregation"].items())): c for c in suppress_groups(table(fine), 5)}
+    assert out[(("sex", "F"),)]["value"] is None
+    assert out[(("sex", "T"),)]["value"] is None  # 9: the next smallest, not 40
+    assert out[(("sex", "M"),)]["value"] == 40
+    assert out[()]["value"] == 52
+    assert out[(("sex", "F"),)]["suppressed"] and out[(("sex", "F"),)]["note"]
+
+
+def test_it_hides_a_small_total_and_keeps_zero_cells():
+    fine = {("F", "25+", "XL/N1", "N1S1"): 2}
+    out = {tuple(sorted(c["disaggregation"].items())): c for c in suppress_groups(table(fine), 5)}
+    assert out[()]["value"] is None
+    assert out[(("sex", "M"),)]["value"] == 0
+
+
+def test_it_hides_proportions_whose_numerator_or_denominator_is_hidden():
+    rows = [
+        {"code": "NSP_COVERAGE", "disaggregation": {}, "kind": "proportion", "numerator": 30, "denominator": 50,
+         "value": 0.6, "programme_value": 0.6, "value_low": 0.5, "value_high": 0.7, "level": "medium"},
+        {"code": "NSP_COVERAGE", "disaggregation": {"sex": "F"}, "kind": "proportion", "numerator": 2,
+         "denominator": 10, "value": None, "programme_value": 0.2, "value_low": None, "value_high": None, "level": None},
+        {"code": "NSP_COVERAGE", "disaggregation": {"sex": "M"}, "kind": "proportion", "numerator": 28,
+         "denominator": 40, "value": None, "programme_value": 0.7, "value_low": None, "value_high": None, "level": None},
+    ]
+    out = suppress_groups(rows, 5)
+    f, m = out[1], out[2]
+    assert f["numerator"] is None and f["programme_value"] is None
+    assert f["denominator"] == 10  # 10 is not small and its group has no hidden denominator
+    assert m["numerator"] is None and m["programme_value"] is None  # the complement
+    assert out[0]["numerator"] == 30 and out[0]["value"] == 0.6
+
+
+def test_it_leaves_indicators_not_about_people_alone():
+    rows = [{"code": "STOCKOUT_DAYS", "disaggregation": {}, "value": 3, "numerator": 3, "denominator": None}]
+    assert suppress_groups(rows, 5)[0]["value"] == 3
+
+
+def test_it_reads_the_threshold_from_program_config(tmp_path, monkeypatch):
+    from salus.core.config import reset_cache
+
+    cfg = tmp_path / "program.toml"
+    cfg.write_text("suppression_threshold = 11\n")
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(cfg))
+    reset_cache()
+    fine = {("F", "25+", "XL/N1", "N1S1"): 10, ("M", "25+", "XL/N1", "N1S1"): 40}
+    out = suppress_groups(table(fine))
+    assert all(c["value"] != 10 for c in out)
+
+
+def test_it_accepts_plain_count_cells_from_other_reports():
+    cells = [{"disaggregation": {}, "value": 20}] + [
+        {"disaggregation": {"kind": k}, "value": v} for k, v in zip("abc", (1, 12, 7), strict=True)
+    ]
+    out = suppress_groups(cells, 5)
+    assert [c["value"] for c in out] == [20, None, 12, None]
+
+
+def test_every_engine_table_is_protected(world):
+    from salus.indicators.engine import compute_indicators
+    from tests.indicators.conftest import AS_OF
+
+    rows = compute_indicators("2025", as_of=AS_OF)
+    out = suppress_groups(rows, 5)
+    for r in out:
+        for f in ("numerator", "denominator"):
+            v = r[f]
+            if r["code"] != "STOCKOUT_DAYS" and isinstance(v, int):
+                assert not (0 < v < 5), r
+    # Five clients in all (shown: 5 is not below 5); every non-zero cell is 1-4, so hidden.
+    reached = [r for r in out if r["code"] == "CLIENTS_REACHED"]
+    assert reached[0]["disaggregation"] == {} and reached[0]["numerator"] == 5
+    assert all(r["numerator"] in (0, None) for r in reached[1:])
+
