@@ -124,13 +124,15 @@ def _programme_exits(params: dict) -> dict[str, np.ndarray]:
     Besides leaving the programme, stopping injecting, death and (for NSP) prison empty a
     place, and the people who replace them arrive off the programme.
     """
-    turnover = _col(params, "cessation_rate") + _col(params, "other_mortality")
+    cessation, other = _col(params, "cessation_rate"), _col(params, "other_mortality")
     return {
         "ost": _col(params, "ost_leaving_rate")
-        + turnover
+        + cessation
+        + other * _col(params, "rr_other_mortality_ost")
         + _col(params, "overdose_mortality") * _col(params, "rr_overdose_ost"),
         "nsp": _col(params, "nsp_leaving_rate")
-        + turnover
+        + cessation
+        + other
         + _col(params, "incarceration_rate")
         + _col(params, "overdose_mortality"),
         "art": _col(params, "art_dropout_rate")
@@ -422,7 +424,8 @@ def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> T
     e.add(_FOR, -1, hiv_death[:, _FH], "death_hiv")
     e.add(_CUR[c == HCV_C], -1, _col(params, "hcv_mortality_chronic"), "death_hcv")
     e.add(_FOR[_FC == HCV_C], -1, _col(params, "hcv_mortality_chronic"), "death_hcv")
-    e.add(_CUR, -1, _col(params, "other_mortality"), "death_other")
+    other_on_ost = np.where(_O <= OST_ON, _col(params, "rr_other_mortality_ost"), 1.0)
+    e.add(_CUR, -1, _col(params, "other_mortality") * other_on_ost, "death_other")
     e.add(_FOR, -1, _col(params, "other_mortality_former"), "death_other")
 
     src, dst, rate, kind = e.arrays()

@@ -459,6 +459,19 @@ _PARAMETERS = [
         0.02,
     ),
     Parameter(
+        "rr_other_mortality_ost",
+        0.47,
+        "relative risk",
+        "Mortality from causes other than overdose, HIV and HCV on OST vs off OST.",
+        "Santo 2021 JAMA Psychiatry 78:979: all-cause RR 0.47 (0.42-0.53) on vs off OAT (use "
+        "the corrected tables: 3 errata), applied to other causes (assumption; Sordo 2017's "
+        "non-overdose rates, 8.7 vs 23.4/1000 PY, suggest 0.37)",
+        "overdose",
+        "lognormal",
+        0.42,
+        0.53,
+    ),
+    Parameter(
         "other_mortality_former",
         0.008,
         "1/year",
