@@ -75,3 +75,19 @@ def test_it_answers_malformed_json_with_400_json(api, program):
     response = api.post("/contacts", as_="worker_a", raw=b"{not json")
     assert response.status_code == 400
     assert _detail(response)[0]["message"]
+
+
+def test_it_answers_an_unexpected_failure_with_500_json_and_logs_no_query(api, program, monkeypatch, caplog):
+    from salus.api import sites
+
+    def broken(site):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sites, "serialise_site", broken)
+    response = api.get("/sites?site=NA1&secret=MAJO1985M", as_="worker_a")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert _detail(response)[0]["message"]
+    assert b"Traceback" not in response.content and b"boom" not in response.content
+    assert "RuntimeError" in caplog.text
+    assert "MAJO1985M" not in caplog.text
