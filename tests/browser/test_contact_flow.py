@@ -20,7 +20,17 @@ def fill_parts(page, parts):
         page.fill(f"input[name={name}]", value)
 
 
-def register_and_record(page, live_server, parts, find_label, save_label):
+WIDE_ELEMENTS = """() => Array.from(document.querySelectorAll('body *'))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.right > window.innerWidth + 1 || r.left < -1; })
+    .map(e => e.tagName + '.' + e.className + '#' + e.id)"""
+
+
+def too_wide(page) -> list[str]:
+    """Elements that stick out of the viewport sideways (empty when the layout fits)."""
+    return page.evaluate(WIDE_ELEMENTS)
+
+
+def register_and_record(page, live_server, parts, find_label, save_label, screenshot=None):
     page.goto(live_server.url + "/clients/find/")
     fill_parts(page, parts)
     page.get_by_role("button", name=find_label).click()
@@ -35,28 +45,24 @@ def register_and_record(page, live_server, parts, find_label, save_label):
         plus.click()
     assert page.input_value("#id_syringes_given") == "3"
     page.check("#id_education")
+    page.locator("details.more > summary").click()
+    page.check("input[name=referrals][value=hiv_testing]")
+    assert too_wide(page) == []
+    if screenshot:
+        page.screenshot(path=str(screenshot), full_page=True)
     page.get_by_role("button", name=save_label).click()
     page.wait_for_url(re.compile(r"/clients/[0-9a-f-]{36}/$"))
-
-
-WIDE_ELEMENTS = """() => Array.from(document.querySelectorAll('body *'))
-    .filter(e => { const r = e.getBoundingClientRect(); return r.right > window.innerWidth + 1 || r.left < -1; })
-    .map(e => e.tagName + '.' + e.className + '#' + e.id)"""
-
-
-def too_wide(page) -> list[str]:
-    """Elements that stick out of the viewport sideways (empty when the layout fits)."""
-    return page.evaluate(WIDE_ELEMENTS)
 
 
 @pytest.mark.browser
 def test_it_records_a_contact_in_english(page, live_server, program, log_in, screenshot_dir):
     log_in(program.worker_a)
     assert page.locator("html").get_attribute("dir") == "ltr"
-    register_and_record(page, live_server, PARTS_EN, "Find", "Save contact")
+    register_and_record(page, live_server, PARTS_EN, "Find", "Save contact", screenshot_dir / "contact-en-360.png")
     timeline = page.locator("#timeline")
     assert "3 syringes given" in timeline.inner_text()
     assert "Information and education" in timeline.inner_text()
+    assert "Referred to HIV testing" in timeline.inner_text()
     page.screenshot(path=str(screenshot_dir / "client-en-360.png"), full_page=True)
     assert too_wide(page) == []
     contact = Contact.objects.get()
@@ -80,10 +86,11 @@ def test_it_records_a_contact_in_arabic_right_to_left(page, live_server, program
     assert page.locator("html").get_attribute("lang") == "ar"
     assert "البحث عن مستفيد" in page.locator("h1").inner_text()
     page.screenshot(path=str(screenshot_dir / "find-ar-360.png"), full_page=True)
-    register_and_record(page, live_server, PARTS_AR, "بحث", "حفظ الزيارة")
+    register_and_record(page, live_server, PARTS_AR, "بحث", "حفظ الزيارة", screenshot_dir / "contact-ar-360.png")
     timeline = page.locator("#timeline").inner_text()
     assert "تسليم 3 محاقن" in timeline
     assert "التوعية والتثقيف" in timeline
+    assert "أُحيل إلى: فحص فيروس نقص المناعة البشرية" in timeline
     assert too_wide(page) == []
     # In RTL the text starts at the right edge: the heading's right side is near the viewport's.
     box = page.locator("h1").bounding_box()
