@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import segno
 from django.conf import settings
@@ -438,8 +439,9 @@ def _feedback_url(request, site) -> str:
 def feedback_qr(request, site_code):
     """The QR code of a site's feedback link, as SVG (no external service)."""
     site = access.get_site_for_user(request.user, site_code)
-    svg = segno.make(_feedback_url(request, site), error="m").svg_inline(scale=6)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    buf = io.BytesIO()
+    segno.make(_feedback_url(request, site), error="m").save(buf, kind="svg", scale=6, title=site.name)
+    return HttpResponse(buf.getvalue(), content_type="image/svg+xml")
 
 
 @requires("feedback.view")
