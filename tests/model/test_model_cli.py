@@ -111,8 +111,12 @@ def test_from_db_needs_area_and_year(capsys):
 def test_compare_calibrate_optimize_run(example, tmp_path, capsys):
     code, out, _err = run_cli(["compare", str(example), "--set", "years=5"], capsys)
     assert code == 0 and "DALYs averted" in out
-    code, out, _err = run_cli(["calibrate", str(example), "--format", "json"], capsys)
+    plot = tmp_path / "fit.svg"
+    code, out, _err = run_cli(
+        ["calibrate", str(example), "--format", "json", "--plot", str(plot)], capsys
+    )
     assert code == 0 and "fitted" in json.loads(out)
+    __import__("xml.dom.minidom").dom.minidom.parseString(plot.read_text())
     code, out, _err = run_cli(
         [
             "optimize",

@@ -97,6 +97,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
     p = sub.add_parser("calibrate", help=_("fit uncertain rates to observed data"))
     _common(p)
+    p.add_argument("--plot", metavar="fit.svg", help=_("also write the fit plots as an SVG file"))
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("optimize", help=_("allocate a budget over the six programmes"))
@@ -362,6 +363,7 @@ def cmd_calibrate(args) -> int:
             )
         print(rep["parameters_toml"], end="")
     _write(args.out, report.calibration_report(rep))
+    _write(args.plot, report.calibration_svg(rep))
     return 0
 
 

@@ -248,9 +248,25 @@ def calibration_charts(report: dict) -> list[str]:
                 [{"label": _("model (fitted)"), "values": traj[target]}],
                 "",
                 points=pts,
+                points_label=_("observed (95 % interval)"),
             )
         )
     return charts
+
+
+def calibration_svg(report: dict) -> str:
+    """The fit plots stacked into one standalone SVG document."""
+    charts = calibration_charts(report)
+    height = svg.HEIGHT * len(charts)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg.WIDTH}" height="{height}" '
+        f'viewBox="0 0 {svg.WIDTH} {height}">',
+    ]
+    for i, chart in enumerate(charts):
+        parts.append(f'<g transform="translate(0 {i * svg.HEIGHT})">{chart}</g>')
+    parts.append("</svg>")
+    return "\n".join(parts)
 
 
 def calibration_report(report: dict) -> str:

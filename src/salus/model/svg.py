@@ -42,6 +42,7 @@ def line_chart(
     series: list[dict],
     y_label: str = "",
     points: list[dict] | None = None,
+    points_label: str = "",
 ) -> str:
     """An SVG line chart.
 
@@ -52,6 +53,7 @@ def line_chart(
         y_label: unit of the y axis.
         points: observations ``{"x", "value", optional "low", "high", "series"}`` drawn as
             dots with error bars in the colour of series index ``series``.
+        points_label: legend text for the observations (already translated).
     """
     points = points or []
     ys = [v for s in series for v in (s.get("high") or s["values"])]
@@ -130,6 +132,17 @@ def line_chart(
         out.append(
             f'<circle cx="{px(p["x"]):.1f}" cy="{py(p["value"]):.1f}" r="4" '
             f'fill="white" stroke="{colour}" stroke-width="2"/>'
+        )
+    if points and points_label:
+        ly = MARGIN_TOP + 14 + 18 * len(series)
+        cx = WIDTH - MARGIN_RIGHT + 19
+        out.append(
+            f'<circle cx="{cx}" cy="{ly - 4}" r="4" fill="white" stroke="{PALETTE[0]}" '
+            f'stroke-width="2"/>'
+        )
+        out.append(
+            f'<text x="{WIDTH - MARGIN_RIGHT + 32}" y="{ly}" font-size="11" '
+            f'font-family="sans-serif">{escape(_shorten(points_label))}</text>'
         )
     out.append(
         f'<rect x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" height="{plot_h}" '
