@@ -26,8 +26,8 @@ GOOD = {
     "date": ["2025-03-04", "2025-01-31", "2024-12-01"],
     "site": ["NA1", "SB1", " NA1 "],
     "uic": ["MAJO1985M", "abcd1990f", "ЖДМА2000T", "MA-JO-1985-M"],
-    "sex": ["", "M", "F", "T", "X"],
-    "birth_year": ["", "1985", "1990", "2000"],
+    "sex": ["", "", "", "M"],
+    "birth_year": ["", "", "", "1985"],
     "injects": ["yes", "no", "", "YES"],
     "education": ["yes", "no", ""],
     "hiv_test_result": ["", "negative", "positive", "not_given", "indeterminate"],
@@ -40,8 +40,17 @@ HOSTILE = ["=1+2", "+1", "-1", "@SUM(A1)", "\t7", "\r", "\n", '"', "x" * 12_000,
 
 
 def cell(column):
+    """Mostly good cells, so that whole files get imported too; now and then a hostile one."""
     good = GOOD.get(column, COUNTS)
-    return st.one_of(st.sampled_from(good), st.sampled_from(good), st.sampled_from(HOSTILE), st.text(max_size=8))
+
+    def pick(k):
+        if k == 0:
+            return st.sampled_from(HOSTILE)
+        if k == 1:
+            return st.text(max_size=8)
+        return st.sampled_from(good)
+
+    return st.integers(0, 40).flatmap(pick)
 
 
 row = st.fixed_dictionaries({c: cell(c) for c in COLUMNS})
@@ -50,7 +59,7 @@ row = st.fixed_dictionaries({c: cell(c) for c in COLUMNS})
 @st.composite
 def csv_file(draw):
     columns = list(COLUMNS)
-    shape = draw(st.sampled_from(["same", "same", "same", "missing", "extra", "shuffled"]))
+    shape = draw(st.sampled_from(["same"] * 6 + ["missing", "extra", "shuffled"]))
     if shape == "missing":
         columns.remove(draw(st.sampled_from(columns)))
     elif shape == "extra":
@@ -71,7 +80,7 @@ def csv_file(draw):
         lines.append(",".join(cells))
     endings = [draw(st.sampled_from(["\n", "\r\n", "\r"])) for _ in lines]
     text = "".join(line + end for line, end in zip(lines, endings, strict=True))
-    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "latin-1", "utf-16", "cp1251"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8", "utf-8-sig", "latin-1", "utf-16", "cp1251"]))
     data = text.encode(encoding, errors="replace")
     if draw(st.integers(0, 9)) == 0:
         data = data[: draw(st.integers(0, len(data)))]  # a truncated file
