@@ -165,18 +165,29 @@ def _occurred_at(payload: ContactIn) -> dt.datetime:
     """The moment of the contact from ``occurred_at`` or ``date`` (+ ``time``), made aware."""
     tz = program_tz()
     if payload.occurred_at is not None:
+        if payload.time is not None:
+            raise invalid("time", _("Give either occurred_at or date and time, not both."))
         moment = payload.occurred_at
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, tz)
-        if payload.date is not None and local_date(moment) != payload.date:
-            raise invalid("date", _("The date does not match occurred_at."))
-        if payload.time is not None:
-            raise invalid("time", _("Give either occurred_at or date and time, not both."))
-        return moment
-    if payload.date is None:
-        raise invalid("date", _("This field is required."))
-    clock = (payload.time or DEFAULT_TIME).replace(tzinfo=None)
-    return timezone.make_aware(dt.datetime.combine(payload.date, clock), tz)
+        field = "occurred_at"
+    else:
+        if payload.date is None:
+            raise invalid("date", _("This field is required."))
+        if payload.time is not None and payload.time.tzinfo is not None:
+            raise invalid("time", _("Give the local time without an offset, or use occurred_at."))
+        moment = timezone.make_aware(dt.datetime.combine(payload.date, payload.time or DEFAULT_TIME), tz)
+        field = "date"
+    try:
+        # Years near 1 or 9999 cannot be moved between time zones; they are typing mistakes.
+        day = local_date(moment)
+        moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise invalid(field, _("This date is too far in the past.") if moment.year < 1000
+                      else _("This date is in the future.")) from None
+    if payload.date is not None and day != payload.date:
+        raise invalid("date", _("The date does not match occurred_at."))
+    return moment
 
 
 def _services(payload: ContactIn) -> ContactServices:
@@ -245,7 +256,7 @@ def create_contact(request, payload: ContactIn):
         raise ApiError(403, _("Your role does not allow recording test results."), "hiv_test_result")
     occurred_at = _occurred_at(payload)
     today = local_date(timezone.now())
-    check_not_future("date", local_date(occurred_at), today)
+    check_not_future("occurred_at" if payload.occurred_at else "date", local_date(occurred_at), today)
     check_not_future("released_from_detention_on", payload.released_from_detention_on, today)
     check_not_future("left_treatment_on", payload.left_treatment_on, today)
     services = _services(payload)

@@ -72,6 +72,8 @@ def _message(err: dict) -> str:
         return _("Must be a whole number.")
     if kind in ("bool_parsing", "bool_type"):
         return _("Must be true or false.")
+    if kind == "nul_character":
+        return _("Must not contain NUL characters.")
     if kind in ("string_type", "string_sub_type"):
         return _("Must be text.")
     if kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):

@@ -8,7 +8,8 @@ from typing import Generic, TypeVar
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from salus.api.errors import invalid
 from salus.core import access
@@ -31,8 +32,17 @@ class ErrorOut(Schema):
     detail: list[ErrorItem]
 
 
+def _no_nul(value):
+    # PostgreSQL cannot store or even compare text holding NUL; no real input contains one.
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul_character", "NUL character")
+    return value
+
+
 class ListParams(Schema):
     """Paging and filters every list endpoint accepts."""
+
+    _check_nul = field_validator("*")(_no_nul)
 
     limit: int = Field(100, ge=1, le=MAX_LIMIT, description="Items per page (1-500).")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
@@ -52,6 +62,7 @@ class StrictIn(Schema):
     """Base of request bodies: an unknown field is an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+    _check_nul = field_validator("*")(_no_nul)
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
