@@ -95,3 +95,31 @@ def test_the_numerical_core_imports_no_django():
 def test_structure_sizes():
     assert core.N == 252, "4 OST x 5 settings x 4 HIV x 3 HCV current + 12 former compartments"
     assert core.DT == 1 / 52, "the step should be one week"
+
+
+def test_closed_population_decays_exactly_as_the_exit_rates_say():
+    # no entries, no infection, no programmes, no prison: every current injector leaves at
+    # cessation + overdose + other mortality, so the population is N0 * exp(-rate * t)
+    rates = {"cessation_rate": 0.05, "overdose_mortality": 0.012, "other_mortality": 0.01}
+    s = scenario(
+        years=10,
+        coverage={k: 0.0 for k in core.INTERVENTIONS},
+        initial={"hiv_prevalence": 0.0, "hcv_prevalence": 0.0, "ost": 0.0, "nsp": 0.0},
+        parameters={
+            **rates,
+            "initiation_rate": 0.0,
+            "relapse_rate": 0.0,
+            "incarceration_rate": 0.0,
+        },
+    )
+    result = run(s)
+    years = np.arange(1, 11)
+    expected = 1e4 * np.exp(-sum(rates.values()) * years)
+    # exact exponential step probabilities: only rounding separates model and formula
+    assert np.allclose(result["population_end"][:, 0], expected, rtol=1e-9), (
+        "a closed population should decay as exp(-total exit rate x t)"
+    )
+    overdose_share = result["exits"]["overdose"].sum() / result["exits"]["total"].sum()
+    assert np.isclose(overdose_share, 0.012 / 0.072, rtol=1e-9), (
+        "exits should split in proportion to the competing rates"
+    )
