@@ -15,7 +15,7 @@ from salus.core import access, audit
 from salus.services.actions import ConflictError, do_record_contact, do_record_contact_for_uic
 from salus.services.models import TestResult
 from salus.web.forms import ContactForm, UICForm, sign_hashes, unsign_hashes
-from salus.web.views.common import check_posted_site, requires
+from salus.web.views.common import check_posted_site, requires, today
 
 CARE_PANEL = "care/client_panel.html"
 SUBSTANCE_LABELS = dict(Substance.choices)
@@ -132,5 +132,6 @@ def client_page(request, client_id):
         "open_episode": next((e for e in episodes if e.end_date is None), None),
         "overdoses": access.overdoses(user).filter(client=client).order_by("-date"),
         "care_panel": care_panel_available(),
+        "today": today(),
         "substances": [SUBSTANCE_LABELS.get(s, s) for s in client.substances or []],
     })

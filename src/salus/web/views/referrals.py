@@ -32,7 +32,7 @@ def referral_list(request):
         qs = qs.filter(made_on__lte=cutoff)
     rows = [(r, ReferralUpdateForm(referral=r, prefix=str(r.id))) for r in qs[:300]]
     return render(request, "web/referrals.html", {
-        "rows": rows, "show_all": show_all, "cutoff": cutoff, "days": program_config().referral_follow_up_days,
+        "rows": rows, "show_all": show_all, "cutoff": cutoff, "today": today(), "days": program_config().referral_follow_up_days,
     })
 
 
@@ -50,9 +50,11 @@ def referral_update(request, referral_id):
         except ValueError as exc:
             form.add_error(None, str(exc))
     if is_htmx(request):
-        return render(request, "web/partials/referral.html", {"referral": referral, "form": form, "cutoff": follow_up_cutoff()})
+        return render(request, "web/partials/referral.html", {
+            "referral": referral, "form": form, "cutoff": follow_up_cutoff(), "today": today(),
+        })
     if form.errors:
-        return render(request, "web/referral_update.html", {"referral": referral, "form": form}, status=200)
+        return render(request, "web/referral_update.html", {"referral": referral, "form": form, "today": today()})
     messages.success(request, _("Referral updated."))
     back = request.POST.get("back")
     if back == "client":
