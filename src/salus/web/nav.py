@@ -19,4 +19,5 @@ NAV: list[tuple[str, object, str]] = [
     ("care-rights-list", _("Rights violations"), "rights.report"),
     ("care-feedback-list", _("Community feedback"), "feedback.view"),
     ("care-summary", _("Care summary"), "indicators.view"),
+    ("security-audit-log", _("Audit log"), "audit.view"),
 ]
