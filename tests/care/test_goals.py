@@ -87,10 +87,21 @@ def test_it_counts_goals_and_steps_by_rung_in_a_period(program, record_contact):
     assert GoalEvent.objects.count() == 4
 
 
-def test_it_suppresses_small_cells_and_the_next_smallest_when_one_alone_is_hidden():
-    assert aggregates.suppress({"a": 10, "b": 3, "c": 7, "d": 0}, 5) == {"a": 10, "b": None, "c": None, "d": 0}
-    assert aggregates.suppress({"a": 10, "b": 3, "c": 2}, 5) == {"a": 10, "b": None, "c": None}
-    assert aggregates.suppress({"a": 10, "b": 12}, 5) == {"a": 10, "b": 12}
+def test_it_hides_small_counts_that_do_not_add_up_one_by_one():
+    assert aggregates.suppress_each({"a": 10, "b": 3, "c": 7, "d": 0}, 5) == {"a": 10, "b": None, "c": 7, "d": 0}
+
+
+def test_it_hides_a_small_cell_and_the_one_that_would_give_it_away_in_a_breakdown():
+    total, cells = aggregates.suppress_partitions(
+        17, {"type": {"x": 10, "y": 3, "z": 4}, "who": {"police": 17}}, 5
+    )
+    # y and z are small; both hidden already, so no complement is needed; the total stays.
+    assert total == 17 and cells["type"] == {"x": 10, "y": None, "z": None} and cells["who"] == {"police": 17}
+    total, cells = aggregates.suppress_partitions(16, {"type": {"x": 10, "y": 3, "z": 3}}, 5)
+    assert cells["type"] == {"x": 10, "y": None, "z": None}
+    total, cells = aggregates.suppress_partitions(16, {"type": {"x": 10, "y": 2, "z": 6}}, 5)
+    # y alone would be total - x - z: z (the smallest shown) is hidden with it.
+    assert total == 16 and cells["type"] == {"x": 10, "y": None, "z": None}
 
 
 def test_it_shows_the_summary_suppressed_to_those_without_unsuppressed_access(login, program, record_contact, today):

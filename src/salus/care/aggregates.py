@@ -1,8 +1,8 @@
 """Aggregates of person-centred care: prompts and naloxone offers, goals, rights violations.
 
-Counts leave here suppressed (``suppress``) unless the caller may see small cells inside the
-system (``indicators.unsuppressed``). Rights-violation counts are always suppressed: they
-go into advocacy reports that leave the program.
+Counts are shown suppressed (``suppress_each``, ``suppress_partitions``) unless the caller may
+see small cells inside the system (``indicators.unsuppressed``). Rights-violation counts are
+always suppressed: they go into advocacy reports that leave the program.
 """
 
 from __future__ import annotations
@@ -20,19 +20,35 @@ def current_quarter(today: dt.date) -> Period:
     return parse_period(f"{today.year}Q{(today.month - 1) // 3 + 1}")
 
 
-def suppress(counts: dict, threshold: int) -> dict:
-    """Counts from 1 to ``threshold - 1`` become None (shown as "< threshold").
+def suppress_each(counts: dict, threshold: int) -> dict:
+    """Counts from 1 to ``threshold - 1`` become None (shown as "fewer than N").
 
-    When exactly one cell of the group is hidden, the next smallest non-zero cell is hidden too,
-    so the hidden one cannot be worked out from the total. Zero stays zero: nothing to protect.
+    For counts that do not add up to a shown total (a person may hold several goals, several
+    prompts may apply at once), hiding each small count is enough: no sum gives one away.
     """
-    out = {k: (None if 0 < v < threshold else v) for k, v in counts.items()}
-    hidden = [k for k, v in out.items() if v is None]
-    if len(hidden) == 1:
-        shown = sorted((v, str(k), k) for k, v in out.items() if v)
-        if shown:
-            out[shown[0][2]] = None
-    return out
+    return {k: (None if 0 < v < threshold else v) for k, v in counts.items()}
+
+
+def suppress_partitions(total: int, partitions: dict[str, dict], threshold: int) -> tuple[int | None, dict]:
+    """Suppress a total and its breakdowns (each breakdown adds up to the total), with the
+    indicator engine's small-cell rules (salus.indicators.suppression.suppress_groups):
+    small cells, then every cell that would let one be worked out from the others.
+
+    Returns (total or None, {dimension: {key: count or None}}).
+    """
+    from salus.indicators.suppression import suppress_groups
+
+    cells = [{"code": "care", "disaggregation": {}, "value": total, "person_based": True}]
+    for dim, counts in partitions.items():
+        for key, value in counts.items():
+            cells.append({"code": "care", "disaggregation": {dim: str(key)}, "value": value, "person_based": True})
+    out = suppress_groups(cells, threshold)
+    result: dict = {dim: {} for dim in partitions}
+    for cell, src in zip(out[1:], cells[1:], strict=True):
+        (dim, key), = src["disaggregation"].items()
+        original = next(k for k in partitions[dim] if str(k) == key)
+        result[dim][original] = cell["value"]
+    return out[0]["value"], result
 
 
 def _site_q(site_ids, field: str = "site_id") -> Q:

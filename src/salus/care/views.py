@@ -222,7 +222,7 @@ def summary(request):
     unsuppressed = access.can(user, "indicators.unsuppressed")
 
     def cells(counts: dict) -> dict:
-        return counts if unsuppressed else aggregates.suppress(counts, threshold)
+        return counts if unsuppressed else aggregates.suppress_each(counts, threshold)
 
     prompt_cells = cells({k: raw_prompts[k] for k in ("shown", "offered", "accepted")})
     rule_cells = cells({r.code: raw_prompts["by_rule"].get(r.code, 0) for r in rules.RULES})
@@ -327,18 +327,18 @@ def rights_advocacy(request):
     threshold = program_config().suppression_threshold
     ids = access.site_ids(user)
     counts = aggregates.rights_counts(ids, period.start, period.end)
+    total = sum(counts["type"].values())
+    shown_total, cells = aggregates.suppress_partitions(total, {k: dict(v) for k, v in counts.items()}, threshold)
     labels = {"type": dict(ViolationType.choices), "perpetrator": dict(Perpetrator.choices)}
     tables = []
     for key, title in (
         ("type", _("What happened")), ("perpetrator", _("Who did it")), ("area", _("Area")), ("quarter", _("Quarter")),
     ):
-        cells = aggregates.suppress(dict(counts[key]), threshold)
-        rows = sorted(cells.items(), key=lambda kv: str(kv[0]))
+        rows = sorted(cells[key].items(), key=lambda kv: str(kv[0]))
         tables.append((title, [(labels.get(key, {}).get(k, k), v) for k, v in rows]))
-    total = sum(counts["type"].values())
     audit.record(user, "rights.advocacy", detail={"period": period.label})
     return render(request, "care/rights_advocacy.html", {
-        "period": period, "tables": tables, "total": total if total == 0 or total >= threshold else None,
+        "period": period, "tables": tables, "total": shown_total,
         "threshold": threshold,
     })
 
