@@ -5,7 +5,10 @@ analysts and administrators see the whole program, any area and any site. Worker
 clinicians hold no ``indicators.view``.
 """
 
-from permission import Spec
+try:
+    from permission import Spec
+except ImportError:  # tests/ imported as a package rather than put on sys.path
+    from tests.permission import Spec
 
 INDICATOR_ROLES = frozenset({"coordinator", "manager", "analyst", "admin"})
 ORG_WIDE = frozenset({"manager", "analyst", "admin"})
@@ -24,8 +27,10 @@ def _at(route: str, query: str):
 SPECS = [
     # Site A's figures: its coordinator may look; worker_b's role is refused anyway.
     *(Spec(route=r, allowed=INDICATOR_ROLES, build=_at(r, "period=2025Q1&site=NA1")) for r in ROUTES),
-    # The whole program and an area: organisation-wide roles only, not a site coordinator.
-    *(Spec(route=r, allowed=ORG_WIDE, build=_at(r, "period=2025"), site_scoped=False) for r in ROUTES),
+    # No place named: the whole program for organisation-wide roles; a coordinator gets their
+    # own site's figures instead (test_views checks which), so the menu link works for them too.
+    *(Spec(route=r, allowed=INDICATOR_ROLES, build=_at(r, "period=2025"), site_scoped=False) for r in ROUTES),
+    # An area: organisation-wide roles only, not a site coordinator.
     *(Spec(route=r, allowed=ORG_WIDE, build=_at(r, "period=2025Q1&area=XL/SOUTH"), site_scoped=False)
       for r in ROUTES),
 ]
