@@ -61,9 +61,9 @@ def test_a_second_load_does_nothing(db, demo_home):
 def test_it_is_deterministic(db, demo_home):
     demo.load_demo(clients=15, days=30)
     first = sorted(Contact.objects.values_list("date", "site__code", "syringes_given", "condoms_given"))
-    from salus.transfer.demo import _contact_rows, _people
-
     import random
+
+    from salus.transfer.demo import _contact_rows, _people
     rng = random.Random(demo.SEED)
     people = _people(rng, 15, 30)
     again = _contact_rows(rng, people, {s.code: s for s in Site.objects.all()}, demo.program_today(), 30)

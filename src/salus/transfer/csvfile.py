@@ -53,11 +53,16 @@ class ProblemList(list):
 class Table:
     """The header and rows of a CSV file that passed the file-level checks.
 
-    ``rows`` holds (line number of the row's first line, values in ``columns`` order).
+    ``rows`` yields (line number of the row's first line, values in ``columns`` order), once:
+    rows are read as they are checked, so a large file is never held as lists of cells.
+    ``count`` is the number of rows yielded so far; ``lines`` the file's line count, for
+    progress bars.
     """
 
     columns: tuple[str, ...]
-    rows: list[tuple[int, list[str]]]
+    rows: Iterator[tuple[int, list[str]]]
+    lines: int = 0
+    count: int = 0
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -105,9 +110,14 @@ def read_table(data: bytes, columns: tuple[str, ...], problems: ProblemList) -> 
     if not _check_header(header, columns, problems):
         return None
     order = [header.index(c) for c in columns]
-    identity = order == list(range(len(columns)))
-    width = len(columns)
-    rows: list[tuple[int, list[str]]] = []
+    table = Table(tuple(columns), iter(()), lines=text.count("\n") or text.count("\r"))
+    table.rows = _rows(reader, header, order, table, problems)
+    return table
+
+
+def _rows(reader, header: list[str], order: list[int], table: Table, problems: ProblemList):
+    identity = order == list(range(len(order)))
+    width = len(order)
     start = reader.line_num + 1
     while True:
         try:
@@ -136,8 +146,8 @@ def read_table(data: bytes, columns: tuple[str, ...], problems: ProblemList) -> 
             for i in [i for i, v in enumerate(values) if len(v) > MAX_FIELD_CHARS]:
                 problems.add(line, header[i], _("this cell is longer than %(n)d characters") % {"n": MAX_FIELD_CHARS})
             continue
-        rows.append((line, values if identity else [values[i] for i in order]))
-    return Table(columns, rows)
+        table.count += 1
+        yield line, (values if identity else [values[i] for i in order])
 
 
 def _check_header(header: list[str], columns: tuple[str, ...], problems: ProblemList) -> bool:

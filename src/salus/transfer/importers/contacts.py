@@ -128,7 +128,7 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
             raise cells.CellError(_("the UIC cannot be blank"))
         return fast_hash(raw)
 
-    for line, v in progress_bar(table.rows, ctx, len(table.rows), _("checking")):
+    for line, v in progress_bar(table.rows, ctx, table.lines, _("checking")):
         ok = True
         d = dates.get(v[0])
         if d is None:
