@@ -123,3 +123,14 @@ def test_closed_population_decays_exactly_as_the_exit_rates_say():
     assert np.isclose(overdose_share, 0.012 / 0.072, rtol=1e-9), (
         "exits should split in proportion to the competing rates"
     )
+
+
+def test_public_scipy_fallback_gives_the_same_results(monkeypatch):
+    s = scenario(years=3)
+    fast = run(s)
+    monkeypatch.setattr(core, "_csr_matvec", None)
+    slow = run(s)
+    for key in ("new_hiv_infections", "new_hcv_infections", "population_end", "dalys"):
+        assert np.allclose(fast[key], slow[key], rtol=1e-12), (
+            f"{key}: the fallback without scipy's private kernel must match"
+        )

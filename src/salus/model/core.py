@@ -36,6 +36,19 @@ try:  # the low-level kernel skips scipy's per-call checks (about 2x faster per 
 except ImportError:  # pragma: no cover - private scipy API moved
     _csr_matvec = None
 
+
+def _kernel_accumulates() -> bool:
+    """The loop relies on the kernel adding A @ x to y (y += A x); check it once."""
+    if _csr_matvec is None:
+        return False
+    y = np.ones(1)
+    _csr_matvec(1, 1, np.array([0, 1]), np.array([0]), np.array([2.0]), np.array([3.0]), y)
+    return bool(y[0] == 7.0)
+
+
+if not _kernel_accumulates():  # pragma: no cover - fall back to scipy's public API
+    _csr_matvec = None
+
 DT = 1.0 / 52.0  # years per step: one week
 STEPS_PER_YEAR = 52
 
