@@ -88,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if logins:
         print("Log-ins (one per role; shown once, also saved in", os.path.join(settings.SALUS_HOME, "demo-logins.txt") + "):")
         for role, username, password in logins:
-            print(f"  {role:<12} {username:<14} {password}")
+            print(f"  {role:<12} {username:<18} {password}")
     else:
         print("Demo data already loaded; log-ins are in", os.path.join(settings.SALUS_HOME, "demo-logins.txt"))
     if args.no_serve:
