@@ -14,6 +14,9 @@ SITE_A_CLIENTS = [f"B{c}CD199{n}F" for n, c in enumerate("EFGHJK")]
 
 @pytest.fixture
 def records(program, record_contact):
+    from django.core.cache import cache
+
+    cache.clear()  # the dashboard caches monthly trends; this is a new program
     for uic in SITE_A_CLIENTS:
         for month in (1, 2, 3):
             record_contact(program.site_a, uic, when=dt.date(2025, month, 8), syringes_given=12)

@@ -18,6 +18,16 @@ SITE_A_CLIENTS = [f"A{c}BC199{n}M" for n, c in enumerate("CDEFGH")]
 SITE_B_CLIENTS = ["KLMN1980F", "PQRS1981F"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Dashboards cache the monthly trend; each test's database is a new program."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def quarter(program, record_contact):
     from salus.core.models import PopulationSizeEstimate

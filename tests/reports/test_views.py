@@ -164,3 +164,11 @@ def test_it_labels_a_synthetic_program_on_the_report(client, quarter, settings, 
     reset_cache()
     r = _get(client, quarter.manager, "reports-program-report", period="2025Q1")
     assert "SYNTHETIC DEMO DATA: this report describes no real people." in r.content.decode()
+
+
+def test_it_suppresses_cached_trends_for_each_reader(client, quarter):
+    """A manager's visit fills the trend cache; an analyst's next visit must still be suppressed."""
+    manager = _get(client, quarter.manager, "reports-dashboard", period="2025Q1", area="XL/SOUTH/S1")
+    assert dict(manager.context["trends"][0].rows)["February 2025"] == "2"
+    analyst = _get(client, quarter.analyst, "reports-dashboard", period="2025Q1", area="XL/SOUTH/S1")
+    assert dict(analyst.context["trends"][0].rows)["February 2025"] == "suppressed"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -40,6 +41,10 @@ TREND_MEASURES: tuple[tuple[str, object], ...] = (
     ("OST_COVERAGE", gettext_lazy("People on OST on the last day of the month")),
 )
 TREND_MONTHS = 12
+# The twelve monthly computations are the slow part of a dashboard (seconds on the DuckDB
+# runner); the engine's unsuppressed cells are kept this long in Django's cache, per place
+# and window, and suppressed again for every reader. The page says figures may be this old.
+TREND_CACHE_SECONDS = 600
 # Measures whose months add up to the quarter and the year shown on the indicators page, so a
 # hidden month could be recovered by subtraction there. Unique-client counts and census-day
 # counts do not add up across months.
@@ -89,7 +94,11 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
 
     first, last = trend_window(scope.period)
     codes = [code for code, _title in TREND_MEASURES]
-    cells = monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code)
+    key = "salus-reports-trend:" + ":".join([first, last, scope.area_path or "", scope.site_code or "", *codes])
+    cells = cache.get(key)
+    if cells is None:
+        cells = monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code)
+        cache.set(key, cells, TREND_CACHE_SECONDS)
     if suppress:
         cells = suppress_trend(cells, program_config().suppression_threshold)
     by_code: dict[str, dict[str, dict]] = {}
@@ -252,6 +261,7 @@ def build(scope, *, suppress: bool, cells: list[dict] | None = None) -> dict:
         "coverage": coverage_charts(scope, totals),
         "trend_first": _month_labels(first)[1],
         "trend_last": _month_labels(last)[1],
+        "trend_cache_minutes": TREND_CACHE_SECONDS // 60,
     }
 
 
