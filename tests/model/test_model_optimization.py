@@ -39,7 +39,7 @@ def test_bounds_are_respected():
 
 
 def test_minimum_budget_reaches_its_target():
-    s = scenario(years=10)
+    s = scenario(years=5)
     report = optimization.minimum_budget(s, "new_hiv_infections", 0.2)
     assert report["target_met"], "the least-cost allocation should reach the 20 % reduction"
 
