@@ -147,6 +147,22 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError("the server did not answer in time")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by every live process of the server, from
+        /proc: a figure that does not depend on what else the machine is doing."""
+        if self.proc is None:
+            return 0.0
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
+            if int(fields[2]) == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL to every process of the server: nothing gets to clean up."""
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -276,7 +292,7 @@ def percentile(values: list[float], p: float) -> float:
 def check(env: dict, acked: list[str], workdir: Path) -> dict:
     path = workdir / "acked.json"
     path.write_text(json.dumps(acked))
-    script = "import sys\nsys.argv = ['check', %r]\n" % str(path) + CHECK
+    script = "import sys\nsys.argv = ['check', %r]\n" % str(path) + CHECK  # noqa: UP031
     return json.loads(run_python(env, script).strip().splitlines()[-1])
 
 
@@ -302,7 +318,8 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
     server = Server(env, port, workers, threads, home / "server.log")
     failures: list[str] = []
     report: dict = {"database": "postgresql" if database_url else "sqlite", "clients": clients,
-                    "workers": workers, "threads": threads, "home": str(home)}
+                    "workers": workers, "threads": threads, "home": str(home), "cpus": os.cpu_count(),
+                    "load_average_at_start": round(os.getloadavg()[0], 1)}
     t_start = time.monotonic()
     server.start()
     report["start_seconds"] = round(time.monotonic() - t_start, 2)
@@ -338,7 +355,11 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
             report["crash"]["restarted_and_warmed"] = True
             elapsed += load(port, token, clients, seconds / 2, results, stop, seed=2)
         else:
+            cpu0 = server.cpu_seconds()
             elapsed = load(port, token, clients, seconds, results, stop)
+            measured = len(results.acked) - warmed
+            if measured:
+                report["server_cpu_ms_per_contact"] = round((server.cpu_seconds() - cpu0) * 1000 / measured, 1)
         report.update(
             warm_up_contacts=warmed,
             acknowledged=len(results.acked), errors=len(results.errors), seconds=round(elapsed, 1),
@@ -347,10 +368,13 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
             p99_ms=round(percentile(results.latencies, 99) * 1000, 1),
             max_ms=round(max(results.latencies, default=0) * 1000, 1),
         )
+        report["load_average_at_end"] = round(os.getloadavg()[0], 1)
         if results.errors:
             failures.append(f"{len(results.errors)} error responses, e.g. {results.errors[:3]}")
         say(f"{report['acknowledged']} contacts in {report['seconds']} s: {report['throughput_per_s']}/s, "
-            f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms, errors {report['errors']}")
+            f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms, errors {report['errors']}"
+            + (f", server CPU {report['server_cpu_ms_per_contact']} ms per contact" if "server_cpu_ms_per_contact" in report else "")
+            + f" (machine load average {report['load_average_at_end']} on {report['cpus']} CPUs)")
         retry = retries(port, token)
         bad = [s for s in retry["statuses"] if s not in (200, 201)]
         created = retry["statuses"].count(201)

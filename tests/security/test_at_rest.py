@@ -26,7 +26,7 @@ print(json.dumps({
     "found": {name: [w for w in ("positive", "not_on_art", %r, %r, %r) if w.encode() in data] for name, data in files.items()},
     "roundtrip": [c.notes, c.hiv_result, c.hcv_result, c.art_status, OverdoseEvent.objects.get().details],
 }))
-""" % (NOTE, DETAIL, UIC), init=True)
+""" % (NOTE, DETAIL, UIC), init=True)  # noqa: UP031
     report = json.loads(out.strip().splitlines()[-1])
     # The values were really stored (the application reads them back)...
     assert report["roundtrip"] == [NOTE, "positive", "positive", "not_on_art", DETAIL]

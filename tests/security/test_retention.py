@@ -11,7 +11,7 @@ from salus.clients.models import Client
 from salus.core import audit, retention
 from salus.core.models import AuditEvent
 from salus.core.retention import RetainedAggregate
-from salus.services.actions import do_record_overdose, do_start_ost_episode, do_end_ost_episode
+from salus.services.actions import do_end_ost_episode, do_record_overdose, do_start_ost_episode
 from salus.services.models import Contact, OSTEpisode, OverdoseEvent, Referral
 from salus.stock.actions import do_record_stock_movement
 from salus.stock.models import Commodity, StockLevel, StockMovement

@@ -32,6 +32,8 @@ LOCKOUT_MINUTES = 15
 # The encryption context of User.totp_secret (binds the ciphertext to that column).
 TOTP_CONTEXT = "core.User.totp_secret"
 TOTP_ISSUER = "Salus"
+# The audit actor of a refused log-in: not the account's owner, as far as anyone knows.
+ATTEMPT = "log-in attempt"
 
 
 def is_locked(user, now: dt.datetime | None = None) -> bool:
@@ -55,7 +57,8 @@ def do_record_login_failure(user, reason: str = "password") -> bool:
         user.failed_logins = 0
         User.objects.filter(pk=user.pk).update(locked_until=user.locked_until, failed_logins=0)
         locked = True
-    audit.record(user, "auth.lock" if locked else "auth.failure", user, detail={"reason": reason})
+    # The actor is unknown (whoever typed at the log-in page); the account is the object.
+    audit.record(ATTEMPT, "auth.lock" if locked else "auth.failure", user, detail={"reason": reason})
     return locked
 
 
@@ -83,7 +86,7 @@ class LockoutBackend(ModelBackend):
             return None
         if is_locked(user):
             user.check_password(password)
-            audit.record(user, "auth.refused_locked", user)
+            audit.record(ATTEMPT, "auth.refused_locked", user)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             # The failure counter is reset when the whole log-in succeeds (second factor too).

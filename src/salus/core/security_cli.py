@@ -161,9 +161,10 @@ def _key_source(args, *, making: bool):
             backup.create_backup_key(args.key_file)
             print(f"created backup key {args.key_file}: keep a copy away from the server", file=sys.stderr)
         return backup.KeySource(key=backup.read_backup_key(args.key_file))
-    return backup.KeySource(
-        passphrase=_read_secret("Backup passphrase: ", confirm=making and sys.stdin.isatty(), env="SALUS_BACKUP_PASSPHRASE_FILE")
-    )
+    secret = _read_secret("Backup passphrase: ", confirm=making and sys.stdin.isatty(), env="SALUS_BACKUP_PASSPHRASE_FILE")
+    if not secret:
+        raise SystemExit("no backup passphrase given (stdin, SALUS_BACKUP_PASSPHRASE_FILE) and no --key-file")
+    return backup.KeySource(passphrase=secret)
 
 
 def cmd_backup(args) -> int:

@@ -125,7 +125,11 @@ def totp_setup(request):
     if auth.has_totp(user):
         return render(request, "core/totp_setup.html", {"already": True})
     token = request.session.get(SETUP_KEY)
-    secret = crypto.decrypt(token, "session.totp_setup") if token else ""
+    try:
+        secret = crypto.decrypt(token, "session.totp_setup") if token else ""
+    except crypto.DecryptionError:
+        # Made with a field key that was rotated away since: start the set-up again.
+        secret = ""
     if not secret:
         secret = auth.new_totp_secret()
         request.session[SETUP_KEY] = crypto.encrypt(secret, "session.totp_setup")
