@@ -13,7 +13,7 @@ import sys
 import tomllib
 
 from . import scenarios
-from .i18n import _
+from .i18n import _, gettext_noop
 from .parallel import ClusterUnavailable
 
 PROGRESS_MIN_SAMPLES = 200  # below this a sampled run takes under a couple of seconds
@@ -225,15 +225,15 @@ def cmd_example(args) -> int:
 
 
 TABLE_COLUMNS = (
-    ("year", None, "Year"),
-    ("population_end", None, "PWID"),
-    ("new_hiv_infections", None, "HIV inf."),
-    ("new_hcv_infections", None, "HCV inf."),
-    ("overdose_deaths", None, "OD deaths"),
-    ("hiv_prevalence", None, "HIV prev."),
-    ("hcv_prevalence", None, "HCV prev."),
-    ("cost", "total", "Cost USD"),
-    ("dalys", None, "DALYs"),
+    ("year", None, gettext_noop("Year")),
+    ("population_end", None, gettext_noop("PWID")),
+    ("new_hiv_infections", None, gettext_noop("HIV inf.")),
+    ("new_hcv_infections", None, gettext_noop("HCV inf.")),
+    ("overdose_deaths", None, gettext_noop("OD deaths")),
+    ("hiv_prevalence", None, gettext_noop("HIV prev.")),
+    ("hcv_prevalence", None, gettext_noop("HCV prev.")),
+    ("cost", "total", gettext_noop("Cost USD")),
+    ("dalys", None, gettext_noop("DALYs")),
 )
 
 

@@ -24,3 +24,8 @@ def gettext(message: str) -> str:
 
 
 _ = gettext
+
+
+def gettext_noop(message: str) -> str:
+    """Mark a module-level string for extraction; translate it with ``_`` where it is shown."""
+    return message

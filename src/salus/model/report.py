@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from . import svg
-from .i18n import _
+from .i18n import _, gettext_noop
 
 STYLE = """
 body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -84,13 +84,13 @@ def _charts(results: list[tuple[str, dict]]) -> list[str]:
 
 
 ROWS = (
-    ("population_end", None, "People who inject drugs (end of year)"),
-    ("new_hiv_infections", None, "New HIV infections"),
-    ("new_hcv_infections", None, "New HCV infections"),
-    ("overdose_deaths", None, "Overdose deaths"),
-    ("deaths", "total", "Deaths, all causes"),
-    ("cost", "total", "Cost (USD, undiscounted)"),
-    ("dalys", None, "DALYs (discounted)"),
+    ("population_end", None, gettext_noop("People who inject drugs (end of year)")),
+    ("new_hiv_infections", None, gettext_noop("New HIV infections")),
+    ("new_hcv_infections", None, gettext_noop("New HCV infections")),
+    ("overdose_deaths", None, gettext_noop("Overdose deaths")),
+    ("deaths", "total", gettext_noop("Deaths, all causes")),
+    ("cost", "total", gettext_noop("Cost (USD, undiscounted)")),
+    ("dalys", None, gettext_noop("DALYs (discounted)")),
 )
 
 
@@ -135,12 +135,12 @@ def _coverage_table(result: dict) -> str:
 
 
 INTERVENTION_LABELS = {
-    "nsp": "Needle and syringe programme (high coverage)",
-    "ost": "Opioid substitution treatment",
-    "art": "Antiretroviral therapy",
-    "hiv_testing": "HIV tests",
-    "hcv_treatment": "HCV treatment courses",
-    "naloxone": "Take-home naloxone",
+    "nsp": gettext_noop("Needle and syringe programme (high coverage)"),
+    "ost": gettext_noop("Opioid substitution treatment"),
+    "art": gettext_noop("Antiretroviral therapy"),
+    "hiv_testing": gettext_noop("HIV tests"),
+    "hcv_treatment": gettext_noop("HCV treatment courses"),
+    "naloxone": gettext_noop("Take-home naloxone"),
 }
 
 
@@ -157,15 +157,15 @@ def run_report(result: dict) -> str:
 
 
 COMPARISON_ROWS = (
-    ("hiv_infections_averted", "HIV infections averted", 0),
-    ("hcv_infections_averted", "HCV infections averted", 0),
-    ("deaths_averted", "Deaths averted", 0),
-    ("overdose_deaths_averted", "Overdose deaths averted", 0),
-    ("dalys_averted", "DALYs averted (discounted)", 0),
-    ("incremental_cost", "Incremental cost (USD, discounted)", 0),
-    ("cost_per_infection_averted", "Cost per infection averted (USD)", 0),
-    ("cost_per_death_averted", "Cost per death averted (USD)", 0),
-    ("cost_per_daly_averted", "Cost per DALY averted (USD)", 0),
+    ("hiv_infections_averted", gettext_noop("HIV infections averted"), 0),
+    ("hcv_infections_averted", gettext_noop("HCV infections averted"), 0),
+    ("deaths_averted", gettext_noop("Deaths averted"), 0),
+    ("overdose_deaths_averted", gettext_noop("Overdose deaths averted"), 0),
+    ("dalys_averted", gettext_noop("DALYs averted (discounted)"), 0),
+    ("incremental_cost", gettext_noop("Incremental cost (USD, discounted)"), 0),
+    ("cost_per_infection_averted", gettext_noop("Cost per infection averted (USD)"), 0),
+    ("cost_per_death_averted", gettext_noop("Cost per death averted (USD)"), 0),
+    ("cost_per_daly_averted", gettext_noop("Cost per DALY averted (USD)"), 0),
 )
 
 
@@ -223,9 +223,9 @@ def compare_report(comparison: dict) -> str:
 
 
 TARGET_LABELS = {
-    "hiv_prevalence": "HIV prevalence",
-    "hcv_prevalence": "Chronic HCV prevalence",
-    "overdose_deaths": "Overdose deaths per year",
+    "hiv_prevalence": gettext_noop("HIV prevalence"),
+    "hcv_prevalence": gettext_noop("Chronic HCV prevalence"),
+    "overdose_deaths": gettext_noop("Overdose deaths per year"),
 }
 
 
