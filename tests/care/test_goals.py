@@ -52,6 +52,8 @@ def test_it_shows_the_path_over_time_from_the_web(login, program, client_a):
     assert c.post(f"/care/clients/{client_a.id}/goals/", {"rung": "avoid_infections"}).status_code == 302
     goal = Goal.objects.get(client=client_a)
     assert c.post(f"/care/goals/{goal.id}/events/", {"kind": "step"}).status_code == 302
+    # Linked to today's contact with the person.
+    assert GoalEvent.objects.get(kind="step").contact.client_id == client_a.id
     assert c.post(f"/care/goals/{goal.id}/events/", {"kind": "setback"}).status_code == 302
     body = c.get(f"/care/clients/{client_a.id}/").content.decode()
     assert "Chose a goal: Avoid infections" in body

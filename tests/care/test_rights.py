@@ -142,3 +142,15 @@ def test_it_never_includes_rights_reports_in_the_client_api_or_page(login, progr
     )
     body = login(grant(program.coordinator_a)).get(f"/care/clients/{client.id}/").content.decode()
     assert SECRET not in body
+
+
+def test_it_keeps_rights_reports_out_of_every_individual_level_export():
+    import inspect
+
+    from salus.transfer import registry
+
+    for kind in registry.EXPORTERS:
+        module = registry.exporter(kind)
+        source = inspect.getsource(module)
+        assert "salus.care" not in source and "RightsReport" not in source, kind
+        assert not any("right" in c or "violation" in c for c in getattr(module, "COLUMNS", ())), kind

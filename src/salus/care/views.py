@@ -144,9 +144,12 @@ def goal_add(request, client_id):
 def goal_event(request, goal_id):
     """Note a step toward a goal or a setback, today, at the goal's site."""
     goal = care_access.get_goal_for_user(request.user, goal_id)
+    today = program_today()
+    # Noted during today's contact with the person, when there is one here.
+    contact = access.contacts(request.user).filter(client_id=goal.client_id, date=today).order_by("-occurred_at").first()
     try:
-        actions.do_record_goal_event(request.user, goal, site=goal.site, kind=request.POST.get("kind", ""),
-                                     date=program_today())
+        actions.do_record_goal_event(request.user, goal, site=contact.site if contact else goal.site,
+                                     kind=request.POST.get("kind", ""), date=today, contact=contact)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:
