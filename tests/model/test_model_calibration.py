@@ -7,7 +7,12 @@ from model_helpers import run, scenario
 
 from salus.model import calibration
 
-TRUE = {"hiv_transmission_rate": 0.25, "hcv_transmission_rate": 0.20, "overdose_mortality": 0.018}
+TRUE = {
+    "hiv_transmission_rate": 0.25,
+    "hcv_transmission_rate": 0.20,
+    "overdose_mortality": 0.018,
+    "initiation_rate": 0.08,  # identified by the population size observations
+}
 
 
 def synthetic_targets():

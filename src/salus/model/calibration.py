@@ -1,8 +1,9 @@
 """Fit uncertain rates to observed HIV and HCV prevalence and reported overdose deaths.
 
 The fit runs the scenario's baseline (status quo coverage) from ``start_year`` and compares
-year-end prevalence and deaths during the year with each observation. Residuals are on the
-logit scale for prevalences and the log scale for deaths, divided by the standard error
+year-end prevalence, deaths during the year and the year-end number of people who inject
+drugs (``population_end``, e.g. from population size estimates) with each observation. Residuals are on the
+logit scale for prevalences and the log scale for counts, divided by the standard error
 implied by the observation's 95 % interval, and minimised with
 ``scipy.optimize.least_squares`` over the log of each fitted parameter.
 """
@@ -19,7 +20,8 @@ from .outcomes import simulate_scenario
 from .parameters import PARAMETERS
 from .uncertainty import point_parameters
 
-TARGETS = ("hiv_prevalence", "hcv_prevalence", "overdose_deaths")
+# observation name -> model output it is compared with
+TARGETS = ("hiv_prevalence", "hcv_prevalence", "overdose_deaths", "population_end")
 DEFAULT_FIT = ("hiv_transmission_rate", "hcv_transmission_rate", "overdose_mortality")
 # standard error assumed on the fitting scale when an observation has no interval
 DEFAULT_SE = 0.1

@@ -226,6 +226,7 @@ TARGET_LABELS = {
     "hiv_prevalence": gettext_noop("HIV prevalence"),
     "hcv_prevalence": gettext_noop("Chronic HCV prevalence"),
     "overdose_deaths": gettext_noop("Overdose deaths per year"),
+    "population_end": gettext_noop("People who inject drugs (end of year)"),
 }
 
 

@@ -61,7 +61,14 @@ FRACTION_KEYS = {f"coverage.{k}" for k in INTERVENTIONS} | {
 FREE_TABLES = ("parameters", "baseline", "calibration", "optimization")
 # keys of the free-form tables whose contents are checked by their own module
 FREE_TABLE_KEYS = {
-    "calibration": {"fit", "bounds", "hiv_prevalence", "hcv_prevalence", "overdose_deaths"},
+    "calibration": {
+        "fit",
+        "bounds",
+        "hiv_prevalence",
+        "hcv_prevalence",
+        "overdose_deaths",
+        "population_end",
+    },
     "optimization": {"budget", "objective", "weights", "max_coverage", "bounds"},
 }
 
@@ -278,13 +285,14 @@ hcv_treatment = 0.05
 naloxone = 0.10
 
 [calibration]            # observed data (invented) fitted by the baseline run: salus model calibrate
-fit = ["hiv_transmission_rate", "hcv_transmission_rate", "overdose_mortality"]
+fit = ["hiv_transmission_rate", "hcv_transmission_rate", "overdose_mortality", "initiation_rate"]
 hiv_prevalence = [{year = 2022, value = 0.11, low = 0.09, high = 0.13},
                   {year = 2024, value = 0.12, low = 0.10, high = 0.14}]
 hcv_prevalence = [{year = 2022, value = 0.48, low = 0.42, high = 0.54},
                   {year = 2024, value = 0.47, low = 0.41, high = 0.53}]
 overdose_deaths = [{year = 2022, value = 110, low = 90, high = 130},
                    {year = 2024, value = 120, low = 100, high = 140}]
+population_end = [{year = 2024, value = 10500, low = 8000, high = 13000}]  # PSE of PWID
 
 [optimization]           # salus model optimize
 budget = 3000000         # USD per year to allocate over the six programmes
