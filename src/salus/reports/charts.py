@@ -105,10 +105,13 @@ def trend_bars(title: str, points: list[TrendPoint], *, missing_mark: str = "*")
             (the page's legend explains it).
 
     Returns:
-        An ``<svg>`` 400 × 180 user units, one ``<rect class="bar">`` per month with a value.
+        An ``<svg>`` 400 user units wide (180 high, 200 with slanted labels), one
+        ``<rect class="bar">`` per month with a value.
     """
-    width, height = 400, 180
-    left, right, top, bottom = 44, 8, 12, 28
+    # Month names longer than an abbreviation (Arabic has none) are turned to fit under a bar.
+    slanted = max((len(p.label) for p in points), default=0) > 4
+    width, height = 400, 200 if slanted else 180
+    left, right, top, bottom = 44, 8, 12, 48 if slanted else 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [p.value for p in points if p.value is not None]
     step = nice_step(max(values, default=0), whole=True)
@@ -138,10 +141,17 @@ def trend_bars(title: str, points: list[TrendPoint], *, missing_mark: str = "*")
         )
     for i, p in enumerate(points):
         cx = left + slot * i + slot / 2
-        out.append(
-            f'<text x="{_num(cx)}" y="{height - 10}" font-size="10" text-anchor="middle" '
-            f'fill="{AXIS_COLOUR}">{escape(p.label)}</text>'
-        )
+        if slanted:
+            ly = top + plot_h + 12
+            out.append(
+                f'<text x="{_num(cx)}" y="{ly}" font-size="10" text-anchor="end" '
+                f'transform="rotate(-40 {_num(cx)} {ly})" fill="{AXIS_COLOUR}">{escape(p.label)}</text>'
+            )
+        else:
+            out.append(
+                f'<text x="{_num(cx)}" y="{height - 10}" font-size="10" text-anchor="middle" '
+                f'fill="{AXIS_COLOUR}">{escape(p.label)}</text>'
+            )
         if p.value is None:
             out.append(
                 f'<text class="missing" x="{_num(cx)}" y="{_num(y(0) - 4)}" font-size="13" '
