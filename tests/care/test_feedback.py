@@ -135,3 +135,10 @@ def test_it_stores_free_text_encrypted(program, field):
         cur.execute(f"SELECT {field} FROM care_feedback")
         (raw,) = cur.fetchone()
     assert raw.startswith("v1.") and "Sam" not in raw
+
+
+def test_it_shows_no_staff_menu_on_the_form_even_with_a_staff_session(login, program):
+    c = login(program.coordinator_a)
+    body = c.get(url(program.site_a)).content.decode()
+    assert "Lock now" not in body and "Community feedback" not in body and "coordinator_a" not in body
+    assert "Lock now" in c.get("/care/feedback/").content.decode()

@@ -348,8 +348,25 @@ def rights_advocacy(request):
 
 # -- Community feedback -------------------------------------------------------------------
 
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _public(context: dict) -> dict:
+    """The context of a page for clients: even if a staff member is logged in on this device,
+    the page shows no staff menu, name or tools (a shared tablet is in clients' hands)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from salus.web.context import Capabilities
+
+    return {**context, "user": AnonymousUser(), "nav_items": [], "salus_can": Capabilities(None)}
 
 
 def feedback_form(request, key):
@@ -359,36 +376,36 @@ def feedback_form(request, key):
     site = Site.objects.filter(feedback_key=key, active=True).first()
     if site is None:
         raise Http404
+    if request.method == "POST" and _content_length(request) > feedback.MAX_BODY_BYTES:
+        return HttpResponse(_("Too long. Please write less."), status=413, content_type="text/plain; charset=utf-8")
     lang = request.GET.get("lang") or request.POST.get("lang") or ""
     if lang in FEEDBACK_LANGUAGES:
         translation.activate(lang)
         request.LANGUAGE_CODE = lang
     responses = list(feedback_responses_public(site))
     if request.method == "POST":
-        if int(request.META.get("CONTENT_LENGTH") or 0) > feedback.MAX_BODY_BYTES:
-            return HttpResponse(_("Too long. Please write less."), status=413, content_type="text/plain; charset=utf-8")
         form = FeedbackForm(request.POST)
         if request.POST.get(feedback.HONEYPOT_FIELD):
             # Filled by a robot: answer as if stored, store nothing.
-            return render(request, "care/feedback_thanks.html", {"site": site, "responses": responses})
+            return render(request, "care/feedback_thanks.html", _public({"site": site, "responses": responses}))
         if form.is_valid():
             if not feedback.allow_submission(site, _client_address(request), timezone.now()):
-                return render(request, "care/feedback_form.html", {
+                return render(request, "care/feedback_form.html", _public({
                     "site": site, "form": form, "responses": responses, "feedback_languages": FEEDBACK_LANGUAGES,
                     "limited": True,
-                }, status=429)
+                }), status=429)
             d = form.cleaned_data
             actions.do_submit_feedback(
                 site=site, submitted_on=program_today(), language=translation.get_language() or "",
                 satisfaction=int(d["satisfaction"]) if d["satisfaction"] else None,
                 missing=d["missing"], went_wrong=d["went_wrong"], suggestions=d["suggestions"],
             )
-            return render(request, "care/feedback_thanks.html", {"site": site, "responses": responses})
+            return render(request, "care/feedback_thanks.html", _public({"site": site, "responses": responses}))
     else:
         form = FeedbackForm()
-    return render(request, "care/feedback_form.html", {
+    return render(request, "care/feedback_form.html", _public({
         "site": site, "form": form, "responses": responses, "feedback_languages": FEEDBACK_LANGUAGES,
-    })
+    }))
 
 
 def feedback_responses_public(site):
