@@ -24,17 +24,22 @@ import time
 
 
 def generate(path: str, n: int, clients: int, seed: int = 7) -> None:
+    """Write ``n`` rows: a year of contacts by ``clients`` people at ten sites.
+
+    Each person has a home site where 85 % of their contacts happen (as in real programs,
+    where most clients use one site), the rest at any site. Dates are spread over the year.
+    """
     rng = random.Random(seed)
     letters = "ABCDEFGHIJKLMNOPRSTUVYZ"
+    sites = [f"S{i:02d}" for i in range(10)]
     people = []
     for _ in range(clients):
         year = rng.randint(1960, 2005)
         sex = rng.choice("MMMFFT")
         uic = "".join(rng.choice(letters) for _ in range(4)) + str(year) + sex
-        people.append((uic, sex, str(year), rng.choice(("yes", "yes", "no"))))
+        people.append((uic, sex, str(year), rng.choice(("yes", "yes", "no")), rng.choice(sites)))
     today = dt.date.today()
-    days = [(today - dt.timedelta(days=i)).isoformat() for i in range(1, 730)]
-    sites = [f"S{i:02d}" for i in range(10)]
+    days = [(today - dt.timedelta(days=i)).isoformat() for i in range(1, 366)]
     results = ["", "", "", "", "", "", "", "", "negative", "positive"]
     refs = [""] * 40 + ["hiv_care", "ost", "social"]
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -43,9 +48,9 @@ def generate(path: str, n: int, clients: int, seed: int = 7) -> None:
                     "condoms_given", "naloxone_kits_given", "education", "hiv_test_result", "hcv_test_result",
                     "referral_to"])
         for _ in range(n):
-            uic, sex, year, injects = rng.choice(people)
+            uic, sex, year, injects, home = rng.choice(people)
             w.writerow([
-                rng.choice(days), rng.choice(sites), uic, sex, year, injects, rng.choice((0, 5, 10, 20, 30)),
+                rng.choice(days), home if rng.random() < 0.85 else rng.choice(sites), uic, sex, year, injects, rng.choice((0, 5, 10, 20, 30)),
                 rng.choice((0, 0, 5, 10)), rng.choice((0, 0, 3, 10)), rng.choice((0, 0, 0, 0, 1)),
                 rng.choice(("yes", "no")), rng.choice(results), rng.choice(results), rng.choice(refs),
             ])
