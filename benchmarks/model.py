@@ -58,7 +58,8 @@ def main() -> None:
     t0 = time.perf_counter()
     report = calibration.calibrate(scenario)
     print(
-        f"calibration (3 parameters, 6 observations): {time.perf_counter() - t0:.2f} s wall "
+        f"calibration ({len(report['fitted'])} parameters, {len(report['observations'])} "
+        f"observations): {time.perf_counter() - t0:.2f} s wall "
         f"({report['evaluations']} evaluations)"
     )
     print(f"load average after: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
