@@ -27,7 +27,24 @@ EXAMPLES = 25
 
 
 @pytest.fixture
-def admin_token(program, commodities, record_contact, tokens):
+def keep_test_connection():
+    """Keep the test's database connection open across in-process requests.
+
+    Django closes connections at the end of each request; its own test client switches that
+    off, the WSGI client used here does not. On PostgreSQL the test's transaction would go.
+    """
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_token(program, commodities, record_contact, tokens, keep_test_connection):
     # Something to find: a client and a contact at each site.
     record_contact(program.site_a, "MAJO1985M")
     record_contact(program.site_b, "FATI1990F")
