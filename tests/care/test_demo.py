@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from salus.care.models import Feedback, FeedbackResponse, Goal, GoalEvent, RightsReport
+from salus.services.models import Contact
 
 
 @pytest.mark.slow
@@ -16,6 +17,7 @@ def test_it_adds_goals_rights_reports_and_feedback_to_the_demo():
     keys.ensure_keys()
     load_demo(clients=60, days=120)
     assert Goal.objects.exists() and GoalEvent.objects.exists()
+    assert Contact.objects.filter(released_from_detention_on__isnull=False).exists()
     assert RightsReport.objects.count() == 40 and RightsReport.objects.filter(consent_advocacy=True).exists()
     assert Feedback.objects.count() == 90 and FeedbackResponse.objects.exists()
     # Steps and setbacks never before the goal was chosen.

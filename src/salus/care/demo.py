@@ -17,6 +17,8 @@ from salus.core import audit
 # Share of demo clients who chose at least one goal.
 GOAL_SHARE = 0.35
 RIGHTS_REPORTS = 40
+# Clients given a recent contact that records a high-risk window.
+RISK_CLIENTS = 16
 FEEDBACK_ITEMS = 90
 
 # (violation type, weight, likely perpetrators): police harassment and confiscation dominate
@@ -57,6 +59,30 @@ def _day(ctx, lo: int, hi: int) -> dt.date:
     return ctx.today - dt.timedelta(days=ctx.rng.randint(lo, hi))
 
 
+def _risk_contacts(ctx, worker) -> None:
+    """A few recent contacts that record what the overdose-risk prompts look for (release from
+    detention, leaving treatment, using alone, mixing depressants), so the prompts and the
+    high-risk list have something to show."""
+    from django.utils import timezone
+
+    from salus.services.actions import ContactServices, do_record_contact, program_tz
+
+    rng = ctx.rng
+    linked = [c for c in ctx.clients if c.site_links.exists()]
+    for i, client in enumerate(rng.sample(linked, k=min(RISK_CLIENTS, len(linked)))):
+        site = client.site_links.select_related("site").order_by("-last_seen").first().site
+        day = ctx.today - dt.timedelta(days=rng.randint(0, 6))
+        event = ctx.today - dt.timedelta(days=rng.randint(1, 24))
+        services = ContactServices(
+            syringes_given=rng.choice((0, 10, 20)), education=True,
+            released_from_detention_on=event if i % 2 == 0 else None,
+            left_treatment_on=event if i % 2 == 1 else None,
+            uses_alone=rng.choice((True, False, None)), mixes_depressants=rng.choice((True, False, None)),
+        )
+        moment = timezone.make_aware(dt.datetime.combine(day, dt.time(11, rng.randint(0, 59))), program_tz())
+        do_record_contact(worker, site=site, client=client, occurred_at=moment, services=services, source="demo")
+
+
 def load(ctx) -> None:
     rng = ctx.rng
     coordinator = ctx.users.get("coordinator")
@@ -65,6 +91,7 @@ def load(ctx) -> None:
         coordinator.save(update_fields=["rights_focal_person"])
         audit.record("demo", "user.grant_rights_focal_person", coordinator, detail={"synthetic": True})
     worker = ctx.users.get("worker") or coordinator
+    _risk_contacts(ctx, worker)
     rungs = ladder()
     for client in ctx.clients:
         if rng.random() >= GOAL_SHARE:
