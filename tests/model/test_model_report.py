@@ -13,7 +13,8 @@ HOSTILE = '<script>alert("x")</script> & "quotes"'
 
 
 def test_scenario_names_are_escaped_everywhere():
-    comp = api.compare_dicts(scenario(years=3, name=HOSTILE, coverage={"ost": 0.4}))
+    s = scenario(years=3, name=HOSTILE, coverage={"ost": 0.4}, baseline={"coverage": {"ost": 0.1}})
+    comp = api.compare_dicts(s)
     html = report.compare_report(comp)
     assert "<script" not in html, "a scenario name must never inject markup"
     assert "&lt;script&gt;" in html

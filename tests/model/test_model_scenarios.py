@@ -65,3 +65,10 @@ def test_baseline_shares_the_initial_state_and_changes_only_what_it_names():
     b = scenarios.baseline_of(s)
     assert b["coverage"]["ost"] == 0.1 and b["initial"] == s["initial"]
     assert b["coverage"]["nsp"] == s["coverage"]["nsp"]
+
+
+def test_compare_without_a_baseline_says_what_is_missing():
+    from salus.model import api
+
+    with pytest.raises(scenarios.ScenarioError, match="nothing to compare with"):
+        api.compare_dicts({"years": 2})

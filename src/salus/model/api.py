@@ -166,6 +166,10 @@ def compare_dicts(
         ``threshold``, ``probability_cost_effective`` and ``ceac`` when sampled.
     """
     scenario = scenarios.validate(scenario)
+    if baseline is None and not scenario["baseline"]:
+        raise scenarios.ScenarioError(
+            "nothing to compare with: add a [baseline] table to the scenario or give a baseline"
+        )
     base = scenarios.validate(baseline) if baseline is not None else scenarios.baseline_of(scenario)
     if base["years"] != scenario["years"]:
         raise scenarios.ScenarioError("scenario and baseline must have the same 'years'")
