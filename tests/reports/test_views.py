@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from salus.core import keys  # noqa: F401  (keys are made by the autouse fixture)
 from salus.core.config import reset_cache
+from salus.reports.dashboard import ADDITIVE_TREND_CODES
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +173,35 @@ def test_it_suppresses_cached_trends_for_each_reader(client, quarter):
     assert dict(manager.context["trends"][0].rows)["February 2025"] == "2"
     analyst = _get(client, quarter.analyst, "reports-dashboard", period="2025Q1", area="XL/SOUTH/S1")
     assert dict(analyst.context["trends"][0].rows)["February 2025"] == "suppressed"
+
+
+@pytest.mark.parametrize("place", [{}, {"area": "XL/SOUTH/S1"}, {"site": "NA1"}])
+def test_it_shows_an_analyst_the_same_month_on_both_pages(client, quarter, place):
+    """A month hidden on the indicators page is hidden on the dashboard too (otherwise one page
+    would undo the other's suppression), and a month both show has the same number there. The
+    dashboard may hide more: its quarter rule for measures that add up over months."""
+    board = _get(client, quarter.analyst, "reports-dashboard", period="2025Q1", **place)
+    trends = {t.code: dict(t.rows) for t in board.context["trends"]}
+    for month, label in (("2025-01", "January 2025"), ("2025-02", "February 2025"), ("2025-03", "March 2025")):
+        page = _get(client, quarter.analyst, "indicators-home", period=month, **place)
+        for code in ("CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS"):
+            row = _row(page, code)
+            on_board = trends[code][label]
+            if row.numerator == "suppressed":
+                assert on_board == "suppressed", (code, month, place)
+            elif on_board != "suppressed":
+                assert on_board == row.numerator, (code, month, place)
+            else:
+                assert code in ADDITIVE_TREND_CODES, (code, month, place)
+
+
+def test_it_hides_a_second_month_when_months_add_up_to_the_quarter(client, quarter):
+    """Whole program, new clients: January 6 (site A), February 2 (site B), March 0. Hiding
+    February alone would leave it as the quarter's 8 minus 6, so January is hidden too;
+    clients reached (unique per month, not additive) keeps January."""
+    board = _get(client, quarter.analyst, "reports-dashboard", period="2025Q1")
+    trends = {t.code: dict(t.rows) for t in board.context["trends"]}
+    assert trends["NEW_CLIENTS"]["February 2025"] == "suppressed"
+    assert trends["NEW_CLIENTS"]["January 2025"] == "suppressed"
+    assert trends["NEW_CLIENTS"]["March 2025"] == "0"
+    assert trends["CLIENTS_REACHED"]["January 2025"] == "6"

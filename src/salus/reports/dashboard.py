@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from salus.core.config import program_config
 from salus.core.models import PopulationSizeEstimate
 from salus.indicators import catalogue
+from salus.indicators.periods import months_between, parse_period
 from salus.reports import charts
 from salus.reports.formatting import format_percent, format_range, format_value
 from salus.reports.tables import (
@@ -88,17 +89,50 @@ def _month_labels(month: str) -> tuple[str, str]:
     return formats.date_format(day, "M"), formats.date_format(day, "YEAR_MONTH_FORMAT")
 
 
+def monthly_cells(codes: list[str], first: str, last: str, scope, *, disaggregate: bool) -> list[dict]:
+    """The engine's unsuppressed cells for every month from ``first`` to ``last`` (YYYY-MM).
+
+    Totals only come from the engine's ``monthly_trend``. With ``disaggregate`` every month
+    also carries its breakdown cells, as the indicators page gets them for that month: readers
+    whose numbers are suppressed need them, because complementary suppression may hide a
+    month's total to protect one of its cells, and the dashboard must hide it too. Cached for
+    TREND_CACHE_SECONDS per place, window and kind.
+    """
+    from salus.indicators import engine
+    from salus.indicators.sources import choose_runner
+
+    key = "salus-reports-trend:" + ":".join(
+        [first, last, scope.area_path or "", scope.site_code or "", str(disaggregate), *codes]
+    )
+    cells = cache.get(key)
+    if cells is not None:
+        return cells
+    if not disaggregate:
+        cells = engine.monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code)
+    else:
+        cells = []
+        today = engine.today()
+        runner = choose_runner()
+        try:
+            for month in months_between(parse_period(first), parse_period(last)):
+                if month.start > today:
+                    break
+                cells += engine.compute_indicators(
+                    month, area=scope.area_path, site=scope.site_code, codes=codes, as_of=today,
+                    runner=runner,
+                )
+                engine.runner_reset(runner)
+        finally:
+            runner.close()
+    cache.set(key, cells, TREND_CACHE_SECONDS)
+    return cells
+
+
 def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
     """One bar chart per measure for the twelve months ending with the scope's period."""
-    from salus.indicators.engine import monthly_trend
-
     first, last = trend_window(scope.period)
     codes = [code for code, _title in TREND_MEASURES]
-    key = "salus-reports-trend:" + ":".join([first, last, scope.area_path or "", scope.site_code or "", *codes])
-    cells = cache.get(key)
-    if cells is None:
-        cells = monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code)
-        cache.set(key, cells, TREND_CACHE_SECONDS)
+    cells = monthly_cells(codes, first, last, scope, disaggregate=suppress)
     if suppress:
         cells = suppress_trend(cells, program_config().suppression_threshold)
     by_code: dict[str, dict[str, dict]] = {}
@@ -106,7 +140,7 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
         if cell.get("disaggregation"):
             continue
         by_code.setdefault(cell["code"], {})[cell["period"]] = cell
-    months = _months(first, last)
+    months = [m.label for m in months_between(parse_period(first), parse_period(last))]
     out = []
     for code, title in TREND_MEASURES:
         series = by_code.get(code, {})
@@ -162,15 +196,6 @@ def suppress_trend(cells: list[dict], threshold: int) -> list[dict]:
         for cell in series:
             if cell["period"] in hidden and not cell.get("suppressed"):
                 cell.update(value=None, numerator=None, programme_value=None, suppressed=True)
-    return out
-
-
-def _months(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:7])
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
 
@@ -253,7 +278,9 @@ def build(scope, *, suppress: bool, cells: list[dict] | None = None) -> dict:
     them), so that the engine runs once per page.
     """
     if cells is None:
-        cells = compute_cells(scope, suppress=suppress, codes=COVERAGE_CODES, disaggregate=False)
+        # Suppressed readers need the breakdown cells too, so that a total hidden on the
+        # indicators page (to protect one of its cells) is hidden here as well.
+        cells = compute_cells(scope, suppress=suppress, codes=COVERAGE_CODES, disaggregate=suppress)
     totals = {c["code"]: c for c in cells if not c.get("disaggregation")}
     first, last = trend_window(scope.period)
     return {
