@@ -91,3 +91,19 @@ def test_it_answers_an_unexpected_failure_with_500_json_and_logs_no_query(api, p
     assert b"Traceback" not in response.content and b"boom" not in response.content
     assert "RuntimeError" in caplog.text
     assert "MAJO1985M" not in caplog.text
+
+
+def test_it_writes_messages_in_the_language_the_request_asks_for(api, program, monkeypatch):
+    from django.utils import translation
+
+    from salus.api import errors
+
+    # Tag each message with the language active when it is made: messages must be made per
+    # request, in the request's language, not once at import time.
+    monkeypatch.setattr(errors, "_", lambda text: f"[{translation.get_language()}] {text}")
+    response = api.get("/contacts?limit=x", as_="worker_a", headers={"HTTP_ACCEPT_LANGUAGE": "ru"})
+    assert response.status_code == 422
+    assert _detail(response)[0]["message"].startswith("[ru] ")
+    assert response["Content-Language"] == "ru"
+    response = api.get("/contacts?limit=x", as_="worker_a", headers={"HTTP_ACCEPT_LANGUAGE": "fa"})
+    assert _detail(response)[0]["message"].startswith("[fa] ")

@@ -63,11 +63,13 @@ class ClientListParams(ListParams):
     uic: str | None = Field(None, max_length=64, description="Find the client with this raw UIC.")
 
 
+def _links_at_users_sites(user):
+    """Client-site links at the sites ``user`` works at (all sites for org-wide roles)."""
+    return ClientSite.objects.filter(site__in=access.sites(user))
+
+
 def serialise_client(user, client) -> dict:
-    site_ids = access.site_ids(user)
-    links = ClientSite.objects.filter(client=client).select_related("site")
-    if site_ids is not None:
-        links = links.filter(site_id__in=site_ids)
+    links = _links_at_users_sites(user).filter(client=client).select_related("site")
     return {
         "id": client.id, "reference": client.reference, "sex": client.sex, "birth_year": client.birth_year,
         "injects": client.injects, "substances": list(client.substances or []),
@@ -93,10 +95,7 @@ def list_clients(request, params: Query[ClientListParams]):
         qs = qs.filter(pk=found.pk if found else None)
         if found is not None and qs.exists():
             audit.record(user, "client.lookup", found, detail={"via": "api"})
-    links = ClientSite.objects.all()
-    site_ids = access.site_ids(user)
-    if site_ids is not None:
-        links = links.filter(site_id__in=site_ids)
+    links = _links_at_users_sites(user)
     if params.site:
         try:
             links = links.filter(site=access.get_site_for_user(user, params.site))
