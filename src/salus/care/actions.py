@@ -49,7 +49,8 @@ def do_note_prompts_shown(actor, *, client, site, rule_codes: list[str], shown_o
         if not created:
             check.rule_codes = sorted(set(check.rule_codes) | set(rule_codes))
             check.save(update_fields=["rule_codes", "updated_at"])
-        audit.record(actor, "care.prompts_shown", check, site=site, detail={"rules": check.rule_codes})
+        # How many prompts, not which: the audit log is read more widely than the client's record.
+        audit.record(actor, "care.prompts_shown", check, site=site, detail={"prompts": len(check.rule_codes)})
     return check
 
 
