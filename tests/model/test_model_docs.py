@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from salus.model.docs import DOC_PATH, render_parameters_markdown
@@ -54,3 +55,17 @@ def test_verify_flags_from_the_evidence_base_are_kept():
 def test_model_docs_exist():
     for page in ("index.md", "parameters.md", "cli.md", "validation.md"):
         assert (DOCS / page).exists(), f"docs/model/{page} should exist"
+
+
+def test_parameters_match_the_frozen_set_of_this_release():
+    from salus.model.parameters import (
+        PARAMETER_SET_VERSION,
+        frozen_parameter_set,
+        parameter_set_snapshot,
+    )
+
+    frozen = frozen_parameter_set(PARAMETER_SET_VERSION)
+    assert frozen == json.loads(json.dumps(parameter_set_snapshot())), (
+        "parameters.py differs from its frozen set: write a new set with "
+        "'python -m salus.model.docs --freeze NEW_VERSION' and bump PARAMETER_SET_VERSION"
+    )

@@ -1,15 +1,23 @@
 """Generate docs/model/parameters.md from ``parameters.py``.
 
 Run ``python -m salus.model.docs`` after changing a parameter; a test fails when the file in
-the repository differs from what this module renders.
+the repository differs from what this module renders. ``python -m salus.model.docs --freeze
+VERSION`` writes a new frozen parameter set (see ``parameters.PARAMETER_SET_VERSION``).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
-from .parameters import GROUPS, PARAMETERS
+from .parameters import (
+    GROUPS,
+    PARAMETER_SET_DIR,
+    PARAMETER_SET_VERSION,
+    PARAMETERS,
+    parameter_set_snapshot,
+)
 
 DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "model" / "parameters.md"
 
@@ -40,7 +48,11 @@ def _num(v: float | None) -> str:
 
 def render_parameters_markdown() -> str:
     """The full text of docs/model/parameters.md."""
-    lines = [HEADER]
+    lines = [
+        HEADER,
+        f"Parameter set version: **{PARAMETER_SET_VERSION}** (frozen in "
+        f"`src/salus/model/parameter_sets/{PARAMETER_SET_VERSION}.json`).\n",
+    ]
     for group, title in GROUPS.items():
         lines.append(f"## {title}\n")
         lines.append("| Name | Value | Unit | Distribution | Low | High | Description | Source |")
@@ -63,7 +75,22 @@ def render_parameters_markdown() -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def freeze(version: str) -> Path:
+    """Write the current parameters as the frozen set ``version`` (refuses to overwrite)."""
+    path = PARAMETER_SET_DIR / f"{version}.json"
+    if path.exists():
+        raise SystemExit(f"{path} exists: frozen sets are never rewritten, pick a new version")
+    snapshot = parameter_set_snapshot()
+    snapshot["version"] = version
+    path.write_text(json.dumps(snapshot, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--freeze"] and len(args) == 2:
+        print(f"wrote {freeze(args[1])}; now set PARAMETER_SET_VERSION = {args[1]!r}")
+        return 0
     DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
     DOC_PATH.write_text(render_parameters_markdown(), encoding="utf-8")
     print(f"wrote {DOC_PATH}")

@@ -22,7 +22,9 @@ Uncertainty distributions (sampled by Latin hypercube in ``uncertainty.py``):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -609,6 +611,29 @@ _PARAMETERS = [
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
+
+# The frozen parameter set of this release: parameter_sets/<version>.json holds every value,
+# distribution and bound. Changing a parameter means writing a new set under a new version
+# (``python -m salus.model.docs --freeze NEW_VERSION``) and keeping the old files, so results
+# of any release can be traced to the exact inputs. A test checks the two agree.
+PARAMETER_SET_VERSION = "2026.1"
+PARAMETER_SET_DIR = Path(__file__).with_name("parameter_sets")
+
+
+def parameter_set_snapshot() -> dict:
+    """The current parameters as a JSON-ready dict (what a frozen set file holds)."""
+    return {
+        "version": PARAMETER_SET_VERSION,
+        "parameters": {
+            p.name: {"value": p.value, "unit": p.unit, "dist": p.dist, "low": p.low, "high": p.high}
+            for p in _PARAMETERS
+        },
+    }
+
+
+def frozen_parameter_set(version: str = PARAMETER_SET_VERSION) -> dict:
+    """Read the frozen parameter set of ``version``."""
+    return json.loads((PARAMETER_SET_DIR / f"{version}.json").read_text(encoding="utf-8"))
 
 
 def default_values() -> dict[str, float]:
