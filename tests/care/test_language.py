@@ -79,9 +79,21 @@ def test_it_checks_only_translations_in_po_files(tmp_path):
     assert [f.term.id for f in found] == ["ar-addict"]
 
 
-def test_it_finds_no_term_to_avoid_in_any_template_or_translation_of_the_product():
+def test_it_checks_only_translatable_strings_in_python_files(tmp_path):
+    py = tmp_path / "views.py"
+    py.write_text(
+        "from django.utils.translation import gettext as _\n"
+        "# an addict in a comment is not shown to anyone\n"
+        "code = 'junkie'\n"
+        "label = _('Gave clean needles')\n",
+        encoding="utf-8",
+    )
+    assert [(f.line, f.term.id) for f in language.check_file(py)] == [(4, "en-clean-equipment")]
+
+
+def test_it_finds_no_term_to_avoid_in_any_template_string_or_translation_of_the_product():
     files = [f for f in language.product_files(PRODUCT) if f not in ALLOWED]
-    assert any(f.suffix == ".html" for f in files)
+    assert {".html", ".py"} <= {f.suffix for f in files}
     problems = [
         f"{path.relative_to(REPO)}:{f.line}: '{f.text}' -> {' / '.join(f.term.alternatives)}"
         for path in files

@@ -3,8 +3,9 @@
 The terms are data (``language_terms.json``, English and Arabic), after NIDA's "Words Matter"
 and the INPUD/ANPUD "Words Matter!" guide. The checker runs
 - in the contact form, over free-text notes (a warning, never a block);
-- over the product (every template and every translation's msgstr) in the test suite and in
-  ``salus language check``, where an ``avoid`` term fails.
+- over the product (every template, every string marked for translation in the Python code,
+  and every translation's msgstr) in the test suite and in ``salus language check``, where an
+  ``avoid`` term fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from pathlib import Path
 
 TERMS_FILE = Path(__file__).with_name("language_terms.json")
 # Files the checker reads when given a directory.
-CHECKED_SUFFIXES = (".html", ".po", ".txt", ".md")
+CHECKED_SUFFIXES = (".html", ".po", ".py", ".txt", ".md")
+# Functions whose string arguments are user-facing text.
+GETTEXT_NAMES = frozenset({
+    "_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy", "gettext_noop",
+})
 
 
 @dataclass(frozen=True)
@@ -101,15 +106,45 @@ def _po_text(path: Path) -> str:
     return "\n".join(out)
 
 
+def _py_text(path: Path) -> str:
+    """The strings marked for translation in a Python file (``_("...")``, ``gettext_lazy``...),
+    each on its own line number; code, comments and other strings are not user-facing."""
+    import ast
+
+    source = path.read_text(encoding="utf-8", errors="replace")
+    out = [""] * (source.count("\n") + 2)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        fn = node.func
+        name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else None
+        if name not in GETTEXT_NAMES:
+            continue
+        for arg in node.args:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                out[arg.lineno - 1] += " " + arg.value.replace("\n", " ")
+    return "\n".join(out)
+
+
 def check_file(path: Path, levels: tuple[str, ...] = ("avoid", "consider")) -> list[Finding]:
     path = Path(path)
-    text = _po_text(path) if path.suffix == ".po" else path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".po":
+        text = _po_text(path)
+    elif path.suffix == ".py":
+        text = _py_text(path)
+    else:
+        text = path.read_text(encoding="utf-8", errors="replace")
     return check_text(text, levels)
 
 
 def product_files(root: Path) -> list[Path]:
-    """Every template (*.html) and translation (*.po) under ``root`` (the salus package)."""
-    return sorted([*root.rglob("*.html"), *root.rglob("*.po")])
+    """Every template (*.html), Python module (its translatable strings) and translation (*.po)
+    under ``root`` (the salus package)."""
+    return sorted([*root.rglob("*.html"), *root.rglob("*.py"), *root.rglob("*.po")])
 
 
 def iter_paths(paths: list[Path]) -> list[Path]:
