@@ -154,3 +154,8 @@ def test_it_keeps_rights_reports_out_of_every_individual_level_export():
         source = inspect.getsource(module)
         assert "salus.care" not in source and "RightsReport" not in source, kind
         assert not any("right" in c or "violation" in c for c in getattr(module, "COLUMNS", ())), kind
+
+
+def test_it_prints_the_advocacy_report_in_a_chosen_language(login, program):
+    body = login(program.admin).get("/care/rights/advocacy/?lang=ar").content.decode()
+    assert '<html lang="ar" dir="rtl">' in body

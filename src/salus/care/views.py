@@ -204,6 +204,15 @@ def high_risk(request):
     return render(request, "care/high_risk.html", {"rows": rows, "today": today})
 
 
+def _use_requested_language(request) -> None:
+    """Show this page in the language named by ``?lang=`` (a printed report or poster may be
+    needed in another language than the one the staff member reads)."""
+    lang = request.GET.get("lang", "")
+    if lang in FEEDBACK_LANGUAGES:
+        translation.activate(lang)
+        request.LANGUAGE_CODE = lang
+
+
 def _period(request):
     text = request.GET.get("period", "")
     try:
@@ -326,6 +335,7 @@ def rights_detail(request, report_id):
 def rights_advocacy(request):
     """Counts for anonymous advocacy: only reports with the client's consent, suppressed."""
     user = request.user
+    _use_requested_language(request)
     period = _period(request) if request.GET.get("period") else parse_period(str(program_today().year))
     threshold = program_config().suppression_threshold
     ids = access.site_ids(user)
@@ -468,6 +478,7 @@ def feedback_qr(request, site_code):
 def feedback_poster(request, site_code):
     """A printable page for the site: the feedback link, its QR code and "you said, we did"."""
     site = access.get_site_for_user(request.user, site_code)
+    _use_requested_language(request)
     return render(request, "care/feedback_poster.html", {
         "site": site, "url": _feedback_url(request, site), "responses": feedback_responses_public(site),
     })
