@@ -278,6 +278,15 @@ def _contact_rows(rng: random.Random, people: list[_Person], sites: dict[str, Si
             if rng.random() >= p.rate * season:
                 continue
             rows.append(_one_contact(rng, p, i, day, sites[site_code], hashes[p.uic], len(rows) + 2))
+    # Everyone drawn came at least once: a first visit on their home site's first open day.
+    seen = {r.hashes.uic_hash for r in rows}
+    for p in people:
+        if hashes[p.uic].uic_hash in seen:
+            continue
+        home = p.sites[0]
+        i = next((k for k in range(p.start, days) if (first_day + dt.timedelta(days=k)).weekday() in open_days[home]),
+                 days - 1)
+        rows.append(_one_contact(rng, p, i, first_day + dt.timedelta(days=i), sites[home], hashes[p.uic], len(rows) + 2))
     return rows
 
 
