@@ -99,6 +99,8 @@ def test_it_runs_an_ost_episode_from_start_to_end(api, program, client_a):
     assert (ended.json()["end_date"], ended.json()["doses_recorded"]) == ("2025-03-20", 1)
     again = api.post(f"/ost-episodes/{ep_id}/end", {"end_date": "2025-03-21", "end_reason": "other"}, as_="manager")
     assert (again.status_code, _fields(again)) == (422, {"end_date"})
+    listed = api.get("/ost-episodes", as_="clinician_a").json()["items"]
+    assert [(e["doses_recorded"], e["last_dose"]["dose_mg"]) for e in listed] == [(1, "40.50")]
     assert api.get("/ost-episodes?open_only=true", as_="clinician_a").json()["count"] == 0
     assert api.get("/ost-episodes?date_from=2025-03-01&date_to=2025-03-05", as_="clinician_a").json()["count"] == 1
     assert api.get("/ost-episodes?date_from=2025-04-01", as_="clinician_a").json()["count"] == 0
@@ -200,3 +202,17 @@ def test_it_shows_stock_at_the_users_sites(api, program, commodities, record_con
     assert [(m["commodity"], m["quantity"]) for m in moves] == [("syringe", -25)]
     assert api.get("/stock", as_="analyst").status_code == 403
     assert api.get("/stock?site=SB1", as_="worker_a").status_code == 422
+
+
+def test_it_lists_a_page_in_a_fixed_number_of_queries(api, program, record_contact, django_assert_max_num_queries):
+    from salus.services.actions import do_record_dose, do_start_ost_episode
+
+    for i in range(12):
+        client = record_contact(program.site_a, f"A{chr(65 + i)}BC1990F", when=dt.date(2025, 3, 1)).client
+        ep = do_start_ost_episode("test", client=client, site=program.site_a, medication="methadone",
+                                  start_date=dt.date(2025, 3, 1))
+        do_record_dose("test", ep, date=dt.date(2025, 3, 2), dose_mg=30, phase="induction")
+    # Token, page, count, links/doses: the same handful whatever the page size.
+    for path in ("/clients?limit=500", "/ost-episodes?limit=500", "/contacts?limit=500"):
+        with django_assert_max_num_queries(10):
+            assert api.get(path, as_="clinician_a").json()["count"] == 12

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -68,8 +69,16 @@ def _links_at_users_sites(user):
     return ClientSite.objects.filter(site__in=access.sites(user))
 
 
+def _with_links(user, qs):
+    """Fetch each client's links at the user's sites in one query (for ``serialise_client``)."""
+    links = _links_at_users_sites(user).select_related("site")
+    return qs.prefetch_related(Prefetch("site_links", queryset=links, to_attr="visible_links"))
+
+
 def serialise_client(user, client) -> dict:
-    links = _links_at_users_sites(user).filter(client=client).select_related("site")
+    links = getattr(client, "visible_links", None)
+    if links is None:
+        links = _links_at_users_sites(user).filter(client=client).select_related("site")
     return {
         "id": client.id, "reference": client.reference, "sex": client.sex, "birth_year": client.birth_year,
         "injects": client.injects, "substances": list(client.substances or []),
@@ -107,7 +116,7 @@ def list_clients(request, params: Query[ClientListParams]):
         links = links.filter(first_seen__lte=params.date_to)
     if params.site or params.date_from or params.date_to:
         qs = qs.filter(id__in=links.values("client_id"))
-    qs = qs.order_by("registered_at", "id")
+    qs = _with_links(user, qs.order_by("registered_at", "id"))
     return page(qs, params, lambda c: serialise_client(user, c))
 
 

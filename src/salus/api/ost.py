@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -22,7 +23,6 @@ from salus.api.schemas import (
     check_not_future,
     client_for_write,
     filter_site,
-    page,
     site_for_write,
 )
 from salus.core import access
@@ -89,13 +89,23 @@ def serialise_dose(dose: OSTDose) -> dict:
     }
 
 
-def serialise_episode(ep: OSTEpisode) -> dict:
-    doses = ep.doses.order_by("-date", "-id")
-    last = doses.first()
+def with_dose_summary(qs):
+    """Annotate episodes with their number of doses and the id of the latest one."""
+    latest = OSTDose.objects.filter(episode=OuterRef("pk")).order_by("-date", "-id").values("id")[:1]
+    return qs.annotate(doses_n=Count("doses"), last_dose_id=Subquery(latest))
+
+
+def serialise_episode(ep: OSTEpisode, last_doses: dict | None = None) -> dict:
+    """The episode with its dose count and latest dose. ``last_doses`` maps dose id -> dose for
+    episodes annotated by ``with_dose_summary`` (a page fetches them in one query)."""
+    if last_doses is None:
+        ep = with_dose_summary(OSTEpisode.objects.filter(pk=ep.pk)).select_related("site").get()
+        last_doses = OSTDose.objects.in_bulk([ep.last_dose_id] if ep.last_dose_id else [])
+    last = last_doses.get(ep.last_dose_id)
     return {
         "id": ep.id, "client": ep.client_id, "site": ep.site.code, "medication": ep.medication,
         "start_date": ep.start_date, "end_date": ep.end_date, "end_reason": ep.end_reason,
-        "doses_recorded": doses.count(), "last_dose": serialise_dose(last) if last else None,
+        "doses_recorded": ep.doses_n, "last_dose": serialise_dose(last) if last else None,
     }
 
 
@@ -120,7 +130,11 @@ def list_episodes(request, params: Query[ListParams], open_only: bool = False):
         qs = qs.exclude(end_date__lt=params.date_from)
     if open_only:
         qs = qs.filter(end_date__isnull=True)
-    return page(qs.order_by("-start_date", "id"), params, serialise_episode)
+    qs = with_dose_summary(qs).order_by("-start_date", "id")
+    episodes = list(qs[params.offset : params.offset + params.limit])
+    last_doses = OSTDose.objects.in_bulk([ep.last_dose_id for ep in episodes if ep.last_dose_id])
+    return {"count": qs.count(), "limit": params.limit, "offset": params.offset,
+            "items": [serialise_episode(ep, last_doses) for ep in episodes]}
 
 
 @router.post("/ost-episodes", response={201: EpisodeOut, **ERRORS})
