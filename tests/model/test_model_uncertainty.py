@@ -54,3 +54,14 @@ def test_comparison_intervals_and_ceac():
     probs = [p["probability"] for p in comp["ceac"]]
     assert all(0 <= p <= 1 for p in probs)
     assert probs[-1] >= probs[0], "a higher willingness to pay should not lower the probability"
+
+
+def test_probability_needs_samples_and_the_central_verdict_uses_net_benefit():
+    from salus.model.report import cost_effectiveness_sentence
+
+    s = scenario(years=5, coverage={"ost": 0.5}, baseline={"coverage": {"ost": 0.1}})
+    comp = api.compare_dicts(s)["comparison"]
+    assert comp["probability_cost_effective"] is None, "one run cannot give a probability"
+    expected = comp["threshold"] * comp["dalys_averted"] - comp["incremental_cost"]
+    assert np.isclose(comp["net_monetary_benefit"], expected)
+    assert "--samples" in cost_effectiveness_sentence(comp)

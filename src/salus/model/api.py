@@ -163,7 +163,8 @@ def compare_dicts(
     Returns:
         ``{"scenario": result, "baseline": result, "comparison": {...}}`` where each
         comparison figure follows the same number or {value, low, high} convention, plus
-        ``threshold``, ``probability_cost_effective`` and ``ceac`` when sampled.
+        ``threshold``, ``net_monetary_benefit`` (USD, threshold x DALYs averted - incremental
+        cost), and with samples ``probability_cost_effective`` (None without) and ``ceac``.
     """
     scenario = scenarios.validate(scenario)
     if baseline is None and not scenario["baseline"]:
@@ -185,11 +186,18 @@ def compare_dicts(
         comparison[key] = _none_if_nan(fig)
     threshold = float(scenario["cost_effectiveness"]["threshold"])
     comparison["threshold"] = threshold
-    source = comp_s if comp_s is not None else comp_c
-    comparison["probability_cost_effective"] = uncertainty.probability_cost_effective(
-        source["incremental_cost"], source["dalys_averted"], threshold
-    )
+    # net monetary benefit at the threshold: positive means cost-effective
+    nmb_c = threshold * comp_c["dalys_averted"] - comp_c["incremental_cost"]
+    nmb_s = None
     if comp_s is not None:
+        nmb_s = threshold * comp_s["dalys_averted"] - comp_s["incremental_cost"]
+    comparison["net_monetary_benefit"] = _figure(nmb_c, nmb_s)
+    # a probability needs samples; the central run alone only says yes or no
+    comparison["probability_cost_effective"] = None
+    if comp_s is not None:
+        comparison["probability_cost_effective"] = uncertainty.probability_cost_effective(
+            comp_s["incremental_cost"], comp_s["dalys_averted"], threshold
+        )
         comparison["ceac"] = uncertainty.ceac(
             comp_s["incremental_cost"], comp_s["dalys_averted"], CEAC_THRESHOLDS
         )

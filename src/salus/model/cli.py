@@ -302,7 +302,11 @@ def cmd_run(args) -> int:
 
 def format_comparison(comp: dict) -> str:
     """Plain-text summary of a comparison."""
-    from .report import COMPARISON_ROWS, format_figure  # noqa: PLC0415
+    from .report import (  # noqa: PLC0415
+        COMPARISON_ROWS,
+        cost_effectiveness_sentence,
+        format_figure,
+    )
 
     c = comp["comparison"]
     lines = [
@@ -311,11 +315,7 @@ def format_comparison(comp: dict) -> str:
     ]
     for key, label, digits in COMPARISON_ROWS:
         lines.append(f"  {_(label)}: {format_figure(c[key], digits)}")
-    lines.append(
-        "  "
-        + _("Probability cost-effective at %(t)s USD/DALY: %(p)s")
-        % {"t": f"{c['threshold']:,.0f}", "p": f"{c['probability_cost_effective']:.2f}"}
-    )
+    lines.append("  " + cost_effectiveness_sentence(c))
     return "\n".join(lines)
 
 

@@ -169,6 +169,26 @@ COMPARISON_ROWS = (
 )
 
 
+def cost_effectiveness_sentence(c: dict) -> str:
+    """'Probability cost-effective ...' with samples, else the central verdict."""
+    threshold = f"{c['threshold']:,.0f}"
+    if c["probability_cost_effective"] is not None:
+        return _("Probability cost-effective at %(t)s USD per DALY averted: %(p)s") % {
+            "t": threshold,
+            "p": f"{c['probability_cost_effective']:.2f}",
+        }
+    nmb = c["net_monetary_benefit"]
+    if nmb > 0:
+        return _(
+            "Cost-effective at %(t)s USD per DALY averted (central estimate; run with "
+            "--samples for a probability)."
+        ) % {"t": threshold}
+    return _(
+        "Not cost-effective at %(t)s USD per DALY averted (central estimate; run with "
+        "--samples for a probability)."
+    ) % {"t": threshold}
+
+
 def compare_report(comparison: dict) -> str:
     """HTML report of ``api.compare_dicts`` output."""
     scen, base, comp = comparison["scenario"], comparison["baseline"], comparison["comparison"]
@@ -176,10 +196,7 @@ def compare_report(comparison: dict) -> str:
         f"<tr><td>{escape(_(label))}</td><td>{format_figure(comp[key], digits)}</td></tr>"
         for key, label, digits in COMPARISON_ROWS
     )
-    prob = _("Probability cost-effective at %(t)s USD per DALY averted: %(p)s") % {
-        "t": f"{comp['threshold']:,.0f}",
-        "p": f"{comp['probability_cost_effective']:.2f}",
-    }
+    prob = cost_effectiveness_sentence(comp)
     body = [
         f"<p>{escape(_('Scenario'))}: {escape(scen['scenario'])}<br>"
         f"{escape(_('Compared with'))}: {escape(base['scenario'])}</p>",
