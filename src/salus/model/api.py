@@ -102,6 +102,7 @@ def result_dict(
         "seed": seed,
         "discount_rate": scenario["discount_rate"],
         "currency": "USD",
+        "coverage": dict(scenario["coverage"]),
         "years": years,
         "totals": _shape(totals(central), None if sampled is None else totals(sampled)),
     }

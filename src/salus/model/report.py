@@ -124,12 +124,17 @@ def _interval_note(result: dict) -> str:
 
 def _coverage_table(result: dict) -> str:
     first = result["years"][0]["people_on"]
+    coverage = result.get("coverage", {})
     rows = "".join(
-        f"<tr><td>{escape(_(INTERVENTION_LABELS[k]))}</td><td>{format_figure(v)}</td></tr>"
+        f"<tr><td>{escape(_(INTERVENTION_LABELS[k]))}</td>"
+        f"<td>{coverage[k]:.0%}</td><td>{format_figure(v)}</td></tr>"
+        if k in coverage
+        else f"<tr><td>{escape(_(INTERVENTION_LABELS[k]))}</td><td>-</td>"
+        f"<td>{format_figure(v)}</td></tr>"
         for k, v in first.items()
     )
     return (
-        f"<table><tr><th>{escape(_('Programme'))}</th>"
+        f"<table><tr><th>{escape(_('Programme'))}</th><th>{escape(_('Coverage'))}</th>"
         f"<th>{escape(_('First year: average people on it (tests, courses)'))}</th></tr>{rows}</table>"
     )
 
