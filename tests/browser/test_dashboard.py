@@ -68,6 +68,7 @@ def test_it_prints_the_program_report(page, live_server, records, log_in, screen
     log_in(records.manager)
     page.goto(live_server.url + "/reports/program-report/?period=2025Q1&area=XL/NORTH/N1")
     assert page.locator("#methods").is_visible()
+    assert page.locator("button[data-print]").is_visible(), "print.js shows the Print button"
     page.emulate_media(media="print")
     # The filters and the menu are not printed; the charts and the methods are.
     assert not page.locator(".report-filters").is_visible()

@@ -205,3 +205,22 @@ def test_it_hides_a_second_month_when_months_add_up_to_the_quarter(client, quart
     assert trends["NEW_CLIENTS"]["January 2025"] == "suppressed"
     assert trends["NEW_CLIENTS"]["March 2025"] == "0"
     assert trends["CLIENTS_REACHED"]["January 2025"] == "6"
+
+
+def test_it_shows_every_indicator_the_engine_computes(client, quarter):
+    """The page shows the engine's numbers (as ``salus indicators`` prints them), one row per
+    catalogue indicator, each in its place."""
+    from salus.indicators.catalogue import CODES, get
+    from salus.indicators.engine import compute_indicators
+    from salus.reports.formatting import format_value
+
+    r = _get(client, quarter.manager, "indicators-home", period="2025Q1", area="XL/NORTH/N1")
+    assert [row.code for row in r.context["rows"]] == list(CODES)
+    for cell in compute_indicators("2025Q1", area="XL/NORTH/N1", disaggregate=False):
+        ind, row = get(cell["code"]), _row(r, cell["code"])
+        if ind.population:
+            assert row.population == format_value(cell["value"], ind.kind), ind.code
+            assert row.programme == format_value(cell["programme_value"], ind.kind), ind.code
+        else:
+            assert row.programme == format_value(cell["value"], ind.kind), ind.code
+        assert row.numerator == format_value(cell["numerator"], "count"), ind.code

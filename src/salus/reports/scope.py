@@ -76,17 +76,6 @@ def default_period(today: dt.date) -> str:
     return f"{year}Q{quarter}"
 
 
-def program_today() -> dt.date:
-    """Today's date in the program's time zone."""
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
-    from salus.core.config import program_config
-
-    return timezone.now().astimezone(ZoneInfo(program_config().timezone)).date()
-
-
 def parse_period_text(text: str):
     """The engine's Period for ``text``, or ScopeError with a message a person can act on."""
     from salus.indicators.periods import parse_period
@@ -113,7 +102,9 @@ def resolve_scope(user, params, *, default_site_for_coordinators: bool = True) -
         ScopeError: the period or area is not understood.
     """
     access.require(user, "indicators.view")
-    period_text = (params.get("period") or "").strip() or default_period(program_today())
+    from salus.indicators.engine import today
+
+    period_text = (params.get("period") or "").strip() or default_period(today())
     period = parse_period_text(period_text)
     area_path = (params.get("area") or "").strip().strip("/")
     site_code = (params.get("site") or "").strip()
