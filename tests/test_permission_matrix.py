@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -37,6 +38,11 @@ SKIPPED_NAMES = {"set_language", "javascript-catalog"}
 
 def load_specs() -> list:
     """Every SPECS list from tests/*/permission_specs.py, in a stable order."""
+    # Spec modules import ``permission`` or ``tests.permission``: both must resolve however
+    # pytest was started.
+    for entry in (str(TESTS), str(TESTS.parent)):
+        if entry not in sys.path:
+            sys.path.append(entry)
     specs = []
     for path in sorted(TESTS.glob("*/permission_specs.py")):
         name = f"permission_specs_{path.parent.name}"
