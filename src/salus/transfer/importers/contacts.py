@@ -100,39 +100,24 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
     sites = {s.code: s for s in Site.objects.all()}
     allowed = ctx.site_ids
     today = program_today()
-    test_values = ("", *TestResult.values)
-    referral_values = ("", *ReferralService.values)
-    sex_values = tuple(Sex.values)
-    # Cell text -> value or CellError, shared by all rows.
+    fast_hash = uichash.hasher()
+    # Rows repeat the same dates, people and service combinations: each distinct text is
+    # checked once. Each cache maps cell text to its value or to the problems it has.
     dates: dict[str, object] = {}
-    counts: dict[str, object] = {}
-    uics: dict[str, object] = {}
-    # 0 marks "not cached" because None is a valid value (injecting not recorded).
-    injects_cache: dict[str, object] = {}
-    education_cache: dict[str, object] = {}
+    people: dict[tuple, tuple] = {}
+    services: dict[tuple, tuple] = {}
     out: list[ContactRow] = []
     add = problems.add
-
-    def attempt(fn, *args):
-        try:
-            if fn is cells.yes_no:
-                return fn(args[0], blank=args[1])
-            return fn(*args)
-        except (cells.CellError, uicmod.InvalidUIC) as exc:
-            return cells.CellError(str(exc))
-
-    fast_hash = uichash.hasher()
-
-    def hash_uic(raw):
-        if not raw.strip():
-            raise cells.CellError(_("the UIC cannot be blank"))
-        return fast_hash(raw)
 
     for line, v in progress_bar(table.rows, ctx, table.lines, _("checking")):
         ok = True
         d = dates.get(v[0])
         if d is None:
-            d = dates[v[0]] = attempt(cells.date, v[0], today)
+            try:
+                d = cells.date(v[0], today)
+            except cells.CellError as exc:
+                d = exc
+            dates[v[0]] = d
         if isinstance(d, cells.CellError):
             add(line, "date", str(d))
             ok = False
@@ -143,69 +128,97 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Conta
         elif allowed is not None and site.id not in allowed:
             add(line, "site", _("%(code)s is not one of your sites") % {"code": site.code})
             ok = False
-        h = uics.get(v[2])
-        if h is None:
-            h = uics[v[2]] = attempt(hash_uic, v[2])
-        if isinstance(h, cells.CellError):
-            add(line, "uic", str(h))
+        key = (v[2], v[3], v[4])
+        person = people.get(key)
+        if person is None:
+            person = people[key] = _person(v[2], v[3], v[4], fast_hash, today)
+        if person.__class__ is list:  # problems, not values
+            for column, message in person:
+                add(line, column, message)
             ok = False
-        sex = v[3].strip().upper()
-        if sex and sex not in sex_values:
-            add(line, "sex", _("%(value)s is not one of F, M, T or X") % {"value": v[3].strip()})
-            ok = False
-        elif ok and sex and h.sex and sex != h.sex:
-            add(line, "sex", _("%(value)s does not match the sex code in the UIC") % {"value": sex})
-            ok = False
-        by_s = v[4].strip()
-        birth_year = None
-        if by_s:
-            if not (by_s.isascii() and by_s.isdigit() and len(by_s) == 4) or not 1900 <= int(by_s) <= today.year:
-                add(line, "birth_year", _("%(value)s is not a year of birth (four digits)") % {"value": by_s})
-                ok = False
-            else:
-                birth_year = int(by_s)
-                if ok and h.birth_year and birth_year != h.birth_year:
-                    add(line, "birth_year", _("%(value)s does not match the year of birth in the UIC") % {"value": by_s})
-                    ok = False
-        injects = injects_cache.get(v[5], 0)
-        if injects == 0:
-            injects = injects_cache[v[5]] = attempt(cells.yes_no, v[5], None)
-        if isinstance(injects, cells.CellError):
-            add(line, "injects", str(injects))
-            ok = False
-        nums = []
-        for i in (6, 7, 8, 9):
-            n = counts.get(v[i])
-            if n is None:
-                n = counts[v[i]] = attempt(cells.count, v[i])
-            if isinstance(n, cells.CellError):
-                add(line, COLUMNS[i], str(n))
-                ok = False
-            nums.append(n)
-        education = education_cache.get(v[10])
-        if education is None:
-            education = education_cache[v[10]] = attempt(cells.yes_no, v[10], False)
-        if isinstance(education, cells.CellError):
-            add(line, "education", str(education))
-            ok = False
-        results = []
-        for i in (11, 12):
-            r = v[i].strip()
-            if r not in test_values:
-                add(line, COLUMNS[i], _("%(value)s is not one of: %(values)s")
-                    % {"value": r, "values": ", ".join(test_values[1:])})
-                ok = False
-            results.append(r)
-        ref = v[13].strip()
-        if ref not in referral_values:
-            add(line, "referral_to", _("%(value)s is not a service code") % {"value": ref})
+        key = tuple(v[5:])
+        given = services.get(key)
+        if given is None:
+            given = _services(key)
+            if len(services) < 200_000:
+                services[key] = given
+        if given.__class__ is list:  # problems, not values
+            for column, message in given:
+                add(line, column, message)
             ok = False
         if ok:
-            out.append(ContactRow(
-                line, d, site, h, sex or h.sex or Sex.NOT_RECORDED, birth_year or h.birth_year, injects,
-                nums[0], nums[1], nums[2], nums[3], education, results[0], results[1], ref,
-            ))
+            hashes, sex, birth_year = person
+            injects, sg, sr, cg, nk, education, hiv, hcv, ref = given
+            out.append(ContactRow(line, d, site, hashes, sex, birth_year, injects, sg, sr, cg, nk, education,
+                                  hiv, hcv, ref))
     return out
+
+
+SEX_VALUES = tuple(Sex.values)
+TEST_VALUES = ("", *TestResult.values)
+REFERRAL_VALUES = ("", *ReferralService.values)
+
+
+def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash, today: dt.date) -> tuple:
+    """(hashes, sex, birth year) for the uic, sex and birth_year cells, or a list of problems."""
+    found = []
+    hashes = None
+    try:
+        if not raw_uic.strip():
+            raise cells.CellError(_("the UIC cannot be blank"))
+        hashes = fast_hash(raw_uic)
+    except (cells.CellError, uicmod.InvalidUIC) as exc:
+        found.append(("uic", str(exc)))
+    sex = sex_text.strip().upper()
+    if sex and sex not in SEX_VALUES:
+        found.append(("sex", _("%(value)s is not one of F, M, T or X") % {"value": sex_text.strip()}))
+    elif sex and hashes is not None and hashes.sex and sex != hashes.sex:
+        found.append(("sex", _("%(value)s does not match the sex code in the UIC") % {"value": sex}))
+    year_s = year_text.strip()
+    birth_year = None
+    if year_s:
+        if not (year_s.isascii() and year_s.isdigit() and len(year_s) == 4) or not 1900 <= int(year_s) <= today.year:
+            found.append(("birth_year", _("%(value)s is not a year of birth (four digits)") % {"value": year_s}))
+        else:
+            birth_year = int(year_s)
+            if hashes is not None and hashes.birth_year and birth_year != hashes.birth_year:
+                found.append(("birth_year", _("%(value)s does not match the year of birth in the UIC")
+                              % {"value": year_s}))
+    if found:
+        return found
+    return hashes, sex or hashes.sex or Sex.NOT_RECORDED, birth_year or hashes.birth_year
+
+
+def _services(v: tuple) -> tuple:
+    """The values of the cells from ``injects`` to ``referral_to`` (a tuple), or a list of
+    (column, message) problems."""
+    found = []
+    values: list = []
+    for i, name in enumerate(COLUMNS[5:]):
+        text = v[i]
+        try:
+            if name == "injects":
+                values.append(cells.yes_no(text, blank=None))
+            elif name == "education":
+                values.append(cells.yes_no(text, blank=False))
+            elif name in ("hiv_test_result", "hcv_test_result"):
+                r = text.strip()
+                if r not in TEST_VALUES:
+                    raise cells.CellError(_("%(value)s is not one of: %(values)s")
+                                          % {"value": r, "values": ", ".join(TEST_VALUES[1:])})
+                values.append(r)
+            elif name == "referral_to":
+                r = text.strip()
+                if r not in REFERRAL_VALUES:
+                    raise cells.CellError(_("%(value)s is not a service code") % {"value": r})
+                values.append(r)
+            else:
+                values.append(cells.count(text))
+        except cells.CellError as exc:
+            found.append((name, str(exc)))
+    if found:
+        return found
+    return tuple(values)
 
 
 def apply(ctx: ImportContext, rows: list[ContactRow]) -> dict:
