@@ -143,3 +143,16 @@ def test_it_refuses_a_short_passphrase(own_keys):
     with pytest.raises(keyvault.VaultError):
         keyvault.protect("short")
     assert not keyvault.any_wrapped()
+
+
+def test_it_asks_for_the_passphrase_before_serving(own_keys):
+    import io
+
+    ring = keys.field_keyring()
+    keyvault.protect(PASSPHRASE)
+    keys.reset_cache()
+    with pytest.raises(keyvault.VaultError, match="wrong"):
+        keyvault.unlock_for_serving(stdin=io.StringIO("not the right passphrase\n"))
+    keyvault.set_passphrase(None)
+    keyvault.unlock_for_serving(stdin=io.StringIO(PASSPHRASE + "\n"))
+    assert keys.field_keyring() == ring
