@@ -135,15 +135,16 @@ _PARAMETERS = [
     ),
     Parameter(
         "nsp_leaving_rate",
-        1.0,
+        1.5,
         "1/year",
         "Rate of leaving high-coverage needle and syringe programme (NSP) use; recruitment "
         "is set so that the steady-state share equals coverage.nsp.",
-        "assumption (the Bristol/LSHTM models fit this; around 1/yr)",
+        "Bristol/LSHTM PWID models: leaving rates of OST and high-coverage NSP around 1.5/yr "
+        "(evidence base summary); range 1-2 as for OST (assumption)",
         "population",
         "uniform",
-        0.5,
-        1.5,
+        1.0,
+        2.0,
     ),
     Parameter(
         "incarceration_rate",
@@ -616,7 +617,7 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
 # distribution and bound. Changing a parameter means writing a new set under a new version
 # (``python -m salus.model.docs --freeze NEW_VERSION``) and keeping the old files, so results
 # of any release can be traced to the exact inputs. A test checks the two agree.
-PARAMETER_SET_VERSION = "2026.1"
+PARAMETER_SET_VERSION = "2026.2"
 PARAMETER_SET_DIR = Path(__file__).with_name("parameter_sets")
 
 
