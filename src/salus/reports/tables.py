@@ -171,7 +171,8 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
             dim, category = _category(part["disaggregation"])
             b = grouped.setdefault(dim, Breakdown(dim, str(DIMENSION_LABELS.get(dim, dim))))
             # Cells carry programme-level values only (population level is for the whole scope).
-            b.cells.append((category, _shown(part.get("programme_value"), ind.kind, is_suppressed_cell(part))))
+            shown = _shown(part.get("programme_value"), ind.kind, is_suppressed_cell(part)) or "—"
+            b.cells.append((category, shown))
         order = list(DIMENSION_LABELS)
         row.breakdowns = sorted(grouped.values(), key=lambda b: order.index(b.dimension)
                                 if b.dimension in order else len(order))
