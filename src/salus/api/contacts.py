@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema
 from salus.api.errors import ApiError, invalid
 from salus.api.schemas import (
     ERRORS,
+    ErrorOut,
     ListParams,
     Page,
     StrictIn,
@@ -245,7 +246,7 @@ def get_contact(request, contact_id: uuid.UUID):
     return serialise_contact(user, contact)
 
 
-@router.post("/contacts", response={200: ContactCreated, 201: ContactCreated, 409: ERRORS[404], **ERRORS})
+@router.post("/contacts", response={200: ContactCreated, 201: ContactCreated, 409: ErrorOut, **ERRORS})
 def create_contact(request, payload: ContactIn):
     """Record a contact for the client with this UIC (registered if new) and take what was given
     out of the site's stock, in one transaction. Idempotent when ``id`` is given."""
