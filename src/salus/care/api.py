@@ -26,8 +26,8 @@ from salus.api.errors import ApiError, invalid
 from salus.api.schemas import ERRORS, StrictIn, site_for_write
 from salus.care import access as care_access
 from salus.care import actions, goals, language
-from salus.care.models import ClientWants, GoalEvent, Perpetrator, PromptCheck, ViolationType
-from salus.care.prompts import program_today, risk_prompts
+from salus.care.models import ClientWants, GoalEvent, Perpetrator, ViolationType
+from salus.care.prompts import care_site, high_risk_rows, program_today, prompts_noted
 from salus.core import access, audit
 from salus.core.models import Area
 
@@ -157,12 +157,6 @@ def _care_client(user, client_id):
         raise ApiError(404, _("Not found.")) from None
 
 
-def _site_for(user, client):
-    from salus.care.views import _site_for as site_for
-
-    return site_for(user, client)
-
-
 @router.get("/clients/{client_id}/risk-prompts", response={200: PromptsOut, **ERRORS})
 def client_risk_prompts(request, client_id: uuid.UUID):
     """The overdose-risk prompts that apply to the client today, from the records the user may
@@ -171,12 +165,7 @@ def client_risk_prompts(request, client_id: uuid.UUID):
     client = _care_client(user, client_id)
     audit.record(user, "client.view", client, detail={"page": "care-api"})
     today = program_today()
-    prompts = risk_prompts(client, user, today)
-    check = None
-    site = _site_for(user, client)
-    if prompts and site is not None:
-        check = actions.do_note_prompts_shown(user, client=client, site=site, rule_codes=[p.code for p in prompts],
-                                              shown_on=today)
+    prompts, check = prompts_noted(client, user, today)
     return {
         "client": client.id, "date": today,
         "prompts": [{"rule": p.code, "title": str(p.rule.title), "message": p.message, "offer": str(p.rule.offer),
@@ -192,13 +181,7 @@ def naloxone_offer(request, client_id: uuid.UUID, payload: NaloxoneOfferIn):
     user = request.auth
     client = _care_client(user, client_id)
     today = program_today()
-    check = PromptCheck.objects.filter(client=client, shown_by=user, shown_on=today).first()
-    prompts = risk_prompts(client, user, today)
-    if check is None and prompts:
-        site = _site_for(user, client)
-        if site is not None:
-            check = actions.do_note_prompts_shown(user, client=client, site=site, rule_codes=[p.code for p in prompts],
-                                                  shown_on=today)
+    prompts, check = prompts_noted(client, user, today)
     if check is None:
         raise invalid("accepted", _("No overdose-risk prompt applies today, so there is no offer to record."))
     actions.do_record_naloxone_offer(user, check, accepted=payload.accepted)
@@ -230,7 +213,7 @@ def choose_goal(request, client_id: uuid.UUID, payload: GoalIn):
     """Note a goal the client chose; the same goal already held is returned as it is."""
     user = request.auth
     client = _care_client(user, client_id)
-    site = _site_for(user, client)
+    site = care_site(user, client)
     if site is None:
         raise ApiError(403, _("You do not work at a site where this client is served."))
     try:
@@ -266,8 +249,6 @@ def goal_event(request, goal_id: uuid.UUID, payload: GoalEventIn):
 @router.get("/high-risk", response={200: list[HighRiskOut], **ERRORS})
 def high_risk(request):
     """Clients at the user's sites inside a high-risk window today (care.high_risk_list)."""
-    from salus.care.views import high_risk_rows
-
     user = request.auth
     access.require(user, "care.high_risk_list")
     rows = high_risk_rows(user, program_today())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q
 from django.utils import timezone
 
 from salus.care import rules
@@ -70,3 +71,60 @@ def risk_prompts(client, user, today: dt.date | None = None) -> list[rules.Promp
         return []
     today = today or program_today()
     return rules.evaluate(facts_for(client, user, today), today, program_config())
+
+
+def care_site(user, client):
+    """The site a care record about ``client`` is written at: the user's first site where the
+    client is served (for organisation-wide roles, the client's first site); None if none."""
+    ids = access.site_ids(user)
+    for link in client.site_links.select_related("site").order_by("first_seen"):
+        if ids is None or link.site_id in ids:
+            return link.site
+    return None
+
+
+def prompts_noted(client, user, today: dt.date | None = None):
+    """The prompts for ``client`` today, noted as shown to ``user`` (one PromptCheck per client,
+    user and day). Returns (prompts, check); check is None when no prompt applies."""
+    from salus.care.actions import do_note_prompts_shown
+
+    today = today or program_today()
+    prompts = risk_prompts(client, user, today)
+    site = care_site(user, client)
+    if not prompts or site is None:
+        return prompts, None
+    check = do_note_prompts_shown(user, client=client, site=site, rule_codes=[p.code for p in prompts], shown_on=today)
+    return prompts, check
+
+
+# The rules whose window is time-limited: the high-risk list shows people inside one of them.
+WINDOW_RULES = frozenset({"released", "left_treatment", "started_ost"})
+
+
+def high_risk_rows(user, today: dt.date) -> list[dict]:
+    """Clients at the user's sites inside a time-limited high-risk window today (released,
+    left treatment or started OST in the last 4 weeks), with every prompt that applies; the
+    most urgent first."""
+    since = today - dt.timedelta(days=rules.WINDOW_DAYS - 1)
+    # A window opened by an event recorded at a contact up to 4 weeks after it happened.
+    contact_clients = access.contacts(user).filter(
+        date__gte=since - dt.timedelta(days=rules.WINDOW_DAYS), date__lte=today
+    ).filter(Q(released_from_detention_on__gte=since) | Q(left_treatment_on__gte=since)).values_list("client_id", flat=True)
+    ost_clients = access.ost_episodes(user).filter(
+        Q(start_date__gte=since) | Q(end_date__gte=since)
+    ).values_list("client_id", flat=True)
+    ids = set(contact_clients) | set(ost_clients)
+    cfg = program_config()
+    visible_sites = access.site_ids(user)
+    rows = []
+    for client in access.clients(user).filter(id__in=ids).prefetch_related("site_links__site"):
+        prompts = rules.evaluate(facts_for(client, user, today), today, cfg)
+        if not any(p.code in WINDOW_RULES for p in prompts):
+            continue
+        rows.append({
+            "client": client, "prompts": prompts, "urgent": any(p.urgent for p in prompts),
+            "sites": sorted(link.site.code for link in client.site_links.all()
+                            if visible_sites is None or link.site_id in visible_sites),
+        })
+    rows.sort(key=lambda r: (not r["urgent"], -len(r["prompts"]), r["client"].reference))
+    return rows

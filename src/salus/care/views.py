@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,14 +25,8 @@ from salus.care.forms import (
     RightsReportForm,
     RightsResponseForm,
 )
-from salus.care.models import (
-    ClientWants,
-    GoalEvent,
-    Perpetrator,
-    PromptCheck,
-    ViolationType,
-)
-from salus.care.prompts import facts_for, program_today, risk_prompts
+from salus.care.models import ClientWants, FeedbackResponse, GoalEvent, Perpetrator, ViolationType
+from salus.care.prompts import care_site, high_risk_rows, program_today, prompts_noted
 from salus.core import access, audit
 from salus.core.config import program_config
 from salus.core.models import Site
@@ -43,27 +37,10 @@ from salus.web.views.common import requires
 FEEDBACK_LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
 
-def _site_for(user, client) -> Site | None:
-    """The site a care record about ``client`` is written at: the user's first site where the
-    client is served (for organisation-wide roles, the client's first site)."""
-    links = client.site_links.select_related("site").order_by("first_seen")
-    ids = access.site_ids(user)
-    for link in links:
-        if ids is None or link.site_id in ids:
-            return link.site
-    return None
-
-
 def panel_context(client, user, today: dt.date | None = None) -> dict:
     """What the risk and goal panel shows for ``client`` (salus.care.templatetags)."""
     today = today or program_today()
-    prompts = risk_prompts(client, user, today)
-    site = _site_for(user, client)
-    check = None
-    if prompts and site is not None:
-        check = actions.do_note_prompts_shown(
-            user, client=client, site=site, rule_codes=[p.code for p in prompts], shown_on=today
-        )
+    prompts, check = prompts_noted(client, user, today)
     client_goals = list(care_access.goals(user).filter(client=client).prefetch_related("events").order_by("chosen_on"))
     for g in client_goals:
         g.label = goals.rung_label(g.rung)
@@ -104,15 +81,7 @@ def _back_to_client(request, client_id):
 def naloxone_offer(request, client_id):
     """Record that naloxone was offered after today's prompts, and whether it was accepted."""
     client = care_access.get_care_client_for_user(request.user, client_id)
-    today = program_today()
-    check = PromptCheck.objects.filter(client=client, shown_by=request.user, shown_on=today).first()
-    if check is None:
-        prompts = risk_prompts(client, request.user, today)
-        site = _site_for(request.user, client)
-        if prompts and site is not None:
-            check = actions.do_note_prompts_shown(
-                request.user, client=client, site=site, rule_codes=[p.code for p in prompts], shown_on=today
-            )
+    _prompts, check = prompts_noted(client, request.user)
     if check is None:
         messages.error(request, _("No overdose-risk prompt applies today, so there is no offer to record."))
     else:
@@ -125,7 +94,7 @@ def naloxone_offer(request, client_id):
 @requires("care.view")
 def goal_add(request, client_id):
     client = care_access.get_care_client_for_user(request.user, client_id)
-    site = _site_for(request.user, client)
+    site = care_site(request.user, client)
     if site is None:
         raise PermissionDenied("site")
     access.check_site(request.user, site, "care.view")
@@ -165,35 +134,6 @@ def goal_set_aside(request, goal_id):
         actions.do_set_goal_aside(request.user, goal, on=max(program_today(), goal.chosen_on))
         messages.success(request, _("Goal set aside. It stays on the timeline."))
     return _back_to_client(request, goal.client_id)
-
-
-def high_risk_rows(user, today: dt.date) -> list[dict]:
-    """Clients at the user's sites inside a time-limited high-risk window today (released,
-    left treatment or started OST in the last 4 weeks), with every prompt that applies."""
-    since = today - dt.timedelta(days=rules.WINDOW_DAYS - 1)
-    contact_clients = access.contacts(user).filter(
-        date__gte=since - dt.timedelta(days=rules.WINDOW_DAYS), date__lte=today
-    ).filter(
-        Q(released_from_detention_on__gte=since) | Q(left_treatment_on__gte=since)
-    ).values_list("client_id", flat=True)
-    ost_clients = access.ost_episodes(user).filter(
-        Q(start_date__gte=since) | Q(end_date__gte=since)
-    ).values_list("client_id", flat=True)
-    ids = set(contact_clients) | set(ost_clients)
-    windows = {"released", "left_treatment", "started_ost"}
-    cfg = program_config()
-    rows = []
-    for client in access.clients(user).filter(id__in=ids):
-        prompts = rules.evaluate(facts_for(client, user, today), today, cfg)
-        if not any(p.code in windows for p in prompts):
-            continue
-        rows.append({
-            "client": client, "prompts": prompts, "urgent": any(p.urgent for p in prompts),
-            "sites": [link.site.code for link in client.site_links.select_related("site")
-                      if access.site_ids(user) is None or link.site_id in access.site_ids(user)],
-        })
-    rows.sort(key=lambda r: (not r["urgent"], -len(r["prompts"]), r["client"].reference))
-    return rows
 
 
 @requires("care.high_risk_list")
@@ -266,8 +206,6 @@ def rights_list(request):
 
 
 def _uuid_or_none(value: str):
-    import uuid
-
     try:
         return uuid.UUID(value)
     except ValueError:
@@ -419,8 +357,6 @@ def feedback_form(request, key):
 
 
 def feedback_responses_public(site):
-    from salus.care.models import FeedbackResponse
-
     return FeedbackResponse.objects.filter(site=site, published=True).order_by("-created_on")[:10]
 
 
