@@ -87,6 +87,19 @@ def record(
     return ev
 
 
+def lock_chain() -> None:
+    """Take the chain's lock now, at the start of a write that records more than one event.
+
+    :func:`record` locks the chain head; a transaction that records an event early (a client
+    registered) and then locks other rows (stock levels) would hold the head while waiting for
+    a row that another writer holds while waiting for the head: a deadlock on PostgreSQL.
+    Taking the head first in such writes gives every writer the same lock order.
+    """
+    from salus.core.models import AuditHead
+
+    AuditHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
+
+
 @dataclass
 class VerifyResult:
     ok: bool
