@@ -146,24 +146,22 @@ def _scenario_from_db(args) -> dict:
     if not args.area or not args.year:
         raise scenarios.ScenarioError(_("--from-db needs --area and --year"))
     try:
-        from salus.indicators.engine import compute_indicators  # noqa: PLC0415
+        from salus.indicators.engine import compute_indicators  # noqa: F401, PLC0415
     except ImportError:
         raise _FromDbUnavailable(
             _("the indicator engine (salus.indicators.engine) is not available")
         ) from None
-    from .bridge import pse_from_rows, scenario_from_program  # noqa: PLC0415
+    # the database side (area lookup, PSE table, indicator engine) lives in program_data
+    from .program_data import ProgramDataError, scenario_from_db  # noqa: PLC0415
 
     try:
-        rows = compute_indicators(str(args.year), area=args.area, disaggregate=False)
-    except Exception as exc:  # database, settings or scope problems: report, do not trace
+        scenario = scenario_from_db(args.area, args.year)
+    except ProgramDataError as exc:
+        raise scenarios.ScenarioError(str(exc)) from None
+    except Exception as exc:  # database or settings problems: report, do not trace
         raise _FromDbUnavailable(
             _("could not compute the indicators: %(error)s") % {"error": exc}
         ) from None
-    totals = [r for r in rows if not r.get("disaggregation")]
-    try:
-        scenario = scenario_from_program(args.area, args.year, totals, pse_from_rows(totals))
-    except ValueError as exc:
-        raise scenarios.ScenarioError(str(exc)) from None
     return scenarios.apply_set(scenario, args.set)
 
 
