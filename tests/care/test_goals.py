@@ -113,3 +113,12 @@ def test_it_shows_the_summary_suppressed_to_those_without_unsuppressed_access(lo
     assert "fewer than 5" in body
     body = login(program.coordinator_a).get("/care/summary/").content.decode()
     assert "People holding at least one goal" in body
+
+
+def test_it_offers_only_goals_not_already_held(login, program, client_a, today):
+    for rung in goals.ladder()[:-1]:
+        actions.do_choose_goal("test", client=client_a, site=program.site_a, rung=rung, chosen_on=today)
+    body = login(program.worker_a).get(f"/care/clients/{client_a.id}/").content.decode()
+    assert '<option value="stop">' in body and '<option value="stay_alive">' not in body
+    actions.do_choose_goal("test", client=client_a, site=program.site_a, rung="stop", chosen_on=today)
+    assert "care-goal-add" not in login(program.worker_a).get(f"/care/clients/{client_a.id}/").content.decode()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from salus.care import rules
 from salus.care.rules import RiskFacts
@@ -131,3 +133,25 @@ def test_it_counts_months_back_on_short_months():
 def test_it_lists_several_prompts_in_the_order_of_the_registry():
     facts = RiskFacts(released_on=[days_ago(2)], uses_alone=[(days_ago(2), True)], overdose_on=[days_ago(100)])
     assert codes(facts) == ["released", "overdose", "uses_alone", "no_naloxone"]
+
+
+dates = st.lists(st.integers(min_value=-40, max_value=800).map(days_ago), max_size=6)
+
+
+@given(released=dates, left=dates, started=dates, overdosed=dates, given_kits=dates, used=dates)
+def test_it_fires_each_window_rule_exactly_when_an_event_falls_in_its_window(released, left, started, overdosed, given_kits, used):
+    facts = RiskFacts(released_on=released, left_treatment_on=left, ost_started_on=started, overdose_on=overdosed,
+                      naloxone_given_on=given_kits, naloxone_used_on=used)
+    found = set(codes(facts))
+
+    def within(ds, days):
+        return any(0 <= (TODAY - d).days < days for d in ds)
+
+    assert ("released" in found) == within(released, 28)
+    assert ("started_ost" in found) == within(started, 28)
+    assert ("overdose" in found) == within(overdosed, 365)
+    # Leaving treatment is silent when OST started again after the latest leaving date.
+    if "left_treatment" in found:
+        assert within(left, 28)
+    # The two naloxone rules never both apply.
+    assert not {"no_naloxone", "naloxone_used"} <= found

@@ -46,7 +46,9 @@ def panel_context(client, user, today: dt.date | None = None) -> dict:
         g.label = goals.rung_label(g.rung)
     return {
         "client": client, "prompts": prompts, "check": check, "goals": client_goals,
-        "rungs": goals.rung_choices(), "held_rungs": {g.rung for g in client_goals if g.ended_on is None},
+        # Goals the person may still add: any rung not already held.
+        "addable_rungs": [(code, label) for code, label in goals.rung_choices()
+                          if code not in {g.rung for g in client_goals if g.ended_on is None}],
         "event_kinds": GoalEvent.Kind.choices, "today": today,
     }
 
