@@ -196,3 +196,17 @@ def test_dry_run_writes_nothing(program):
     result = run_import("contacts", contacts_file(contact()), "cli", dry_run=True)
     assert result.ok and result.counts == {"rows": 1, "written": 0}
     assert Contact.objects.count() == 0
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(program, monkeypatch):
+    from salus.transfer.importers import contacts as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(module, "apply_to_level", broken)  # fails after contacts were inserted
+    before = snapshot()
+    with pytest.raises(RuntimeError):
+        run_import("contacts", contacts_file(contact(), contact(site="SB1")), "cli")
+    assert snapshot() == before
+    assert not AuditEvent.objects.filter(action="import.contacts").exists()

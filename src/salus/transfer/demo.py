@@ -426,9 +426,9 @@ def _overdoses(rng, people, client_of, sites, today, days, users) -> int:
     """Overdoses reported by clients who inject: most survived, many after naloxone."""
     first_day = today - dt.timedelta(days=days - 1)
     injecting = [p for p in people if p.injects and p.uic in client_of]
-    n = max(2, len(injecting) // 9)
+    chosen = rng.sample(injecting, min(max(2, len(injecting) // 9), len(injecting)))
     worker = users["worker"]
-    for p in rng.sample(injecting, min(n, len(injecting))):
+    for p in chosen:
         day = first_day + dt.timedelta(days=rng.randrange(max(p.start, 0), max(p.stop, p.start + 1)))
         day = min(day, today)
         involvement = "witnessed" if rng.random() < 0.6 else "experienced"
@@ -441,7 +441,7 @@ def _overdoses(rng, people, client_of, sites, today, days, users) -> int:
             naloxone_given=naloxone, naloxone_kits_used=rng.choice((1, 1, 2)) if naloxone else 0,
             outcome=outcome, emergency_called=rng.random() < 0.4,
         )
-    return n
+    return len(chosen)
 
 
 # Commodities the demo stocks; the pack size receipts are rounded up to.
