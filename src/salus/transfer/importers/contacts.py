@@ -3,7 +3,7 @@
 Columns: ``date,site,uic,sex,birth_year,injects,syringes_given,syringes_returned,condoms_given,
 naloxone_kits_given,education,hiv_test_result,hcv_test_result,referral_to`` (docs/import.md).
 
-The write path is built for speed (20,000+ rows a second on SQLite): every lookup is loaded
+The write path is built for speed (benchmarks/import_contacts.py measures it): every lookup is loaded
 once, each distinct UIC is hashed once, rows are inserted in batches with ``executemany``, and
 stock is taken out per site, commodity and day rather than per contact. It is also the path the
 synthetic demo uses (:func:`write_contacts`).
