@@ -21,4 +21,5 @@ errors.install(api)
 
 for module in (clients, contacts, referrals, sites, stock, ost, overdoses):
     api.add_router("/", module.router)
+# Other packages' routers, each under its own prefix.
 api.add_router("/care/", "salus.care.api.router")
