@@ -17,8 +17,8 @@ from salus.core.models import Site
 
 T = TypeVar("T")
 
-# Dates before this are typing mistakes in a harm reduction record, not history.
-EARLIEST_DATE = dt.date(1990, 1, 1)
+# Dates before this are typing mistakes in a service record (the CSV import uses the same limit).
+EARLIEST_DATE = dt.date(1980, 1, 1)
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000_000
 
