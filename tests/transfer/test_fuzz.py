@@ -108,3 +108,44 @@ def test_an_import_is_whole_or_nothing_and_never_crashes(program, data):
         assert after == before
         for p in result.problems:
             assert PROBLEM.match(str(p)), str(p)
+
+
+KINDS = ["sites", "ost", "pse", "contacts"]
+any_cell = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=12), st.sampled_from(
+    ["NA1", "XL/NORTH/N1", "N1", "drop_in", "methadone", "2025-01-01", "", "pwid", "2025", "100", "MAJO1985M"]))
+
+
+@st.composite
+def any_file(draw):
+    from salus.transfer.registry import importer
+
+    kind = draw(st.sampled_from(KINDS))
+    columns = list(importer(kind).COLUMNS)
+    if draw(st.integers(0, 4)) == 0:
+        columns = draw(st.lists(st.sampled_from([*columns, "x", ""]), max_size=len(columns) + 1))
+    rows = draw(st.lists(st.lists(any_cell, min_size=len(columns), max_size=len(columns)), max_size=5))
+    text = "\r\n".join(",".join('"' + c.replace('"', '""') + '"' for c in r) for r in [columns, *rows])
+    data = text.encode(draw(st.sampled_from(["utf-8", "utf-16", "latin-1"])), errors="replace")
+    if draw(st.booleans()):
+        data = draw(st.binary(max_size=200))
+    return kind, data
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=any_file())
+def test_no_kind_of_file_crashes_an_import(program, case):
+    from salus.core.models import Area, PopulationSizeEstimate, Site
+    from salus.services.models import OSTEpisode
+
+    kind, data = case
+
+    def counts():
+        return (Site.objects.count(), Area.objects.count(), PopulationSizeEstimate.objects.count(),
+                OSTEpisode.objects.count(), *state())
+
+    before = counts()
+    result = run_import(kind, data, "cli")
+    event(f"{kind} {'imported' if result.ok else 'refused'}")
+    if not result.ok:
+        assert result.problems and counts() == before
+        assert all(PROBLEM.match(str(p)) for p in result.problems)
