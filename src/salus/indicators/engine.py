@@ -68,6 +68,15 @@ MEASURES: dict[str, tuple[str, str | None]] = {
 }
 
 
+# Columns of services.Contact the engine reads (results only for the positivity indicators).
+CONTACT_COLUMNS = (
+    "client_id", "site_id", "date", "occurred_at", "syringes_given", "syringes_returned",
+    "condoms_given", "naloxone_kits_given", "education", "hiv_tested", "hiv_result_given",
+    "hcv_tested", "hcv_result_given",
+)
+RESULT_COLUMNS = ("hiv_result", "hcv_result")
+
+
 class ScopeError(ValueError):
     """An unknown area or site, or both given."""
 
@@ -196,51 +205,52 @@ class _Computation:
     def contacts(self) -> None:
         d, t, p = self.d, self.t, self.p
         start, end = self._lit(p.start), self._lit(p.end)
-        scope = self.scope.sql()
-        want_art = self.needs("ART_PWID")
-        in_period = f"c.date >= {start} AND c.date <= {end} AND {scope}"
-        if want_art:
-            # ART needs every HIV result and ART status up to the census date, at any site.
-            where = (
-                f"c.date <= {end} AND (({in_period}) OR {d.flag('c.hiv_result_given')} = 1 "
-                f"OR c.art_status <> '')"
-            )
-        else:
-            where = in_period
-        self.scan = self.r.materialise("ind_scan", f"""
-            SELECT c.id AS contact_id, c.client_id AS client_id, c.date AS date,
-                   c.occurred_at AS occurred_at, s.code AS site_code, a.path AS area_path,
-                   {d.year_month('c.date')} AS ym,
+        want_results = self.needs("HIV_POSITIVITY", "HCV_POSITIVITY")
+        columns = CONTACT_COLUMNS + (RESULT_COLUMNS if want_results else ())
+        contact = self.r.contact_rows(columns, p.start, p.end)
+        results = (
+            f"CASE WHEN {d.flag('c.hiv_result_given')} = 1 THEN c.hiv_result END AS hiv_ct, "
+            f"CASE WHEN {d.flag('c.hcv_result_given')} = 1 THEN c.hcv_result END AS hcv_ct,"
+            if want_results else ""
+        )
+        self.pc = self.r.materialise("ind_pc", f"""
+            SELECT c.client_id AS client_id, c.date AS date, c.occurred_at AS occurred_at,
+                   s.code AS site_code, a.path AS area_path, {d.year_month('c.date')} AS ym,
                    c.syringes_given AS syringes_given, c.syringes_returned AS syringes_returned,
                    c.condoms_given AS condoms_given, c.naloxone_kits_given AS naloxone_kits_given,
                    {d.flag('c.education')} AS education, {d.flag('c.hiv_tested')} AS hiv_tested,
                    {d.flag('c.hiv_result_given')} AS hiv_result_given,
                    {d.flag('c.hcv_tested')} AS hcv_tested,
-                   {d.flag('c.hcv_result_given')} AS hcv_result_given,
-                   CASE WHEN {d.flag('c.hiv_result_given')} = 1 THEN c.hiv_result END AS hiv_ct,
-                   CASE WHEN {d.flag('c.hcv_result_given')} = 1 THEN c.hcv_result END AS hcv_ct,
-                   CASE WHEN c.art_status <> '' THEN c.art_status END AS art_ct,
+                   {d.flag('c.hcv_result_given')} AS hcv_result_given, {results}
                    cl.sex AS sex, {self.age} AS age_band, {d.flag('cl.injects')} AS injects,
-                   cl.first_contact_date AS fcd,
-                   CASE WHEN {in_period} THEN 1 ELSE 0 END AS in_scope
-            FROM {t.contact} c
+                   cl.first_contact_date AS fcd
+            FROM {contact} c
             JOIN {t.site} s ON s.id = c.site_id
             JOIN {t.area} a ON a.id = s.area_id
             JOIN {t.client} cl ON cl.id = c.client_id
-            WHERE {where}""")
-        self.pc = self.r.materialise("ind_pc", f"SELECT * FROM {self.scan} WHERE in_scope = 1")
+            WHERE c.date >= {start} AND c.date <= {end} AND {self.scope.sql()}""")
         self._clients()
         self._contact_counts()
-        if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
+        if want_results:
             self._positivity()
-        if want_art:
+        if self.needs("ART_PWID"):
             self._art()
 
     def _clients(self) -> None:
-        pc = self.pc
-        self.pcl = self.r.materialise("ind_pcl", f"""
-            SELECT client_id, MAX(sex) AS sex, MAX(age_band) AS age_band, MAX(injects) AS injects,
-                   MAX(fcd) AS fcd, MIN(date) AS first_date,
+        pc, d = self.pc, self.d
+        # A client seen at several sites in P belongs to the site of their last contact in P
+        # (and a new client to the site of their first), so each client is in exactly one cell.
+        # Ties (same moment) go to the greater site code, the same way in every dialect.
+        if d.name == "duckdb":
+            sites = """arg_max(site_code, (occurred_at, site_code)) AS last_site,
+                       arg_max(area_path, (occurred_at, site_code)) AS last_area,
+                       arg_min(site_code, (occurred_at, site_code)) AS first_site,
+                       arg_min(area_path, (occurred_at, site_code)) AS first_area,"""
+        else:
+            sites = ""
+        pcl = self.r.materialise("ind_pcl0" if not sites else "ind_pcl", f"""
+            SELECT client_id, {sites} MAX(sex) AS sex, MAX(age_band) AS age_band,
+                   MAX(injects) AS injects, MAX(fcd) AS fcd, MIN(date) AS first_date,
                    MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr,
                    COUNT(DISTINCT CASE WHEN syringes_given > 0 THEN ym END) AS syr_months,
                    MAX(CASE WHEN condoms_given > 0 THEN 1 ELSE 0 END) AS any_condom,
@@ -248,33 +258,39 @@ class _Computation:
                    MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
                    MAX(hcv_tested) AS any_hcv_test, MAX(hiv_result_given) AS any_hiv_known
             FROM {pc} GROUP BY client_id""")
-        # A client seen at several sites in P belongs to the site of their last contact in P
-        # (and a new client to the site of their first), so each client is in exactly one cell.
-        for name, order in (("last", "DESC"), ("first", "ASC")):
-            setattr(self, name, self.r.materialise(f"ind_{name}", f"""
-                SELECT client_id, site_code, area_path FROM (
-                    SELECT client_id, site_code, area_path, ROW_NUMBER() OVER (
-                        PARTITION BY client_id ORDER BY date {order}, occurred_at {order}, contact_id {order}
-                    ) AS rn FROM {pc}) ranked
-                WHERE rn = 1"""))
+        if not sites:
+            ranked = {}
+            for name, order in (("last", "DESC"), ("first", "ASC")):
+                ranked[name] = self.r.materialise(f"ind_{name}", f"""
+                    SELECT client_id, site_code, area_path FROM (
+                        SELECT client_id, site_code, area_path, ROW_NUMBER() OVER (
+                            PARTITION BY client_id ORDER BY occurred_at {order}, site_code {order}
+                        ) AS rn FROM {pc}) ranked
+                    WHERE rn = 1""")
+            pcl = self.r.materialise("ind_pcl", f"""
+                SELECT p.*, l.site_code AS last_site, l.area_path AS last_area,
+                       f.site_code AS first_site, f.area_path AS first_area
+                FROM {pcl} p JOIN {ranked['last']} l ON l.client_id = p.client_id
+                JOIN {ranked['first']} f ON f.client_id = p.client_id""")
+        self.pcl = pcl
         months = [m for m in self.p.months() if m <= (self.census.year, self.census.month)]
         package = self._package_sql()
         names = ("reached", "pwid", "pwid_syr", "pwid_regular", "pwid_hts", "pwid_package")
         self._add(self.r.rows(f"""
-            SELECT p.sex, p.age_band, l.area_path, l.site_code, COUNT(*), SUM(p.injects),
+            SELECT p.sex, p.age_band, p.last_area, p.last_site, COUNT(*), SUM(p.injects),
                    SUM(p.injects * p.any_syr),
                    SUM(CASE WHEN p.injects = 1 AND p.syr_months = {len(months)} THEN 1 ELSE 0 END),
                    SUM(p.injects * p.any_hiv_known),
                    SUM(CASE WHEN p.injects = 1 AND {package} THEN 1 ELSE 0 END)
-            FROM {self.pcl} p JOIN {self.last} l ON l.client_id = p.client_id
-            GROUP BY p.sex, p.age_band, l.area_path, l.site_code"""), names)
+            FROM {self.pcl} p
+            GROUP BY p.sex, p.age_band, p.last_area, p.last_site"""), names)
         # New: the client's first-ever contact (Client.first_contact_date, kept by the contact
         # and merge actions) is their first contact in scope in P.
         self._add(self.r.rows(f"""
-            SELECT p.sex, p.age_band, f.area_path, f.site_code, COUNT(*)
-            FROM {self.pcl} p JOIN {self.first} f ON f.client_id = p.client_id
+            SELECT p.sex, p.age_band, p.first_area, p.first_site, COUNT(*)
+            FROM {self.pcl} p
             WHERE p.fcd IS NULL OR p.fcd >= p.first_date
-            GROUP BY p.sex, p.age_band, f.area_path, f.site_code"""), ("new",))
+            GROUP BY p.sex, p.age_band, p.first_area, p.first_site"""), ("new",))
 
     def _package_sql(self) -> str:
         from salus.core.config import program_config
@@ -309,39 +325,42 @@ class _Computation:
             )
 
     def _art(self) -> None:
-        """ART_PWID: decrypts the HIV results and ART statuses of PWID clients seen in P only."""
+        """ART_PWID: decrypts HIV results and the latest ART status of PWID clients seen in P only."""
         from salus.indicators.clinical import decryptor
 
-        census = self._lit(self.census)
-        rows = self.r.rows(f"""
-            SELECT h.client_id, p.sex, p.age_band, l.area_path, l.site_code,
-                   h.date, h.occurred_at, h.contact_id, h.hiv_ct, h.art_ct
-            FROM {self.scan} h
+        d = self.d
+        # Every HIV result given and ART status recorded up to the census date, at any site.
+        hist = self.r.materialise("ind_hist", f"""
+            SELECT h.client_id AS client_id, h.occurred_at AS occurred_at,
+                   CASE WHEN {d.flag('h.hiv_result_given')} = 1 THEN h.hiv_result END AS hiv_ct,
+                   CASE WHEN h.art_status <> '' THEN h.art_status END AS art_ct
+            FROM {self.r.history_rows(self.census)} h
             JOIN {self.pcl} p ON p.client_id = h.client_id
-            JOIN {self.last} l ON l.client_id = h.client_id
-            WHERE p.injects = 1 AND h.date <= {census}
-              AND (h.hiv_ct IS NOT NULL OR h.art_ct IS NOT NULL)""")
+            WHERE p.injects = 1""")
         hiv, art = decryptor("hiv_result"), decryptor("art_status")
-        cell: dict = {}
-        positive: set = set()
-        latest_art: dict = {}
-        for client, sex, age, area, site, day, at, contact, hiv_ct, art_ct in rows:
-            cell[client] = (sex, age, area, site)
-            if hiv_ct is not None and hiv(hiv_ct) == "positive":
+        cells = {
+            client: (sex, age, area, site)
+            for client, sex, age, area, site in self.r.rows(f"""
+                SELECT p.client_id, p.sex, p.age_band, p.last_area, p.last_site FROM {self.pcl} p
+                WHERE p.client_id IN (SELECT client_id FROM {hist})""")
+        }
+        # The latest ART status of each client (ties: any one of them; statuses rarely tie).
+        on_art = {
+            client for client, ct in self.r.rows(f"""
+                SELECT client_id, art_ct FROM (
+                    SELECT client_id, art_ct, ROW_NUMBER() OVER (
+                        PARTITION BY client_id ORDER BY occurred_at DESC, art_ct DESC) AS rn
+                    FROM {hist} WHERE art_ct IS NOT NULL) ranked
+                WHERE rn = 1""")
+            if art(ct) == "on_art"
+        }
+        # Being on ART is itself a record of living with HIV; the others need a positive result.
+        positive = set(on_art)
+        for client, ct in self.r.rows(f"SELECT client_id, hiv_ct FROM {hist} WHERE hiv_ct IS NOT NULL"):
+            if client not in positive and hiv(ct) == "positive":
                 positive.add(client)
-            if art_ct is not None:
-                key = (str(day), str(at), str(contact))
-                status = art(art_ct)
-                if status == "on_art":
-                    # Being on ART is itself a record of living with HIV.
-                    positive.add(client)
-                if client not in latest_art or key > latest_art[client][0]:
-                    latest_art[client] = (key, status)
         self._add(
-            (
-                (*cell[c], 1, 1 if latest_art.get(c, (None, ""))[1] == "on_art" else 0)
-                for c in positive
-            ),
+            ((*cells[c], 1, 1 if c in on_art else 0) for c in positive),
             ("art_known_pos", "art_on"),
         )
 

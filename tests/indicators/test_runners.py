@@ -1,0 +1,74 @@
+"""DuckDB over the database file and the database's own SQL give the same numbers."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from django.db import connection
+
+from salus.indicators.engine import compute_indicators
+from salus.indicators.sources import DuckDBRunner, NativeRunner, choose_runner
+from tests.indicators.conftest import AS_OF
+
+pytestmark = pytest.mark.django_db
+
+
+def _copy_of_test_database(tmp_path) -> dict:
+    """The (committed) test database copied to a file DuckDB can attach."""
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    dest = sqlite3.connect(path)
+    connection.connection.backup(dest)
+    dest.close()
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}
+
+
+def _comparable(rows):
+    return [{k: (round(v, 12) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+
+
+# Committed rows: the copy is taken outside any transaction.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+@pytest.mark.parametrize("scope", [{}, {"area": "XL/NORTH"}, {"site": "SB1"}])
+def test_it_gives_the_same_rows_through_duckdb_and_sqlite(world, tmp_path, scope):
+    with NativeRunner() as r:
+        native = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
+    with DuckDBRunner(_copy_of_test_database(tmp_path)) as r:
+        duck = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
+    assert _comparable(duck) == _comparable(native)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+def test_it_gives_the_same_monthly_figures_through_both(world, tmp_path):
+    db = _copy_of_test_database(tmp_path)
+    for month in ("2025-01", "2025-06", "2025-12"):
+        with NativeRunner() as r:
+            native = compute_indicators(month, as_of=AS_OF, runner=r)
+        with DuckDBRunner(db) as r:
+            duck = compute_indicators(month, as_of=AS_OF, runner=r)
+        assert _comparable(duck) == _comparable(native), month
+
+
+def test_it_uses_the_native_runner_inside_a_transaction(world):
+    # The test runs inside a transaction whose rows DuckDB's own connection could not see.
+    runner = choose_runner()
+    try:
+        assert runner.kind == "native"
+    finally:
+        runner.close()
+
+
+def test_it_leaves_no_temporary_tables_behind(world):
+    with NativeRunner() as r:
+        compute_indicators("2025", as_of=AS_OF, runner=r)
+    tables = connection.introspection.table_names(include_views=False)
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'")
+        else:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname LIKE 'pg_temp%'")
+        temps = [r[0] for r in cur.fetchall()]
+    assert not [t for t in [*tables, *temps] if t.startswith("salus_ind_")]
