@@ -63,3 +63,9 @@ def test_it_refuses_workers(program, login, record_contact):
 
 def test_it_refuses_the_analyst(program, login):
     assert login(program.analyst).get(LIST).status_code == 403
+
+
+def test_it_lets_the_manager_see_pairs_across_sites(program, login, record_contact):
+    a, b = pair(program, record_contact, site_b_for_second=True)
+    rows = login(program.manager).get(LIST).context["rows"]
+    assert [{r["a"].id, r["b"].id} for r in rows] == [{a.id, b.id}]
