@@ -15,7 +15,7 @@ from salus.core import access, audit
 from salus.services.actions import ConflictError, do_record_contact, do_record_contact_for_uic
 from salus.services.models import TestResult
 from salus.web.forms import ContactForm, UICForm, sign_hashes, unsign_hashes
-from salus.web.views.common import check_posted_site, requires, today
+from salus.web.views.common import check_posted_site, requires, today, working_sites
 
 CARE_PANEL = "care/client_panel.html"
 SUBSTANCE_LABELS = dict(Substance.choices)
@@ -25,7 +25,7 @@ RESULT_LABELS = dict(TestResult.choices)
 def contact_form_for(user, data=None, registering: bool = False) -> ContactForm:
     """The contact form offering the user's own sites and, with clinical.record, test results."""
     return ContactForm(
-        data, sites=list(access.sites(user)), registering=registering, clinical=access.can(user, "clinical.record"),
+        data, sites=working_sites(user), registering=registering, clinical=access.can(user, "clinical.record"),
     )
 
 

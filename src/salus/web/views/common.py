@@ -39,6 +39,11 @@ def check_posted_site(request, capability: str) -> None:
         access.check_site(request.user, site, capability)
 
 
+def working_sites(user) -> list:
+    """The user's sites that are still active: where new records may be made."""
+    return [s for s in access.sites(user) if s.active]
+
+
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 

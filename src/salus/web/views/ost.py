@@ -14,7 +14,7 @@ from salus.services.actions import (
     do_start_ost_episode,
 )
 from salus.web.forms import OSTDoseForm, OSTEndForm, OSTStartForm, OverdoseForm
-from salus.web.views.common import check_posted_site, requires
+from salus.web.views.common import check_posted_site, requires, working_sites
 
 
 def _form_page(request, heading, form, **context):
@@ -24,7 +24,7 @@ def _form_page(request, heading, form, **context):
 @requires("ost.manage")
 def ost_start(request, client_id):
     client = access.get_client_for_user(request.user, client_id)
-    sites = list(access.sites(request.user))
+    sites = working_sites(request.user)
     if request.method != "POST":
         return _form_page(request, _("Start an OST episode"), OSTStartForm(sites=sites), client=client)
     check_posted_site(request, "ost.manage")
@@ -81,7 +81,7 @@ def ost_end(request, episode_id):
 @requires("overdose.record")
 def overdose_new(request, client_id):
     client = access.get_client_for_user(request.user, client_id)
-    sites = list(access.sites(request.user))
+    sites = working_sites(request.user)
     if request.method != "POST":
         return _form_page(request, _("Record an overdose event"), OverdoseForm(sites=sites), client=client)
     check_posted_site(request, "overdose.record")

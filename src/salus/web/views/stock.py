@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from salus.core import access
 from salus.stock.actions import do_record_stock_movement, stockout_days
 from salus.web.forms import StockMovementForm
-from salus.web.views.common import check_posted_site, requires, today
+from salus.web.views.common import check_posted_site, requires, today, working_sites
 
 
 @requires("stock.view")
@@ -31,7 +31,7 @@ def stock_levels(request):
 @requires("stock.manage")
 def stock_movement(request):
     """Record a receipt, an adjustment or a transfer at one of the user's sites."""
-    sites = list(access.sites(request.user))
+    sites = working_sites(request.user)
     if request.method != "POST":
         return render(request, "web/simple_form.html", {"form": StockMovementForm(sites=sites), "heading": _("Record a receipt or adjustment")})
     check_posted_site(request, "stock.manage")
