@@ -61,14 +61,26 @@ def test_it_does_not_show_another_sites_stock(program, login, record_contact):
     assert login(program.worker_a).get(URL).context["negative_stock"] == []
 
 
-def test_it_sends_the_analyst_away_from_individual_records(program, login, record_contact):
+def test_it_sends_the_analyst_to_the_indicators(program, login, record_contact):
     record_contact(program.site_a)
     response = login(program.analyst).get(URL)
-    if response.status_code == 302:
-        assert response["Location"] == reverse("indicators-home")
-    else:
-        assert response.status_code == 200
-        assert "totals" not in response.context
+    assert response.status_code == 302
+    assert response["Location"] == reverse("indicators-home")
+
+
+def test_it_shows_a_plain_page_to_the_analyst_without_indicators(program, login, monkeypatch):
+    from django.urls import NoReverseMatch
+
+    from salus.web.views import home
+
+    def no_indicators(name, *args, **kwargs):
+        raise NoReverseMatch(name)
+
+    monkeypatch.setattr(home, "reverse", no_indicators)
+    response = login(program.analyst).get(URL)
+    assert response.status_code == 200
+    assert "aggregate figures only" in response.content.decode()
+    assert "totals" not in response.context
 
 
 def test_it_requires_log_in(client, program):
