@@ -80,3 +80,11 @@ def test_it_renders_the_panel_through_the_include_for_the_client_page(rf, progra
     assert 'data-rule="released"' in html
     request.user = program.analyst
     assert "care-panel" not in render_to_string("care/client_panel.html", {"client": released_client}, request=request)
+
+
+def test_it_returns_only_to_a_page_of_this_site_after_a_post(login, program, released_client):
+    c = login(program.worker_a)
+    r = c.post(f"/care/clients/{released_client.id}/naloxone/", {"accepted": "no", "next": "/\\\\evil.example/"})
+    assert r["Location"] == f"/care/clients/{released_client.id}/"
+    r = c.post(f"/care/clients/{released_client.id}/goals/", {"rung": "stop", "next": f"/clients/{released_client.id}/"})
+    assert r["Location"] == f"/clients/{released_client.id}/"

@@ -14,6 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -67,13 +68,14 @@ def client_care(request, client_id):
         if g.ended_on:
             timeline.append((g.ended_on, "set_aside", g, None))
     timeline.sort(key=lambda row: row[0], reverse=True)
-    context["timeline"] = timeline
+    context.update(timeline=timeline, show=True, next=request.get_full_path())
     return render(request, "care/client.html", context)
 
 
 def _back_to_client(request, client_id):
+    """Back to the page the form was on (this site only), else the client's care page."""
     nxt = request.POST.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//"):
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(nxt)
     return redirect("care-client", client_id=client_id)
 
