@@ -70,7 +70,7 @@ MEASURES: dict[str, tuple[str, str | None]] = {
 
 # Columns of services.Contact the engine reads (results only for the positivity indicators).
 CONTACT_COLUMNS = (
-    "client_id", "site_id", "date", "occurred_at", "syringes_given", "syringes_returned",
+    "client_id", "date", "occurred_at", "syringes_given", "syringes_returned",
     "condoms_given", "naloxone_kits_given", "education", "hiv_tested", "hiv_result_given",
     "hcv_tested", "hcv_result_given",
 )
@@ -204,10 +204,9 @@ class _Computation:
 
     def contacts(self) -> None:
         d, t, p = self.d, self.t, self.p
-        start, end = self._lit(p.start), self._lit(p.end)
         want_results = self.needs("HIV_POSITIVITY", "HCV_POSITIVITY")
         columns = CONTACT_COLUMNS + (RESULT_COLUMNS if want_results else ())
-        contact = self.r.contact_rows(columns, p.start, p.end)
+        contact = self.r.contact_rows(columns, p.start, p.end, self.scope.sql())
         results = (
             f"CASE WHEN {d.flag('c.hiv_result_given')} = 1 THEN c.hiv_result END AS hiv_ct, "
             f"CASE WHEN {d.flag('c.hcv_result_given')} = 1 THEN c.hcv_result END AS hcv_ct,"
@@ -215,7 +214,7 @@ class _Computation:
         )
         self.pc = self.r.materialise("ind_pc", f"""
             SELECT c.client_id AS client_id, c.date AS date, c.occurred_at AS occurred_at,
-                   s.code AS site_code, a.path AS area_path, {d.year_month('c.date')} AS ym,
+                   c.code AS site_code, c.path AS area_path, {d.year_month('c.date')} AS ym,
                    c.syringes_given AS syringes_given, c.syringes_returned AS syringes_returned,
                    c.condoms_given AS condoms_given, c.naloxone_kits_given AS naloxone_kits_given,
                    {d.flag('c.education')} AS education, {d.flag('c.hiv_tested')} AS hiv_tested,
@@ -225,10 +224,7 @@ class _Computation:
                    cl.sex AS sex, {self.age} AS age_band, {d.flag('cl.injects')} AS injects,
                    cl.first_contact_date AS fcd
             FROM {contact} c
-            JOIN {t.site} s ON s.id = c.site_id
-            JOIN {t.area} a ON a.id = s.area_id
-            JOIN {t.client} cl ON cl.id = c.client_id
-            WHERE c.date >= {start} AND c.date <= {end} AND {self.scope.sql()}""")
+            JOIN {t.client} cl ON cl.id = c.client_id""")
         self._clients()
         self._contact_counts()
         if want_results:

@@ -16,7 +16,6 @@ The engine writes its queries once, against a few dialect helpers, and hands the
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import os
 import shutil
@@ -80,12 +79,22 @@ class Runner:
         """Store the result of ``sql`` as a temporary table; returns the name to use."""
         raise NotImplementedError
 
-    def contact_rows(self, columns: tuple[str, ...], start, end) -> str:
-        """A relation with ``columns`` of services.Contact holding at least the rows dated
-        ``start`` to ``end`` (the caller filters again)."""
+    def contact_rows(self, columns: tuple[str, ...], start, end, scope_sql: str) -> str:
+        """Contacts dated ``start`` to ``end`` at the sites in scope: ``columns`` of
+        services.Contact plus ``code`` (site code) and ``path`` (the site's area path).
+
+        ``scope_sql`` is a condition on ``s`` (the site) and ``a`` (its area).
+        """
+        from salus.core.models import Area, Site
         from salus.services.models import Contact
 
-        return self.table(Contact)
+        d = self.dialect
+        cols = ", ".join(f"c.{col} AS {col}" for col in columns)
+        return (
+            f"(SELECT {cols}, s.code AS code, a.path AS path FROM {self.table(Contact)} c "
+            f"JOIN {self.table(Site)} s ON s.id = c.site_id JOIN {self.table(Area)} a ON a.id = s.area_id "
+            f"WHERE c.date >= {d.date(start)} AND c.date <= {d.date(end)} AND {scope_sql})"
+        )
 
     def history_rows(self, census) -> str:
         """Contacts up to ``census`` with an HIV result given or an ART status, any site:
@@ -182,6 +191,7 @@ class DuckDBRunner(Runner):
         db = settings_dict or connection.settings_dict
         self.dialect = Dialect("duckdb")
         self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+
         engine = db["ENGINE"]
         self.source = "sqlite" if engine.endswith("sqlite3") else "postgres"
         if engine.endswith("sqlite3"):
@@ -214,58 +224,62 @@ class DuckDBRunner(Runner):
         self.con.close()
 
     # SQLite: DuckDB's table scan reads every row of the table (no filter reaches SQLite), so
-    # the period's contacts are asked of SQLite itself, which uses its date index; the query
-    # is split in parts that DuckDB runs on its threads at once.
+    # the period's contacts are asked of SQLite itself, which uses its date index.
 
-    def _sqlite_union(self, queries: list[str], types: dict[str, str]) -> str:
+    def _sqlite_rows(self, name: str, query: str, types: dict[str, str]) -> str:
+        """Run ``query`` in SQLite into a DuckDB table (values cross as text, cast once here).
+
+        One query: DuckDB shares one SQLite connection per attached file, so splitting the
+        read across threads was measured to be slower, not faster.
+        """
         typed = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in types.items())
-        parts = [f"SELECT {typed} FROM sqlite_query('src', {quote(q)})" for q in queries]
-        return "(" + " UNION ALL ".join(parts) + ")"
+        table = f"{name}_{next(_counter)}"
+        self.con.execute(f"CREATE TEMPORARY TABLE {table} AS SELECT {typed} FROM sqlite_query('src', {quote(query)})")
+        return table
 
-    def contact_rows(self, columns: tuple[str, ...], start, end) -> str:
+    def contact_rows(self, columns: tuple[str, ...], start, end, scope_sql: str) -> str:
         if self.source != "sqlite":
-            return super().contact_rows(columns, start, end)
+            return super().contact_rows(columns, start, end, scope_sql)
+        from salus.core.models import Area, Site
         from salus.services.models import Contact
 
-        table = Contact._meta.db_table
-        days = (end - start).days + 1
-        cut = start + dt.timedelta(days=days // 2)
-        ranges = [(start, cut - dt.timedelta(days=1)), (cut, end)] if days > 1 else [(start, end)]
-        select = ", ".join(
-            f"CASE WHEN {c}_given = 1 THEN {c} END AS {c}" if c in ("hiv_result", "hcv_result") else c
-            for c in columns
-        )
-        queries = [
-            f"SELECT {select} FROM {table} WHERE date >= '{a.isoformat()}' AND date <= '{b.isoformat()}'"
-            for a, b in ranges
+        # The 0/1 flags travel packed in one number (a bit each) and are unpacked in DuckDB.
+        flags = [c for c in columns if c in _FLAGS]
+        plain = [c for c in columns if c not in _FLAGS]
+        select = [
+            f"CASE WHEN c.{col}_given = 1 THEN c.{col} END AS {col}" if col in ("hiv_result", "hcv_result")
+            else f"c.{col} AS {col}"
+            for col in plain
         ]
-        return self._sqlite_union(queries, {c: _COLUMN_TYPES.get(c, "BIGINT") for c in columns})
+        select.append("(" + " + ".join(f"{1 << i} * c.{f}" for i, f in enumerate(flags)) + ") AS packed")
+        # SQLite joins the site and area itself: short codes cross over, not 32-character ids.
+        query = (
+            f"SELECT {', '.join(select)}, s.code AS code, a.path AS path FROM {Contact._meta.db_table} c "
+            f"JOIN {Site._meta.db_table} s ON s.id = c.site_id JOIN {Area._meta.db_table} a ON a.id = s.area_id "
+            f"WHERE c.date >= '{start.isoformat()}' AND c.date <= '{end.isoformat()}' AND {scope_sql}"
+        )
+        types = {c: _COLUMN_TYPES.get(c, "BIGINT") for c in plain}
+        types.update(packed="BIGINT", code="VARCHAR", path="VARCHAR")
+        union = self._sqlite_rows("ind_contacts", query, types)
+        unpack = ", ".join(f"(packed >> {i}) & 1 AS {f}" for i, f in enumerate(flags))
+        return f"(SELECT *, {unpack} FROM {union} packed_rows)" if flags else union
 
     def history_rows(self, census) -> str:
         if self.source != "sqlite":
             return super().history_rows(census)
         from salus.services.models import Contact
 
-        table = Contact._meta.db_table
-        low, high = self.con.execute(
-            f"SELECT * FROM sqlite_query('src', {quote(f'SELECT MIN(rowid), MAX(rowid) FROM {table}')})"
-        ).fetchone()
-        if low is None:
-            low = high = 0
-        low, high = int(low), int(high)
-        mid = (low + high) // 2
-        queries = [
-            f"SELECT client_id, occurred_at, hiv_result_given, hiv_result, art_status FROM {table} "
-            f"WHERE rowid >= {a} AND rowid <= {b} AND date <= '{census.isoformat()}' "
-            f"AND (hiv_result_given = 1 OR art_status <> '')"
-            for a, b in ((low, mid), (mid + 1, high))
-        ]
-        return self._sqlite_union(queries, {
-            "client_id": "VARCHAR", "occurred_at": "TIMESTAMP", "hiv_result_given": "BIGINT",
+        query = (
+            f"SELECT client_id, occurred_at, hiv_result_given, hiv_result, art_status FROM {Contact._meta.db_table} "
+            f"WHERE date <= '{census.isoformat()}' AND (hiv_result_given = 1 OR art_status <> '')"
+        )
+        return self._sqlite_rows("ind_history", query, {
+            "client_id": "VARCHAR", "occurred_at": "VARCHAR", "hiv_result_given": "BIGINT",
             "hiv_result": "VARCHAR", "art_status": "VARCHAR",
         })
 
 
+_FLAGS = ("education", "hiv_tested", "hiv_result_given", "hcv_tested", "hcv_result_given")
 # DuckDB types of the contact columns read through sqlite_query (which may give text).
 _COLUMN_TYPES = {
     "client_id": "VARCHAR", "site_id": "VARCHAR", "date": "DATE", "occurred_at": "TIMESTAMP",
