@@ -44,6 +44,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("naloxone_recent_months", 6, "A client given no naloxone kit in this many months is prompted as having none in hand."),
     Setting("retention_years", 10, "Individual records older than this many years may be purged or reduced to aggregates."),
     Setting("syringe_commodity", "syringe", "Stock commodity that syringes given in a contact are taken from."),
+    Setting("western_digits_for", (), "Languages shown with Western digits although their locale has its own (e.g. [\"ar\"] in the Maghreb); by default Farsi uses Persian and Arabic Eastern Arabic digits."),
     Setting("goal_ladder", ("stay_alive", "avoid_infections", "look_after_health", "stability", "safer_use", "stop"), "The rungs of the client-chosen goal ladder, in order."),
 )
 
@@ -61,6 +62,7 @@ class ProgramConfig:
     naloxone_recent_months: int = 6
     retention_years: int = 10
     syringe_commodity: str = "syringe"
+    western_digits_for: tuple[str, ...] = ()
     goal_ladder: tuple[str, ...] = field(
         default=("stay_alive", "avoid_infections", "look_after_health", "stability", "safer_use", "stop")
     )
@@ -100,7 +102,7 @@ def load_config(path: Path | None = None) -> ProgramConfig:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
     if "uic_recipe" in data:
         data["uic_recipe"] = _recipe_from_toml(data["uic_recipe"])
-    for k in ("defined_package", "goal_ladder"):
+    for k in ("defined_package", "goal_ladder", "western_digits_for"):
         if k in data:
             data[k] = tuple(data[k])
     return replace(cfg, **data)
