@@ -168,8 +168,8 @@ CATALOGUE: tuple[Indicator, ...] = (
         code="ART_PWID",
         name=_("People who inject drugs living with HIV on antiretroviral treatment"),
         definition="PWID clients seen in P and known to be living with HIV (a positive HIV result "
-        "recorded on or before the census date) whose latest ART status on or before the census "
-        "date is 'on ART'.",
+        "given, or an ART status 'on ART' recorded, on or before the census date, at any site) whose "
+        "latest ART status on or before the census date is 'on ART'.",
         numerator="Known HIV-positive PWID clients whose latest recorded ART status is on ART",
         denominator="PWID clients with a contact in P known to be HIV-positive by the census date",
         population=PWID_HIV,
@@ -376,11 +376,34 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # pragma: no cover - prints the docs table
+DOC_START = "<!-- catalogue:start (generated: python -m salus.indicators.catalogue --write) -->"
+DOC_END = "<!-- catalogue:end -->"
+
+
+def docs_block() -> str:
+    """The generated part of docs/indicators.md, markers included."""
+    return f"{DOC_START}\n{markdown()}{DOC_END}"
+
+
+def update_docs(text: str) -> str:
+    """``text`` (docs/indicators.md) with its generated catalogue block replaced."""
+    head, _, rest = text.partition(DOC_START)
+    _, _, tail = rest.partition(DOC_END)
+    return head + docs_block() + tail
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the docs table
     import os
+    import sys
+    from pathlib import Path
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
     import django
 
     django.setup()
-    print(markdown(), end="")
+    if "--write" in sys.argv:
+        page = Path(__file__).resolve().parents[3] / "docs" / "indicators.md"
+        page.write_text(update_docs(page.read_text()))
+        print(f"updated {page}")
+    else:
+        print(markdown(), end="")

@@ -100,7 +100,8 @@ def _cell_text(dis: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in dis.items()) or "total"
 
 
-def print_table(rows: list[dict], out=sys.stdout) -> None:
+def print_table(rows: list[dict], out=None) -> None:
+    out = out or sys.stdout
     headers = ("code", "cell", "value", "programme", "numerator", "denominator", "level")
     table = [headers]
     notes = []

@@ -24,6 +24,7 @@ left out (never sent as zero) and counted in the summary.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -52,7 +53,7 @@ class DataValueRule:
     field: str = "value"
     scale: float = 1.0
     cells: tuple[str, ...] = ("",)
-    category_option_combos: dict[str, str] = field(default_factory=dict)
+    category_option_combos: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
