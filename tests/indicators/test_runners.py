@@ -72,3 +72,14 @@ def test_it_leaves_no_temporary_tables_behind(world):
             cur.execute("SELECT tablename FROM pg_tables WHERE schemaname LIKE 'pg_temp%'")
         temps = [r[0] for r in cur.fetchall()]
     assert not [t for t in [*tables, *temps] if t.startswith("salus_ind_")]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="DuckDB's postgres extension needs PostgreSQL")
+@pytest.mark.parametrize("scope", [{}, {"area": "XL/NORTH"}])
+def test_it_gives_the_same_rows_through_duckdb_and_postgresql(world, scope):
+    with NativeRunner() as r:
+        native = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
+    with DuckDBRunner() as r:
+        duck = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
+    assert _comparable(duck) == _comparable(native)
