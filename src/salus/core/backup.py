@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 MAGIC = b"SALUSBK1"
 FORMAT = "salus-backup-1"
 CHUNK = 1024 * 1024
+AUDIT_MEMBER = "audit.jsonl"
 
 
 class BackupError(RuntimeError):
@@ -232,6 +233,8 @@ def _dumpdata(workdir: Path) -> str:
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from salus.core.models import AuditEvent
+
     target = workdir / "database.json"
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -241,9 +244,38 @@ def _dumpdata(workdir: Path) -> str:
         with open(target, "w") as f:
             call_command(
                 "dumpdata", "--exclude=contenttypes", "--exclude=auth.permission", "--exclude=sessions",
-                stdout=f, verbosity=0,
+                "--exclude=core.auditevent", stdout=f, verbosity=0,
             )
+        # dumpdata keeps times to the millisecond; the audit chain hashes them to the
+        # microsecond, so audit rows go in their own file, exactly as stored.
+        with open(workdir / AUDIT_MEMBER, "w") as f:
+            for row in AuditEvent.objects.order_by("seq").values().iterator(chunk_size=2000):
+                row["at"] = row["at"].isoformat()
+                f.write(json.dumps(row, sort_keys=True, default=str) + "\n")
     return target.name
+
+
+def _load_audit(path: Path) -> None:
+    import datetime as dt_
+
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from salus.core.models import AuditEvent
+
+    batch = []
+    with open(path) as f:
+        for line in f:
+            row = json.loads(line)
+            row["at"] = dt_.datetime.fromisoformat(row["at"])
+            batch.append(AuditEvent(**row))
+            if len(batch) >= 2000:
+                AuditEvent.objects.bulk_create(batch)
+                batch = []
+    AuditEvent.objects.bulk_create(batch)
+    with connection.cursor() as cur:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [AuditEvent]):
+            cur.execute(sql)
 
 
 def _salus_version() -> str:
@@ -268,7 +300,7 @@ def make_backup(dest: Path, source: KeySource) -> dict:
         work = Path(tmp)
         db_member, db_kind = _snapshot_database(work)
         (work / "keys").mkdir(mode=0o700)
-        members = [db_member]
+        members = [db_member] + ([AUDIT_MEMBER] if db_kind == "dumpdata" else [])
         for path in (keys.uic_key_path(), keys.field_keys_path()):
             if not path.exists():
                 raise BackupError(f"key file {path} is missing: run 'salus init' first")
@@ -333,6 +365,36 @@ def verify_backup(path: Path, source: KeySource) -> dict:
         return open_backup(path, source, Path(tmp))
 
 
+def _restore_database(kind: str, content: Path, db: dict, is_sqlite: bool) -> None:
+    from django.db import connection
+
+    if kind == "sqlite":
+        if not is_sqlite:
+            raise BackupError("this backup holds a SQLite database; unset DATABASE_URL to restore it")
+        connection.close()
+        os.replace(content / "salus.sqlite3", db["NAME"])
+    elif kind == "pg_dump":
+        pg_restore = _pg_bin("pg_restore")
+        if is_sqlite or not pg_restore:
+            raise BackupError("this backup holds a PostgreSQL dump: set DATABASE_URL and install pg_restore")
+        connection.close()
+        subprocess.run(
+            [pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", _pg_url(),
+             str(content / "database.pgdump")],
+            check=True, capture_output=True,
+        )
+    elif kind == "dumpdata":
+        from django.core.management import call_command
+        from django.db import transaction
+
+        call_command("migrate", interactive=False, verbosity=0)
+        with transaction.atomic():
+            call_command("loaddata", str(content / "database.json"), verbosity=0)
+            _load_audit(content / AUDIT_MEMBER)
+    else:
+        raise BackupError(f"unknown database kind {kind!r} in the backup")
+
+
 def restore_backup(path: Path, source: KeySource) -> dict:
     """Restore a backup into the (empty) data directory and database; return its manifest.
 
@@ -363,31 +425,20 @@ def restore_backup(path: Path, source: KeySource) -> dict:
         work = Path(tmp)
         manifest = open_backup(path, source, work)
         content = work / "content"
-        kind = manifest["database"]
-        if kind == "sqlite":
-            if not is_sqlite:
-                raise BackupError("this backup holds a SQLite database; unset DATABASE_URL to restore it")
-            connection.close()
-            os.replace(content / "salus.sqlite3", db["NAME"])
-        elif kind == "pg_dump":
-            pg_restore = _pg_bin("pg_restore")
-            if is_sqlite or not pg_restore:
-                raise BackupError("this backup holds a PostgreSQL dump: set DATABASE_URL and install pg_restore")
-            connection.close()
-            subprocess.run(
-                [pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", _pg_url(),
-                 str(content / "database.pgdump")],
-                check=True, capture_output=True,
-            )
-        elif kind == "dumpdata":
-            from django.core.management import call_command
-
-            call_command("migrate", interactive=False, verbosity=0)
-            call_command("loaddata", str(content / "database.json"), verbosity=0)
-        else:
-            raise BackupError(f"unknown database kind {kind!r} in the backup")
+        # Keys first: loading a JSON dump encrypts field values again with them.
+        written = []
         for path_, name in ((keys.uic_key_path(), manifest["key_files"]["uic"]),
                             (keys.field_keys_path(), manifest["key_files"]["field"])):
             keys._write_private(path_, (content / "keys" / name).read_bytes())
+            written.append(path_)
+        keys.reset_cache()
+        try:
+            _restore_database(manifest["database"], content, db, is_sqlite)
+        except BaseException:
+            # Leave the data directory as empty as it was, so the restore can be tried again.
+            for path_ in written:
+                path_.unlink(missing_ok=True)
+            keys.reset_cache()
+            raise
     keys.reset_cache()
     return manifest
