@@ -10,10 +10,12 @@ from salus.services.models import Contact
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_it_adds_goals_rights_reports_and_feedback_to_the_demo():
+def test_it_adds_goals_rights_reports_and_feedback_to_the_demo(tmp_path, monkeypatch):
     from salus.core import keys
     from salus.transfer.demo import load_demo
 
+    # The demo marks its program.toml synthetic: keep that file out of the shared test home.
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(tmp_path / "program.toml"))
     keys.ensure_keys()
     load_demo(clients=60, days=120)
     assert Goal.objects.exists() and GoalEvent.objects.exists()
