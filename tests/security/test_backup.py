@@ -120,3 +120,23 @@ def test_it_refuses_a_backup_with_a_changed_manifest_member(made, tmp_path):
     target.mkdir()
     with pytest.raises(backup.BackupError, match="checksum"):
         backup.open_backup(sealed, backup.KeySource(passphrase=PASSPHRASE), target)
+
+
+def test_it_round_trips_a_json_dump_with_the_audit_chain_intact(tmp_path):
+    """The PostgreSQL fallback without pg_dump (a JSON dump), exercised on SQLite: field values
+    are re-encrypted on load with the restored keys, and audit times keep their microseconds."""
+    source, target = tmp_path / "source", tmp_path / "target"
+    fresh.python(source, fresh.SEED.format(uic="ZAKA1979M", note="json note", detail="json detail") + f"""
+from pathlib import Path
+from salus.core import backup
+backup._snapshot_database = lambda work: (backup._dumpdata(work), "dumpdata")
+backup.make_backup(Path({str(tmp_path / 'json.salus')!r}), backup.KeySource(passphrase={PASSPHRASE!r}))
+""", init=True)
+    out = fresh.python(target, f"""
+from pathlib import Path
+from salus.core import audit, backup
+from salus.services.models import Contact, OverdoseEvent
+manifest = backup.restore_backup(Path({str(tmp_path / 'json.salus')!r}), backup.KeySource(passphrase={PASSPHRASE!r}))
+print(manifest["database"], "|", Contact.objects.get().notes, "|", OverdoseEvent.objects.get().details, "|", audit.verify().ok)
+""")
+    assert out.strip().splitlines()[-1] == "dumpdata | json note | json detail | True"
