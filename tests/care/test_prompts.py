@@ -88,3 +88,19 @@ def test_it_returns_only_to_a_page_of_this_site_after_a_post(login, program, rel
     assert r["Location"] == f"/care/clients/{released_client.id}/"
     r = c.post(f"/care/clients/{released_client.id}/goals/", {"rung": "stop", "next": f"/clients/{released_client.id}/"})
     assert r["Location"] == f"/clients/{released_client.id}/"
+
+
+def test_it_lists_high_risk_windows_only_at_the_users_sites(program, record_contact, today):
+    from salus.care.prompts import high_risk_rows
+
+    here = record_contact(program.site_a, raw_uic="HERE1990F", when=today,
+                          left_treatment_on=today - dt.timedelta(days=3)).client
+    there = record_contact(program.site_b, raw_uic="THER1990F", when=today,
+                           released_from_detention_on=today - dt.timedelta(days=20)).client
+    old = record_contact(program.site_a, raw_uic="OLDR1990F", when=today,
+                         released_from_detention_on=today - dt.timedelta(days=40)).client
+    assert [r["client"] for r in high_risk_rows(program.coordinator_a, today)] == [here]
+    rows = high_risk_rows(program.manager, today)
+    # Weeks 1-2 first.
+    assert [r["client"] for r in rows] == [here, there] and rows[0]["urgent"] and not rows[1]["urgent"]
+    assert old not in [r["client"] for r in rows]
