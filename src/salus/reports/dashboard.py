@@ -181,22 +181,42 @@ def suppress_trend(cells: list[dict], threshold: int) -> list[dict]:
             by_code.setdefault(cell["code"], []).append(cell)
     for code, series in by_code.items():
         counts = {c["period"]: raw[code, c["period"]] for c in series if raw.get((code, c["period"])) is not None}
-        table = [{"code": code, "disaggregation": {}, "value": sum(counts.values())}]
-        quarters: dict[str, int] = {}
-        for month, n in counts.items():
-            q = f"{month[:4]}Q{(int(month[5:7]) - 1) // 3 + 1}"
-            quarters[q] = quarters.get(q, 0) + n
-            table.append({"code": code, "disaggregation": {"quarter": q, "month": month}, "value": n})
-        table += [{"code": code, "disaggregation": {"quarter": q}, "value": n} for q, n in quarters.items()]
-        hidden = {
-            c["disaggregation"]["month"]
-            for c in suppress_groups(table, threshold)
-            if c["suppressed"] and "month" in c["disaggregation"]
-        }
+        already = {c["period"] for c in series if c.get("suppressed")}
+        hidden = months_to_hide(code, counts, already, threshold)
         for cell in series:
             if cell["period"] in hidden and not cell.get("suppressed"):
                 cell.update(value=None, numerator=None, programme_value=None, suppressed=True)
     return out
+
+
+def months_to_hide(code: str, counts: dict[str, int], hidden: set[str], threshold: int) -> set[str]:
+    """The months (``YYYY-MM``) of an additive measure to hide so that no calendar quarter, and
+    not the sum of the quarters, has exactly one hidden month.
+
+    Args:
+        code: the indicator (suppression skips indicators not about people).
+        counts: each month's unsuppressed count.
+        hidden: months hidden already (by their own cells' suppression).
+        threshold: counts from 1 to threshold-1 are hidden.
+    """
+    from salus.indicators.suppression import suppress_groups
+
+    table = [{"code": code, "disaggregation": {}, "value": sum(counts.values())}]
+    quarters: dict[str, int] = {}
+    for month, n in counts.items():
+        q = f"{month[:4]}Q{(int(month[5:7]) - 1) // 3 + 1}"
+        quarters[q] = quarters.get(q, 0) + n
+        # A month hidden already must count as hidden here too; a count of 1 makes
+        # suppress_groups treat it so. Which cells are hidden is what lets one be recovered,
+        # not the parents' exact sums.
+        table.append({"code": code, "disaggregation": {"quarter": q, "month": month},
+                      "value": 1 if month in hidden else n})
+    table += [{"code": code, "disaggregation": {"quarter": q}, "value": n} for q, n in quarters.items()]
+    return {
+        c["disaggregation"]["month"]
+        for c in suppress_groups(table, threshold)
+        if c["suppressed"] and "month" in c["disaggregation"]
+    }
 
 
 def _axis(ind, values: list[float], target: float | None) -> tuple[float, float]:
