@@ -25,9 +25,10 @@ def test_it_updates_a_referral_in_place(page, live_server, program, log_in, reco
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     card.get_by_role("button", name="Save outcome").click()
-    page.locator(f"#referral-{referral.id} >> text=Attended").wait_for()
-    assert navigations == []  # swapped in place by htmx, no page load
-    assert page.locator(f"#referral-{referral.id} form").count() == 0
+    # The card is swapped in place by htmx: its form goes, the new status shows, no page load.
+    page.locator(f"#referral-{referral.id} form").wait_for(state="detached")
+    assert "Attended" in page.locator(f"#referral-{referral.id}").inner_text()
+    assert navigations == []
     referral.refresh_from_db()
     assert referral.status == Referral.Status.ATTENDED
     assert csp_errors == []
