@@ -224,3 +224,13 @@ def test_it_shows_every_indicator_the_engine_computes(client, quarter):
         else:
             assert row.programme == format_value(cell["value"], ind.kind), ind.code
         assert row.numerator == format_value(cell["numerator"], "count"), ind.code
+
+
+def test_it_says_when_the_period_is_not_over(client, program, time_machine):
+    import datetime as dt
+
+    time_machine.move_to(dt.datetime(2025, 5, 20, 12, tzinfo=dt.UTC))
+    running = _get(client, program.manager, "indicators-home", period="2025Q2")
+    assert "2025Q2 is not over yet" in running.content.decode()
+    done = _get(client, program.manager, "indicators-home", period="2025Q1")
+    assert "is not over yet" not in done.content.decode()

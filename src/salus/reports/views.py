@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from salus.core.config import program_config
+from salus.indicators.engine import today as engine_today
 from salus.reports import dashboard as dashboard_data
 from salus.reports.scope import ScopeError, choices_for, resolve_scope
 from salus.reports.tables import build_rows, compute_cells, is_suppressed_for
@@ -30,6 +31,8 @@ def _base_context(request, error: str = "", scope=None) -> dict:
         "selected_site": scope.site_code if scope else request.GET.get("site", ""),
         "error": error,
         "scope": scope,
+        # A period still running gives partial counts; per-year rates are scaled to its full length.
+        "period_open": bool(scope) and scope.period.end >= engine_today(),
     }
 
 
