@@ -91,3 +91,15 @@ def test_it_lets_the_manager_see_every_site(program, login, record_contact):
 
 def test_it_answers_404_for_a_merged_or_unknown_client(program, login):
     assert login(program.worker_a).get(url(uuid.uuid4())).status_code == 404
+
+
+def test_it_shows_times_in_the_programs_time_zone(program, login, record_contact, monkeypatch, tmp_path):
+    from salus.core import config
+
+    (tmp_path / "program.toml").write_text('timezone = "Asia/Kabul"\n')
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(tmp_path / "program.toml"))
+    config.reset_cache()
+    when = dt.datetime(2026, 1, 14, 21, 30, tzinfo=dt.UTC)
+    client = record_contact(program.site_a, when=when).client
+    body = login(program.worker_a).get(url(client.id)).content.decode()
+    assert "Jan. 15, 2026, 2 a.m." in body

@@ -105,3 +105,18 @@ def test_it_refuses_the_analyst(program, login, record_contact):
 
 def test_it_answers_404_for_an_unknown_client(program, login):
     assert login(program.worker_a).get(url(uuid.uuid4())).status_code == 404
+
+
+def test_it_reads_the_time_in_the_programs_time_zone(program, login, record_contact, monkeypatch, tmp_path):
+    from salus.core import config
+
+    (tmp_path / "program.toml").write_text('timezone = "Asia/Kabul"\n')
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(tmp_path / "program.toml"))
+    config.reset_cache()
+    client = record_contact(program.site_a).client
+    data = contact_post(program.site_a, uuid.uuid4(), occurred_at="2026-01-15T02:00")
+    assert login(program.worker_a).post(url(client.id), data).status_code == 302
+    contact = Contact.objects.get(id=data["contact_id"])
+    # 02:00 in Kabul (UTC+4:30) is 21:30 UTC the day before; the contact's date is Kabul's.
+    assert contact.occurred_at.isoformat() == "2026-01-14T21:30:00+00:00"
+    assert contact.date.isoformat() == "2026-01-15"

@@ -16,6 +16,8 @@ def salus_context(request):
     return {
         "program_name": cfg.program_name,
         "synthetic": cfg.synthetic,
+        # Times on screen are shown in the program's zone, as dates are counted in it.
+        "program_tz": cfg.timezone,
         "is_rtl": translation.get_language_bidi(),
         "salus_can": Capabilities(user),
         "nav_items": nav_items(request, user),

@@ -149,12 +149,9 @@ class ContactForm(forms.Form):
             self.fields["consent_follow_up"] = forms.BooleanField(label=_("Consents to follow-up"), required=False)
 
     def clean_occurred_at(self):
-        value = self.cleaned_data["occurred_at"]
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value.replace(tzinfo=None), program_tz())
-        else:
-            # The browser sends local wall-clock time: read it in the program's time zone.
-            value = timezone.make_aware(value.replace(tzinfo=None), program_tz())
+        # The browser sends wall-clock time without a zone; Django has attached its own zone to it.
+        # Read the wall-clock time in the program's time zone instead.
+        value = timezone.make_aware(self.cleaned_data["occurred_at"].replace(tzinfo=None), program_tz())
         if value > timezone.now() + dt.timedelta(minutes=10):
             raise forms.ValidationError(_("A contact cannot be in the future."))
         return value
