@@ -40,7 +40,7 @@ class SecurityHeadersMiddleware:
         finally:
             audit.current_ip.reset(token)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.setdefault("Referrer-Policy", "no-referrer")
+        response.setdefault("Referrer-Policy", "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         path = request.path
         if not path.startswith(settings.STATIC_URL):
