@@ -119,6 +119,13 @@ SPECS = [
     Spec("GET /api/v1/care/rights-reports/{report_id}", ADMIN_ONLY,
          lambda p, rc: (f"/api/v1/care/rights-reports/{_report(p).id}", None), kind="api"),
     Spec("GET /api/v1/care/feedback", FEEDBACK, _url("/api/v1/care/feedback"), kind="api", site_scoped=False),
+    Spec("GET /api/v1/care/feedback/responses", FEEDBACK, _url("/api/v1/care/feedback/responses"), kind="api",
+         site_scoped=False),
+    Spec("POST /api/v1/care/feedback/responses", FEEDBACK, _url("/api/v1/care/feedback/responses", {
+        "site": "NA1", "you_said": "a", "we_did": "b"}), method="POST", kind="api"),
+    Spec("GET /api/v1/care/summary", INDICATORS, _url("/api/v1/care/summary"), kind="api", site_scoped=False),
+    Spec("GET /api/v1/care/rights-advocacy", ADMIN_ONLY, _url("/api/v1/care/rights-advocacy"), kind="api",
+         site_scoped=False),
     Spec("POST /api/v1/care/language/check", FRONTLINE, _url("/api/v1/care/language/check", {"text": "addict"}),
          method="POST", kind="api", site_scoped=False),
 ]

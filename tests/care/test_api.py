@@ -88,3 +88,30 @@ def test_it_checks_language_and_lists_feedback(api, program):
     assert r.status_code == 200 and r.json()[0]["alternatives"][0] == "used needles"
     assert api(program.worker_a, "get", "/feedback").status_code == 403
     assert api(program.coordinator_a, "get", "/feedback").json() == []
+
+
+def test_it_serves_the_summary_suppressed_and_the_advocacy_counts(api, program, record_contact, today):
+    from salus.care import actions
+
+    client = record_contact(program.site_a, raw_uic="SUMA1990F", when=today).client
+    actions.do_choose_goal("test", client=client, site=program.site_a, rung="stop", chosen_on=today)
+    r = api(program.analyst, "get", "/summary")
+    assert r.status_code == 200 and r.json()["suppressed"] is True and r.json()["goals"]["with"] is None
+    r = api(program.coordinator_a, "get", "/summary")
+    assert r.json()["suppressed"] is False and r.json()["goals"]["with"] == 1
+    assert api(program.coordinator_a, "get", "/summary?period=nonsense").status_code == 422
+    for _ in range(6):
+        actions.do_take_rights_report("test", site=program.site_a, area=program.area_a, occurred_on=today,
+                                      violation_type="confiscation", perpetrator="police", client_wants=[],
+                                      consent_advocacy=True)
+    r = api(program.admin, "get", f"/rights-advocacy?period={today.year}")
+    assert r.status_code == 200 and r.json()["total"] == 6 and r.json()["type"] == {"confiscation": 6}
+    assert api(program.coordinator_a, "get", "/rights-advocacy").status_code == 403
+
+
+def test_it_records_you_said_we_did(api, program):
+    body = {"site": "NA1", "you_said": "More kits", "we_did": "Doubled the order"}
+    assert api(program.coordinator_a, "post", "/feedback/responses", body).status_code == 201
+    assert api(program.coordinator_a, "post", "/feedback/responses", {**body, "site": "SB1"}).status_code == 403
+    assert [x["we_did"] for x in api(program.manager, "get", "/feedback/responses").json()] == ["Doubled the order"]
+    assert api(program.worker_a, "get", "/feedback/responses").status_code == 403

@@ -104,3 +104,46 @@ def rights_counts(site_ids, start: dt.date, end: dt.date) -> dict[str, Counter]:
         out["area"][r.area.name] += 1
         out["quarter"][f"{r.occurred_on.year}Q{(r.occurred_on.month - 1) // 3 + 1}"] += 1
     return out
+
+
+def care_summary(user, period: Period) -> dict:
+    """What the care summary shows ``user`` for ``period`` at their sites: prompts shown,
+    naloxone offered and accepted, how often each rule applied, people holding goals and making
+    steps (overall and by rung). Small counts are None unless the user holds
+    ``indicators.unsuppressed``."""
+    from salus.care import goals, rules
+    from salus.core import access
+    from salus.core.config import program_config
+
+    ids = access.site_ids(user)
+    threshold = program_config().suppression_threshold
+    raw_prompts = prompt_summary(ids, period)
+    raw_goals = goal_summary(ids, period, goals.ladder())
+    unsuppressed = access.can(user, "indicators.unsuppressed")
+
+    def cells(counts: dict) -> dict:
+        return counts if unsuppressed else suppress_each(counts, threshold)
+
+    held = cells({r: h for r, h, _s in raw_goals["by_rung"]})
+    stepped = cells({r: s for r, _h, s in raw_goals["by_rung"]})
+    return {
+        "period": period.label, "threshold": threshold, "suppressed": not unsuppressed,
+        "prompts": cells({k: raw_prompts[k] for k in ("shown", "offered", "accepted")}),
+        "by_rule": cells({r.code: raw_prompts["by_rule"].get(r.code, 0) for r in rules.RULES}),
+        "goals": cells({"with": raw_goals["clients_with_goals"], "step": raw_goals["clients_with_step"]}),
+        "by_rung": [{"rung": r, "holding": held[r], "stepped": stepped[r]} for r, _h, _s in raw_goals["by_rung"]],
+    }
+
+
+def advocacy_report(user, period: Period) -> dict:
+    """The rights advocacy counts for ``period`` at the user's sites, always suppressed:
+    {"total": n or None, "type"|"perpetrator"|"area"|"quarter": {key: n or None}}."""
+    from salus.core import access
+    from salus.core.config import program_config
+
+    counts = rights_counts(access.site_ids(user), period.start, period.end)
+    total = sum(counts["type"].values())
+    shown_total, cells = suppress_partitions(
+        total, {k: dict(v) for k, v in counts.items()}, program_config().suppression_threshold
+    )
+    return {"total": shown_total, **cells}

@@ -10,6 +10,10 @@
 - POST /rights-reports                   take a report (rights.report)
 - GET  /rights-reports/{id}              one report; audited
 - GET  /feedback                         community feedback at the user's sites (feedback.view)
+- GET  /feedback/responses               "you said, we did" at the user's sites (feedback.view)
+- POST /feedback/responses               record one
+- GET  /summary?period=2026Q2            prompts, naloxone offers, goals (indicators.view; suppressed)
+- GET  /rights-advocacy?period=2026      consented rights reports counted (rights.view; suppressed)
 - POST /language/check                   stigmatising terms in a text, with alternatives
 """
 
@@ -25,7 +29,7 @@ from ninja import Field, Router, Schema
 from salus.api.errors import ApiError, invalid
 from salus.api.schemas import ERRORS, StrictIn, site_for_write
 from salus.care import access as care_access
-from salus.care import actions, goals, language
+from salus.care import actions, aggregates, goals, language
 from salus.care.models import ClientWants, GoalEvent, Perpetrator, ViolationType
 from salus.care.prompts import care_site, high_risk_rows, program_today, prompts_noted
 from salus.core import access, audit
@@ -133,6 +137,47 @@ class FeedbackOut(Schema):
     missing: str
     went_wrong: str
     suggestions: str
+
+
+class ResponseIn(StrictIn):
+    site: str = Field(max_length=40)
+    you_said: str = Field(min_length=1, max_length=1000)
+    we_did: str = Field(min_length=1, max_length=1000)
+    published: bool = True
+
+
+class ResponseOut(Schema):
+    id: uuid.UUID
+    site: str
+    you_said: str
+    we_did: str
+    published: bool
+    created_on: dt.date
+
+
+class RungOut(Schema):
+    rung: str
+    holding: int | None
+    stepped: int | None
+
+
+class SummaryOut(Schema):
+    period: str
+    threshold: int
+    suppressed: bool = Field(description="True when counts from 1 to threshold - 1 are null.")
+    prompts: dict[str, int | None] = Field(description="shown, offered, accepted.")
+    by_rule: dict[str, int | None]
+    goals: dict[str, int | None] = Field(description="with: people holding a goal; step: people who made a step.")
+    by_rung: list[RungOut]
+
+
+class AdvocacyOut(Schema):
+    period: str
+    total: int | None
+    type: dict[str, int | None]
+    perpetrator: dict[str, int | None]
+    area: dict[str, int | None]
+    quarter: dict[str, int | None]
 
 
 class TextIn(StrictIn):
@@ -321,6 +366,63 @@ def list_feedback(request, date_from: dt.date | None = None, date_to: dt.date | 
         "id": f.id, "site": f.site.code, "submitted_on": f.submitted_on, "language": f.language,
         "satisfaction": f.satisfaction, "missing": f.missing, "went_wrong": f.went_wrong, "suggestions": f.suggestions,
     } for f in qs.order_by("-submitted_on")[:1000]]
+
+
+def _response_out(r) -> dict:
+    return {"id": r.id, "site": r.site.code, "you_said": r.you_said, "we_did": r.we_did, "published": r.published,
+            "created_on": r.created_on}
+
+
+@router.get("/feedback/responses", response={200: list[ResponseOut], **ERRORS})
+def list_feedback_responses(request):
+    return [_response_out(r) for r in care_access.feedback_responses(request.auth).order_by("-created_on")[:500]]
+
+
+@router.post("/feedback/responses", response={201: ResponseOut, **ERRORS})
+def respond_to_feedback(request, payload: ResponseIn):
+    """Record what a site did in response to what people said ("you said, we did")."""
+    user = request.auth
+    site = site_for_write(user, payload.site, "feedback.view")
+    try:
+        row = actions.do_respond_to_feedback(user, site=site, you_said=payload.you_said, we_did=payload.we_did,
+                                             published=payload.published, on=program_today())
+    except ValueError as exc:
+        field, message = next(iter(exc.args[0].items()))
+        raise invalid(field, message) from None
+    return 201, _response_out(row)
+
+
+def _period_param(text: str | None, default):
+    from salus.indicators.periods import PeriodError, parse_period
+
+    if not text:
+        return default
+    try:
+        return parse_period(text)
+    except PeriodError:
+        raise invalid("period", _("Write a year (2026), a quarter (2026Q2) or a month (2026-05).")) from None
+
+
+@router.get("/summary", response={200: SummaryOut, **ERRORS})
+def care_summary(request, period: str | None = None):
+    """Prompts shown, naloxone offered and accepted, goals: counts at the user's sites."""
+    user = request.auth
+    care_access.aggregate_sites(user)
+    return aggregates.care_summary(user, _period_param(period, aggregates.current_quarter(program_today())))
+
+
+@router.get("/rights-advocacy", response={200: AdvocacyOut, **ERRORS})
+def rights_advocacy(request, period: str | None = None):
+    """Consented rights-violation reports counted by type, perpetrator, area and quarter."""
+    from salus.indicators.periods import parse_period
+
+    user = request.auth
+    access.require(user, "rights.view")
+    chosen = _period_param(period, parse_period(str(program_today().year)))
+    report = aggregates.advocacy_report(user, chosen)
+    audit.record(user, "rights.advocacy", detail={"period": chosen.label, "via": "api"})
+    return {"period": chosen.label, **{k: ({str(kk): vv for kk, vv in v.items()} if isinstance(v, dict) else v)
+                                       for k, v in report.items()}}
 
 
 @router.post("/language/check", response={200: list[FindingOut], **ERRORS})

@@ -169,29 +169,12 @@ def _period(request):
 def summary(request):
     """Program aggregates: prompts shown, naloxone offered and accepted, goals by rung."""
     user = request.user
-    period = _period(request)
-    sites = care_access.aggregate_sites(user)
-    ids = access.site_ids(user)
-    threshold = program_config().suppression_threshold
-    raw_prompts = aggregates.prompt_summary(ids, period)
-    raw_goals = aggregates.goal_summary(ids, period, goals.ladder())
-    unsuppressed = access.can(user, "indicators.unsuppressed")
-
-    def cells(counts: dict) -> dict:
-        return counts if unsuppressed else aggregates.suppress_each(counts, threshold)
-
-    prompt_cells = cells({k: raw_prompts[k] for k in ("shown", "offered", "accepted")})
-    rule_cells = cells({r.code: raw_prompts["by_rule"].get(r.code, 0) for r in rules.RULES})
-    goal_cells = cells({"with": raw_goals["clients_with_goals"], "step": raw_goals["clients_with_step"]})
-    rung_rows = []
-    held = cells({r: h for r, h, _s in raw_goals["by_rung"]})
-    stepped = cells({r: s for r, _h, s in raw_goals["by_rung"]})
-    for rung, _h, _s in raw_goals["by_rung"]:
-        rung_rows.append((goals.rung_label(rung), held[rung], stepped[rung]))
+    care_access.aggregate_sites(user)
+    data = aggregates.care_summary(user, _period(request))
     return render(request, "care/summary.html", {
-        "period": period, "sites": sites, "prompts": prompt_cells,
-        "rule_rows": [(r.title, rule_cells[r.code]) for r in rules.RULES],
-        "goal_cells": goal_cells, "rung_rows": rung_rows, "threshold": threshold, "unsuppressed": unsuppressed,
+        "period": _period(request), "data": data, "threshold": data["threshold"],
+        "rule_rows": [(r.title, data["by_rule"][r.code]) for r in rules.RULES],
+        "rung_rows": [(goals.rung_label(row["rung"]), row["holding"], row["stepped"]) for row in data["by_rung"]],
     })
 
 
@@ -279,22 +262,18 @@ def rights_advocacy(request):
     user = request.user
     _use_requested_language(request)
     period = _period(request) if request.GET.get("period") else parse_period(str(program_today().year))
-    threshold = program_config().suppression_threshold
-    ids = access.site_ids(user)
-    counts = aggregates.rights_counts(ids, period.start, period.end)
-    total = sum(counts["type"].values())
-    shown_total, cells = aggregates.suppress_partitions(total, {k: dict(v) for k, v in counts.items()}, threshold)
+    report = aggregates.advocacy_report(user, period)
     labels = {"type": dict(ViolationType.choices), "perpetrator": dict(Perpetrator.choices)}
     tables = []
     for key, title in (
         ("type", _("What happened")), ("perpetrator", _("Who did it")), ("area", _("Area")), ("quarter", _("Quarter")),
     ):
-        rows = sorted(cells[key].items(), key=lambda kv: str(kv[0]))
+        rows = sorted(report[key].items(), key=lambda kv: str(kv[0]))
         tables.append((title, [(labels.get(key, {}).get(k, k), v) for k, v in rows]))
     audit.record(user, "rights.advocacy", detail={"period": period.label})
     return render(request, "care/rights_advocacy.html", {
-        "period": period, "tables": tables, "total": shown_total,
-        "threshold": threshold,
+        "period": period, "tables": tables, "total": report["total"],
+        "threshold": program_config().suppression_threshold,
     })
 
 
