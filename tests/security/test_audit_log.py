@@ -90,3 +90,18 @@ def test_it_records_who_read_the_log(program):
 def test_it_refuses_the_log_to_workers_and_analysts(program):
     assert _viewer(program.worker_a).status_code == 403
     assert _viewer(program.analyst).status_code == 403
+
+
+def test_it_reports_missing_triggers_and_tampering_from_the_command(program, record_contact, capsys):
+    from salus.core.cli import cmd_audit_verify
+
+    record_contact(program.site_a)
+    assert cmd_audit_verify(None) == 0
+    auditseal.remove(connection)
+    assert cmd_audit_verify(None) == 1
+    assert "triggers missing" in capsys.readouterr().err
+    # With the triggers gone, a raw edit goes through, and the hash chain catches it.
+    with connection.cursor() as cur:
+        cur.execute("UPDATE core_auditevent SET actor_name = 'someone else' WHERE seq = (SELECT MIN(seq) FROM core_auditevent)")
+    assert cmd_audit_verify(None) == 1
+    assert "AUDIT LOG DAMAGED" in capsys.readouterr().err

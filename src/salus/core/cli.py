@@ -204,9 +204,17 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from salus.core import audit
 
+    from django.db import connection
+
+    from salus.core import auditseal
+
     result = audit.verify()
     if result.ok:
         print(f"audit log intact: {result.checked} events, hash chain verified")
+        if not auditseal.installed(connection):
+            print("WARNING: the database no longer refuses changes to the audit log (append-only "
+                  "triggers missing); run 'salus init' to put them back", file=sys.stderr)
+            return 1
         return 0
     where = f" at event {result.first_bad_seq}" if result.first_bad_seq else ""
     print(f"AUDIT LOG DAMAGED{where}: {result.reason} ({result.checked} events read)", file=sys.stderr)
