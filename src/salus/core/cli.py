@@ -202,11 +202,9 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from salus.core import audit
-
     from django.db import connection
 
-    from salus.core import auditseal
+    from salus.core import audit, auditseal
 
     result = audit.verify()
     if result.ok:
