@@ -81,7 +81,7 @@ class Runner:
 
     def contact_rows(self, columns: tuple[str, ...], start, end, scope_sql: str) -> str:
         """Contacts dated ``start`` to ``end`` at the sites in scope: ``columns`` of
-        services.Contact plus ``code`` (site code) and ``path`` (the site's area path).
+        services.Contact plus ``code`` (the site code).
 
         ``scope_sql`` is a condition on ``s`` (the site) and ``a`` (its area).
         """
@@ -91,7 +91,7 @@ class Runner:
         d = self.dialect
         cols = ", ".join(f"c.{col} AS {col}" for col in columns)
         return (
-            f"(SELECT {cols}, s.code AS code, a.path AS path FROM {self.table(Contact)} c "
+            f"(SELECT {cols}, s.code AS code FROM {self.table(Contact)} c "
             f"JOIN {self.table(Site)} s ON s.id = c.site_id JOIN {self.table(Area)} a ON a.id = s.area_id "
             f"WHERE c.date >= {d.date(start)} AND c.date <= {d.date(end)} AND {scope_sql})"
         )
@@ -252,14 +252,14 @@ class DuckDBRunner(Runner):
             for col in plain
         ]
         select.append("(" + " + ".join(f"{1 << i} * c.{f}" for i, f in enumerate(flags)) + ") AS packed")
-        # SQLite joins the site and area itself: short codes cross over, not 32-character ids.
+        # SQLite joins the site itself: short codes cross over, not 32-character ids.
         query = (
-            f"SELECT {', '.join(select)}, s.code AS code, a.path AS path FROM {Contact._meta.db_table} c "
+            f"SELECT {', '.join(select)}, s.code AS code FROM {Contact._meta.db_table} c "
             f"JOIN {Site._meta.db_table} s ON s.id = c.site_id JOIN {Area._meta.db_table} a ON a.id = s.area_id "
             f"WHERE c.date >= '{start.isoformat()}' AND c.date <= '{end.isoformat()}' AND {scope_sql}"
         )
         types = {c: _COLUMN_TYPES.get(c, "BIGINT") for c in plain}
-        types.update(packed="BIGINT", code="VARCHAR", path="VARCHAR")
+        types.update(packed="BIGINT", code="VARCHAR")
         union = self._sqlite_rows("ind_contacts", query, types)
         unpack = ", ".join(f"(packed >> {i}) & 1 AS {f}" for i, f in enumerate(flags))
         return f"(SELECT *, {unpack} FROM {union} packed_rows)" if flags else union
