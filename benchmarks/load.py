@@ -145,7 +145,9 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("the server did not answer in time")
+        # Do not leave a half-started server behind.
+        self.kill()
+        raise RuntimeError(f"the server did not answer in time; see {self.log}")
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by every live process of the server, from
