@@ -403,7 +403,7 @@ def main() -> int:
     tag = f"c{args.contacts}-k{args.clients}-s{args.sites}-a{args.areas}-r{args.seed}"
     home = os.path.join(args.keep, tag) if args.keep else tempfile.mkdtemp(prefix="salus-bench-ind-")
     marker = os.path.join(home, "generated.json")
-    if args.database_url or not os.path.exists(marker):
+    if not os.path.exists(marker):
         os.makedirs(home, exist_ok=True)
         # Generate in a child process so that the measuring process starts with a clean heap.
         cmd = [sys.executable, os.path.abspath(__file__), "--generate-only", "--keep", home,
