@@ -167,7 +167,10 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL to every process of the server: nothing gets to clean up."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # already gone
         self.proc.wait()
 
     def stop(self) -> None:
