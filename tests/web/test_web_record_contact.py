@@ -120,3 +120,22 @@ def test_it_reads_the_time_in_the_programs_time_zone(program, login, record_cont
     # 02:00 in Kabul (UTC+4:30) is 21:30 UTC the day before; the contact's date is Kabul's.
     assert contact.occurred_at.isoformat() == "2026-01-14T21:30:00+00:00"
     assert contact.date.isoformat() == "2026-01-15"
+
+
+def test_it_shows_the_overdose_risk_prompts_while_recording(program, login, record_contact):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    client = record_contact(
+        program.site_a, raw_uic="RELE1990F", when=today, released_from_detention_on=today - dt.timedelta(days=5)
+    ).client
+    body = login(program.worker_a).get(url(client.id)).content.decode()
+    assert 'data-rule="released"' in body, "a client released 5 days ago must be prompted while recording"
+
+
+def test_it_asks_for_language_hints_on_the_notes(program, login, record_contact):
+    client = record_contact(program.site_a).client
+    body = login(program.worker_a).get(url(client.id)).content.decode()
+    assert reverse("care-language-check") in body and 'id="notes-language"' in body

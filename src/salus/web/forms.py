@@ -8,6 +8,7 @@ import uuid
 from dataclasses import asdict
 
 from django import forms
+from django.urls import reverse_lazy
 from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -123,7 +124,12 @@ class ContactForm(forms.Form):
     mixes_depressants = forms.ChoiceField(
         label=_("Mixes opioids with benzodiazepines, alcohol or other depressants"), required=False, choices=YES_NO_UNKNOWN,
     )
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={
+        "rows": 3,
+        # Person-first language hints while typing (salus.care.language); a hint, never a block.
+        "hx-post": reverse_lazy("care-language-check"), "hx-trigger": "input changed delay:600ms",
+        "hx-target": "#notes-language",
+    }))
 
     CLINICAL_FIELDS = ("hiv_test_result", "hcv_test_result", "art_status")
 
@@ -289,7 +295,12 @@ class OverdoseForm(SiteChoiceMixin, forms.Form):
     naloxone_kits_used = forms.IntegerField(label=_("Naloxone kits used"), min_value=0, max_value=50, initial=0)
     emergency_called = forms.BooleanField(label=_("Emergency services called"), required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OverdoseEvent.Outcome.choices)
-    details = forms.CharField(label=_("Details"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    details = forms.CharField(label=_("Details"), required=False, max_length=2000, widget=forms.Textarea(attrs={
+        "rows": 3,
+        # Person-first language hints while typing (salus.care.language); a hint, never a block.
+        "hx-post": reverse_lazy("care-language-check"), "hx-trigger": "input changed delay:600ms",
+        "hx-target": "#notes-language",
+    }))
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)

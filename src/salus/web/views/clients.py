@@ -84,10 +84,12 @@ def record_contact(request, client_id):
     """Record a contact for a client the user can see."""
     client = access.get_client_for_user(request.user, client_id)
     if request.method != "POST":
-        return render(request, "web/contact_form.html", {"form": contact_form_for(request.user), "client": client})
+        return render(request, "web/contact_form.html", {
+            "form": contact_form_for(request.user), "client": client, "care_panel": care_panel_available(),
+        })
     check_posted_site(request, "contact.record")
     form = contact_form_for(request.user, request.POST)
-    context = {"form": form, "client": client}
+    context = {"form": form, "client": client, "care_panel": care_panel_available()}
     if not form.is_valid():
         return render(request, "web/contact_form.html", context)
     try:
