@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.indicators.conftest import AS_OF, by_cell, total
 
 from salus.indicators.engine import ScopeError, compute_indicators, monthly_trend
-from tests.indicators.conftest import AS_OF, by_cell, total
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 from django.db import connection
+from tests.indicators.conftest import AS_OF
 
 from salus.indicators.engine import compute_indicators
 from salus.indicators.sources import DuckDBRunner, NativeRunner, choose_runner
-from tests.indicators.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +83,14 @@ def test_it_gives_the_same_rows_through_duckdb_and_postgresql(world, scope):
     with DuckDBRunner() as r:
         duck = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
     assert _comparable(duck) == _comparable(native)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+def test_one_duckdb_runner_serves_several_computations(world, tmp_path):
+    with DuckDBRunner(_copy_of_test_database(tmp_path)) as r:
+        first = compute_indicators("2025", as_of=AS_OF, runner=r, disaggregate=False)
+        again = compute_indicators("2025", as_of=AS_OF, runner=r, disaggregate=False)
+        site = compute_indicators("2025", as_of=AS_OF, runner=r, site="SB1", disaggregate=False)
+    assert _comparable(first) == _comparable(again)
+    assert next(x for x in site if x["code"] == "CLIENTS_REACHED")["value"] == 2

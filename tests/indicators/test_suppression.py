@@ -163,8 +163,9 @@ def test_it_accepts_plain_count_cells_from_other_reports():
 
 
 def test_every_engine_table_is_protected(world):
-    from salus.indicators.engine import compute_indicators
     from tests.indicators.conftest import AS_OF
+
+    from salus.indicators.engine import compute_indicators
 
     rows = compute_indicators("2025", as_of=AS_OF)
     out = suppress_groups(rows, 5)

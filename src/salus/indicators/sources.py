@@ -214,7 +214,8 @@ class DuckDBRunner(Runner):
         return self._prefix + model._meta.db_table
 
     def materialise(self, name: str, sql: str) -> str:
-        self.con.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}")
+        # A runner may serve several computations (monthly_trend): a name is reused.
+        self.con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {sql}")
         return name
 
     def rows(self, sql: str) -> list[tuple]:
