@@ -3,8 +3,8 @@
 Django formats dates and numbers per locale but always writes ASCII digits. Farsi is written
 with Persian digits (۰۱۲۳۴۵۶۷۸۹) and most Arabic-speaking countries of the Middle East use
 Eastern Arabic digits (٠١٢٣٤٥٦٧٨٩). :class:`LocalDigitsMiddleware` rewrites the digits of an
-HTML page's *text* (never tags, attributes, entities, scripts, styles or form fields), so
-values sent back by forms and links stay ASCII. A program in the Maghreb, where Arabic is
+HTML page's *text* (never tags, attributes, entities, scripts, styles or form fields, nor codes
+that mix Latin letters and digits), so values sent back by forms and links stay ASCII. A program in the Maghreb, where Arabic is
 written with Western digits, sets ``western_digits_for = ["ar"]`` in program.toml.
 """
 
@@ -25,7 +25,11 @@ _TOKEN = re.compile(
     r"(<(script|style|textarea|pre|code)\b[^>]*>.*?</\2\s*>|<!--.*?-->|<[^>]*>)",
     re.IGNORECASE | re.DOTALL,
 )
-_ENTITY_OR_DIGITS = re.compile(r"&#?\w+;|[0-9]+")
+# An entity, or a run of ASCII letters and digits holding a digit. Runs that hold a Latin letter
+# are codes (site "NA1", client reference "5BACD6F0", area "N1") and keep their digits, so
+# that they read the same on every screen and in every language.
+_ENTITY_OR_TOKEN = re.compile(r"&#?\w+;|[A-Za-z0-9]*[0-9][A-Za-z0-9]*")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def digits_language(lang: str | None) -> str | None:
@@ -53,7 +57,11 @@ def localise_html_digits(html: str, lang: str) -> str:
     table = _TABLES[lang]
 
     def text_part(segment: str) -> str:
-        return _ENTITY_OR_DIGITS.sub(lambda m: m.group(0) if m.group(0).startswith("&") else m.group(0).translate(table), segment)
+        def swap(m: re.Match) -> str:
+            token = m.group(0)
+            return token if token.startswith("&") or _LATIN.search(token) else token.translate(table)
+
+        return _ENTITY_OR_TOKEN.sub(swap, segment)
 
     out = []
     pos = 0
