@@ -225,7 +225,7 @@ class DuckDBRunner(Runner):
         self.con.close()
 
     # SQLite: DuckDB's table scan reads every row of the table (no filter reaches SQLite), so
-    # the period's contacts are asked of SQLite itself, which uses its date index.
+    # a short period's contacts are asked of SQLite itself, which uses its date index.
 
     def _sqlite_rows(self, name: str, query: str, types: dict[str, str]) -> str:
         """Run ``query`` in SQLite into a DuckDB table (values cross as text, cast once here).
@@ -239,7 +239,10 @@ class DuckDBRunner(Runner):
         return table
 
     def contact_rows(self, columns: tuple[str, ...], start, end, scope_sql: str) -> str:
-        if self.source != "sqlite":
+        # Half a year or more: DuckDB's parallel scan of the whole table is quicker than
+        # SQLite's index (measured at 5 M contacts: 2.1 s against 2.9 s for a year); shorter
+        # periods read far fewer rows through the index.
+        if self.source != "sqlite" or (end - start).days >= 180:
             return super().contact_rows(columns, start, end, scope_sql)
         from salus.core.models import Area, Site
         from salus.services.models import Contact
@@ -265,19 +268,8 @@ class DuckDBRunner(Runner):
         unpack = ", ".join(f"(packed >> {i}) & 1 AS {f}" for i, f in enumerate(flags))
         return f"(SELECT *, {unpack} FROM {union} packed_rows)" if flags else union
 
-    def history_rows(self, census) -> str:
-        if self.source != "sqlite":
-            return super().history_rows(census)
-        from salus.services.models import Contact
-
-        query = (
-            f"SELECT client_id, occurred_at, hiv_result_given, hiv_result, art_status FROM {Contact._meta.db_table} "
-            f"WHERE date <= '{census.isoformat()}' AND (hiv_result_given = 1 OR art_status <> '')"
-        )
-        return self._sqlite_rows("ind_history", query, {
-            "client_id": "VARCHAR", "occurred_at": "VARCHAR", "hiv_result_given": "BIGINT",
-            "hiv_result": "VARCHAR", "art_status": "VARCHAR",
-        })
+    # The ART history reads the whole table whatever the period: DuckDB's own parallel scan
+    # (the inherited history_rows) does that faster than one SQLite query (1.9 s against 6.5 s).
 
 
 _FLAGS = ("education", "hiv_tested", "hiv_result_given", "hcv_tested", "hcv_result_given")
