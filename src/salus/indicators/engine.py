@@ -210,7 +210,11 @@ class _Computation:
         d, t, p = self.d, self.t, self.p
         want_results = self.needs("HIV_POSITIVITY", "HCV_POSITIVITY")
         columns = CONTACT_COLUMNS + (RESULT_COLUMNS if want_results else ())
-        contact = self.r.contact_rows(columns, p.start, p.end, self.scope.sql())
+        self.history = None
+        if self.needs("ART_PWID") and self.r.scans_whole_table(p.start, p.end):
+            contact = self._one_pass(columns)
+        else:
+            contact = self.r.contact_rows(columns, p.start, p.end, self.scope.sql())
         results = (
             f"CASE WHEN {d.flag('c.hiv_result_given')} = 1 THEN c.hiv_result END AS hiv_ct, "
             f"CASE WHEN {d.flag('c.hcv_result_given')} = 1 THEN c.hcv_result END AS hcv_ct,"
@@ -238,6 +242,29 @@ class _Computation:
             self._positivity()
         if self.needs("ART_PWID"):
             self._art()
+
+    def _one_pass(self, columns: tuple[str, ...]) -> str:
+        """When the runner reads the whole contacts table anyway, read it once for both the
+        period's contacts in scope and the ART history (any site, up to the census date)."""
+        d, t, p = self.d, self.t, self.p
+        in_period = f"c.date >= {self._lit(p.start)} AND c.date <= {self._lit(p.end)} AND {self.scope.sql()}"
+        history = (
+            f"c.date <= {self._lit(self.census)} AND "
+            f"({d.flag('c.hiv_result_given')} = 1 OR c.art_status <> '')"
+        )
+        cols = ", ".join(f"c.{col} AS {col}" for col in dict.fromkeys(
+            (*columns, "hiv_result_given", "hiv_result", "art_status")))
+        scan = self.r.materialise("ind_scan", f"""
+            SELECT {cols}, s.code AS code, CASE WHEN {in_period} THEN 1 ELSE 0 END AS in_scope
+            FROM {t.contact} c
+            JOIN {t.site} s ON s.id = c.site_id
+            JOIN {t.area} a ON a.id = s.area_id
+            WHERE ({in_period}) OR ({history})""")
+        self.history = (
+            f"(SELECT client_id, occurred_at, hiv_result_given, hiv_result, art_status FROM {scan} c "
+            f"WHERE {history})"
+        )
+        return f"(SELECT * FROM {scan} WHERE in_scope = 1)"
 
     def _clients(self) -> None:
         pc, d = self.pc, self.d
@@ -343,7 +370,7 @@ class _Computation:
             SELECT h.client_id AS client_id, h.occurred_at AS occurred_at,
                    CASE WHEN {d.flag('h.hiv_result_given')} = 1 THEN h.hiv_result END AS hiv_ct,
                    CASE WHEN h.art_status <> '' THEN h.art_status END AS art_ct
-            FROM {self.r.history_rows(self.census)} h
+            FROM {self.history or self.r.history_rows(self.census)} h
             JOIN {self.pcl} p ON p.client_id = h.client_id
             WHERE p.injects = 1""")
         hiv, art = decryptor("hiv_result"), decryptor("art_status")

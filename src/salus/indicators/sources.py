@@ -96,6 +96,10 @@ class Runner:
             f"WHERE c.date >= {d.date(start)} AND c.date <= {d.date(end)} AND {scope_sql})"
         )
 
+    def scans_whole_table(self, start, end) -> bool:
+        """Whether reading the contacts of ``start``-``end`` reads the whole table anyway."""
+        return False
+
     def history_rows(self, census) -> str:
         """Contacts up to ``census`` with an HIV result given or an ART status, any site:
         client_id, occurred_at, hiv_result_given, hiv_result, art_status."""
@@ -237,6 +241,9 @@ class DuckDBRunner(Runner):
         table = f"{name}_{next(_counter)}"
         self.con.execute(f"CREATE TEMPORARY TABLE {table} AS SELECT {typed} FROM sqlite_query('src', {quote(query)})")
         return table
+
+    def scans_whole_table(self, start, end) -> bool:
+        return self.source == "sqlite" and (end - start).days >= 180
 
     def contact_rows(self, columns: tuple[str, ...], start, end, scope_sql: str) -> str:
         # Half a year or more: DuckDB's parallel scan of the whole table is quicker than
