@@ -60,6 +60,16 @@ def _sampling(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _from_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--from-db",
+        action="store_true",
+        help=_("build the scenario from the programme's indicators"),
+    )
+    p.add_argument("--area", help=_("area code for --from-db"))
+    p.add_argument("--year", type=int, help=_("indicator year for --from-db"))
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add the ``model`` command and its sub-commands to ``subparsers``."""
     model = subparsers.add_parser(
@@ -76,18 +86,13 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("run", help=_("run one scenario"))
     _common(p, scenario_required=False)
     _sampling(p)
-    p.add_argument(
-        "--from-db",
-        action="store_true",
-        help=_("build the scenario from the programme's indicators"),
-    )
-    p.add_argument("--area", help=_("area code for --from-db"))
-    p.add_argument("--year", type=int, help=_("indicator year for --from-db"))
+    _from_db(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("compare", help=_("compare a scenario with its baseline"))
-    _common(p)
+    _common(p, scenario_required=False)
     _sampling(p)
+    _from_db(p)
     p.add_argument(
         "--baseline",
         metavar="BASELINE.toml",
@@ -96,12 +101,14 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("calibrate", help=_("fit uncertain rates to observed data"))
-    _common(p)
+    _common(p, scenario_required=False)
+    _from_db(p)
     p.add_argument("--plot", metavar="fit.svg", help=_("also write the fit plots as an SVG file"))
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("optimize", help=_("allocate a budget over the six programmes"))
-    _common(p)
+    _common(p, scenario_required=False)
+    _from_db(p)
     p.add_argument("--budget", type=float, help=_("annual budget in USD"))
     p.add_argument("--objective", help=_("dalys, infections, deaths, ... or weighted"))
     p.add_argument(
