@@ -20,10 +20,16 @@ from salus.core.config import reset_cache as reset_config
 @pytest.fixture(autouse=True)
 def _keys(settings, tmp_path_factory):
     """Every test gets program keys in its data directory and a fresh config cache."""
+    from django.utils import translation
+
     keys.ensure_keys()
     reset_config()
+    # A request in another language leaves that language active in the thread; start each test
+    # in English so one test's Farsi page cannot change the next test's messages.
+    translation.activate("en")
     yield
     reset_config()
+    translation.activate("en")
 
 
 @dataclass
