@@ -169,6 +169,7 @@ def load_demo(*, clients: int = 400, days: int = 365, seed: int = SEED) -> list[
         counts["referral_outcomes"] = _referral_outcomes(rng, today)
         counts["overdoses"] = _overdoses(rng, people, client_of, sites, today, days, users)
         counts["stock_receipts"] = _stock(rng, sites, today, days, users["coordinator"])
+        counts["art_records"] = _art([client_of[p.uic] for p in people if p.hiv_known and p.uic in client_of], seed)
         counts.update(write_estimates(_estimates(today)))
         audit.record("demo", "demo.load", object_type="program", object_id=COUNTRY,
                      detail={"synthetic": True, **counts})
@@ -180,6 +181,32 @@ def load_demo(*, clients: int = 400, days: int = 365, seed: int = SEED) -> list[
                 importlib.import_module(name).load(ctx)
     _write_logins(logins)
     return logins
+
+
+def _art(diagnosed: list[Client], seed: int) -> int:
+    """ART status on the contacts after each diagnosis: about two in three start ART.
+
+    The contact CSV has no ART column, so the demo writes it afterwards, one contact at a time
+    (each value is encrypted with its own nonce). Its own random stream keeps the rest of the
+    demo unchanged.
+    """
+    from salus.services.models import Contact
+
+    rng = random.Random(seed + 7)
+    written = 0
+    for client in diagnosed:
+        on_art = rng.random() < 0.65
+        delay = dt.timedelta(days=rng.choice((14, 30, 60, 90)))
+        diagnosed_at = None
+        for contact in Contact.objects.filter(client=client).order_by("occurred_at"):
+            if diagnosed_at is None:
+                if contact.hiv_tested and contact.hiv_result == "positive":
+                    diagnosed_at = contact.occurred_at
+                continue
+            contact.art_status = "on_art" if on_art and contact.occurred_at >= diagnosed_at + delay else "not_on_art"
+            contact.save(update_fields=["art_status"])
+            written += 1
+    return written
 
 
 def _module_exists(name: str) -> bool:
