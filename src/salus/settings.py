@@ -132,7 +132,8 @@ def _databases() -> dict:
         return {"default": db}
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with writers queued on a file lock (salus.core.backends.sqlite3).
+            "ENGINE": "salus.core.backends.sqlite3",
             "NAME": str(SALUS_HOME / "salus.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers go on while one writer writes; synchronous=FULL makes every

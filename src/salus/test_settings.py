@@ -14,3 +14,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
 os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
+
+# In-memory test databases need no write lock; Django's own backend also keeps pytest-django's
+# per-worker database naming (it recognises the engine by name).
+if DATABASES["default"]["ENGINE"] == "salus.core.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # noqa: F405

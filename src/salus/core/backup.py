@@ -205,7 +205,7 @@ def _snapshot_database(workdir: Path) -> tuple[str, str]:
     from django.db import connection
 
     db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if db["ENGINE"].endswith("sqlite3"):
         target = workdir / "salus.sqlite3"
         src = sqlite3.connect(db["NAME"])
         dst = sqlite3.connect(target)
@@ -408,7 +408,7 @@ def restore_backup(path: Path, source: KeySource) -> dict:
 
     home = Path(settings.SALUS_HOME)
     db = settings.DATABASES["default"]
-    is_sqlite = db["ENGINE"] == "django.db.backends.sqlite3"
+    is_sqlite = db["ENGINE"].endswith("sqlite3")
     occupied = [p for p in (keys.uic_key_path(), keys.field_keys_path()) if p.exists()]
     if is_sqlite and Path(db["NAME"]).exists() and Path(db["NAME"]).stat().st_size > 0:
         occupied.append(Path(db["NAME"]))

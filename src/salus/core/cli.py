@@ -71,7 +71,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         print("salus demo runs on the embedded SQLite database; unset DATABASE_URL", file=sys.stderr)
         return 2
     db_path = settings.DATABASES["default"]["NAME"]
