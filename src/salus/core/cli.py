@@ -103,7 +103,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from salus.core.keyvault import VaultError, unlock_for_serving
-    from salus.wsgi import application
 
     try:
         # Protected keys: ask for the passphrase now, before any worker starts.
@@ -113,6 +112,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     if not settings.DEBUG and not settings.STORAGES["staticfiles"]["BACKEND"].startswith("django."):
         call_command("collectstatic", interactive=False, verbosity=0)
+    # Loaded after collectstatic, so WhiteNoise finds the static directory it serves from.
+    from salus.wsgi import application
 
     class Server(BaseApplication):
         def load_config(self):
