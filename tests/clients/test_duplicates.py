@@ -2,7 +2,12 @@
 
 import pytest
 
-from salus.clients.actions import MergeError, do_dismiss_duplicate, do_merge_clients, possible_duplicates
+from salus.clients.actions import (
+    MergeError,
+    do_dismiss_duplicate,
+    do_merge_clients,
+    possible_duplicates,
+)
 from salus.clients.models import Client
 
 

@@ -3,9 +3,9 @@
 import datetime as dt
 
 import pytest
+from tests.conftest import PASSWORD
 
 from salus.core.models import PopulationSizeEstimate
-from tests.conftest import PASSWORD
 
 
 @pytest.fixture

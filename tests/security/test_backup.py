@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from tests.security import fresh
 
 from salus.core import backup
-from tests.security import fresh
 
 PASSPHRASE = "backup passphrase for tests"
 

@@ -8,8 +8,8 @@ import uuid
 from dataclasses import asdict
 
 from django import forms
-from django.urls import reverse_lazy
 from django.core import signing
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
