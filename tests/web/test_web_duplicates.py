@@ -69,3 +69,26 @@ def test_it_lets_the_manager_see_pairs_across_sites(program, login, record_conta
     a, b = pair(program, record_contact, site_b_for_second=True)
     rows = login(program.manager).get(LIST).context["rows"]
     assert [{r["a"].id, r["b"].id} for r in rows] == [{a.id, b.id}]
+
+
+def test_it_leads_an_old_link_of_a_merged_record_to_the_kept_one(program, login, record_contact):
+    from django.urls import reverse
+
+    from salus.clients.actions import do_merge_clients
+
+    keep = record_contact(program.site_a, "MAJO1985M").client
+    merged = record_contact(program.site_a, "MAJA1985M").client
+    do_merge_clients("test", keep, merged)
+    response = login(program.worker_a).get(reverse("web-client", args=[merged.id]))
+    assert response.status_code == 302 and response["Location"] == reverse("web-client", args=[keep.id])
+
+
+def test_it_does_not_lead_an_outsider_to_a_kept_record(program, login, record_contact):
+    from django.urls import reverse
+
+    from salus.clients.actions import do_merge_clients
+
+    keep = record_contact(program.site_a, "MAJO1985M").client
+    merged = record_contact(program.site_a, "MAJA1985M").client
+    do_merge_clients("test", keep, merged)
+    assert login(program.worker_b).get(reverse("web-client", args=[merged.id])).status_code == 404

@@ -146,6 +146,26 @@ def get_client_for_user(user: User, client_id) -> object:
     return _get(clients(user), client_id)
 
 
+def kept_record_for(user: User, client_id):
+    """The record a merged-away client was merged into, if ``user`` may see it; else None.
+
+    Old links (a bookmark, a referral letter) to a merged record then lead to the kept one.
+    """
+    from salus.clients.models import Client
+
+    try:
+        merged = Client.objects.filter(id=client_id, merged_into__isnull=False).first()
+    except (ValueError, TypeError, ValidationError):
+        return None
+    seen = 0
+    while merged is not None and merged.merged_into_id is not None and seen < 20:
+        merged = merged.merged_into
+        seen += 1
+    if merged is None:
+        return None
+    return clients(user).filter(id=merged.id).first()
+
+
 def _get(qs: QuerySet, object_id) -> object:
     try:
         return qs.get(id=object_id)

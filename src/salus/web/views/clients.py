@@ -116,7 +116,13 @@ def care_panel_available() -> bool:
 def client_page(request, client_id):
     """The client's timeline at the user's sites; clinical fields only with clinical.view."""
     user = request.user
-    client = access.get_client_for_user(user, client_id)
+    try:
+        client = access.get_client_for_user(user, client_id)
+    except access.NotVisible:
+        kept = access.kept_record_for(user, client_id)
+        if kept is None:
+            raise
+        return redirect("web-client", client_id=kept.id)
     audit.record(user, "client.view", client)
     contacts = list(access.contacts(user).filter(client=client).order_by("-occurred_at").prefetch_related("referrals"))
     for c in contacts:
