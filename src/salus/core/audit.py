@@ -65,7 +65,8 @@ def record(
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
     site_code = getattr(site, "code", site) or ""
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction a failed audit row must undo the whole write.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
         ev = AuditEvent(
             at=timezone.now(),
