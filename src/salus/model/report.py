@@ -271,6 +271,8 @@ def calibration_charts(report: dict) -> list[str]:
                 [{"label": _("model (fitted)"), "values": traj[target]}],
                 "",
                 points=pts,
+                # The "%" is a percent sign, not a placeholder: this string is never %-formatted.
+                # xgettext:no-python-format
                 points_label=_("observed (95 % interval)"),
             )
         )
