@@ -106,6 +106,48 @@ def test_it_locks_after_repeated_wrong_codes(program):
     assert auth.is_locked(User.objects.get(pk=program.worker_a.pk))
 
 
+def test_it_refuses_a_code_used_before_even_within_its_window(program):
+    secret = _with_totp(program.worker_a)
+    code = pyotp.TOTP(secret).now()
+    first = Client()
+    _login(first, "worker_a", PASSWORD)
+    assert first.post("/security/login/code/", {"code": code}).status_code == 302
+    # Someone who saw the code (over a shoulder, in a proxy log) tries it straight away.
+    second = Client()
+    _login(second, "worker_a", PASSWORD)
+    assert second.post("/security/login/code/", {"code": code}).status_code == 200
+    assert "_auth_user_id" not in second.session
+    assert User.objects.get(pk=program.worker_a.pk).failed_logins == 1
+    assert AuditEvent.objects.filter(action="auth.totp_replayed", object_id=str(program.worker_a.pk)).exists()
+
+
+def test_it_accepts_the_next_code_once_and_never_an_older_one():
+    secret = auth.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    t = 1_800_000_000.0  # a fixed instant, so the test does not depend on the clock
+    step = int(t // 30)
+    assert auth.matching_step(secret, totp.at(t), now=t) == step
+    # Drifting phones: one step either side is accepted, two is not.
+    assert auth.matching_step(secret, totp.at(t - 30), now=t) == step - 1
+    assert auth.matching_step(secret, totp.at(t + 30), now=t) == step + 1
+    assert auth.matching_step(secret, totp.at(t - 60), now=t) is None
+    assert auth.matching_step(secret, "12 34", now=t) is None
+
+
+def test_it_spends_the_code_that_proved_the_set_up(program):
+    user = program.worker_a
+    secret = auth.new_totp_secret()
+    t = 1_800_000_000.0
+    step = auth.matching_step(secret, pyotp.TOTP(secret).at(t), now=t)
+    auth.do_enable_totp(user, user, secret, step)
+    user = User.objects.get(pk=user.pk)
+    assert not auth.do_accept_totp(user, pyotp.TOTP(secret).at(t), now=t)
+    assert auth.do_accept_totp(user, pyotp.TOTP(secret).at(t + 30), now=t + 30)
+    # ...and an older code, still inside the window, is refused after a newer one was used.
+    assert not auth.do_accept_totp(user, pyotp.TOTP(secret).at(t), now=t + 30)
+    assert User.objects.get(pk=user.pk).totp_last_step == step + 1
+
+
 def test_it_stores_the_totp_secret_encrypted(program):
     secret = _with_totp(program.worker_a)
     stored = User.objects.get(pk=program.worker_a.pk).totp_secret

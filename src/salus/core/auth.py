@@ -13,6 +13,8 @@ else (:class:`RequireAdminTOTPMiddleware`).
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import time
 
 import pyotp
 import segno
@@ -20,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -112,13 +114,44 @@ def totp_for(user) -> pyotp.TOTP | None:
     return pyotp.TOTP(crypto.decrypt(user.totp_secret, TOTP_CONTEXT))
 
 
-def code_is_valid(secret: str, code: str) -> bool:
-    """Whether ``code`` is the current code for ``secret`` (one 30-second step either side,
-    for phone clocks that drift)."""
+def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The TOTP time step (30-second counter since the epoch) whose code is ``code``, looking
+    at the current step and one either side for phone clocks that drift; None if none matches.
+    Spaces and other non-digits typed with the code are ignored."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int((time.time() if now is None else now) // totp.interval)
+    # Later steps first, so the freshest matching step is the one recorded.
+    for step in (current + 1, current, current - 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_is_valid(secret: str, code: str) -> bool:
+    """Whether ``code`` is a current code for ``secret`` (used while setting up, before the
+    secret is stored; log-ins use :func:`do_accept_totp`, which also refuses replays)."""
+    return matching_step(secret, code) is not None
+
+
+@transaction.atomic
+def do_accept_totp(user, code: str, now: float | None = None) -> bool:
+    """Accept ``code`` as ``user``'s second factor, once: True only if it matches a step later
+    than the last accepted one. The check and the record are one conditional UPDATE, so two
+    concurrent log-ins with the same code cannot both succeed."""
+    totp = totp_for(user)
+    step = matching_step(totp.secret, code, now) if totp else None
+    if step is None:
         return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+    User = get_user_model()
+    fresh = Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step)
+    if not User.objects.filter(fresh, pk=user.pk).update(totp_last_step=step):
+        audit.record(ATTEMPT, "auth.totp_replayed", user)
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def provisioning_uri(user, secret: str) -> str:
@@ -131,9 +164,12 @@ def qr_data_uri(uri: str) -> str:
 
 
 @transaction.atomic
-def do_enable_totp(actor, user, secret: str) -> None:
+def do_enable_totp(actor, user, secret: str, step: int | None = None) -> None:
+    """Store ``secret`` as ``user``'s second factor. ``step`` is the time step of the code that
+    proved the set-up worked: that code is then spent and cannot also open a log-in."""
     user.totp_secret = crypto.encrypt(secret, TOTP_CONTEXT)
-    get_user_model().objects.filter(pk=user.pk).update(totp_secret=user.totp_secret)
+    user.totp_last_step = step
+    get_user_model().objects.filter(pk=user.pk).update(totp_secret=user.totp_secret, totp_last_step=step)
     audit.record(actor, "auth.totp_enabled", user)
 
 

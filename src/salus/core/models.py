@@ -91,6 +91,10 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=10, blank=True)
     # Base32 TOTP secret, encrypted at rest (salus.core.crypto); blank when 2FA is not set up.
     totp_secret = models.TextField(blank=True, editable=False)
+    # The 30-second TOTP time step of the last code accepted for this account: a code is
+    # accepted only for a later step, so a code seen over a shoulder or in a log cannot be
+    # used again, even within its validity window.
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
     failed_logins = models.PositiveIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 

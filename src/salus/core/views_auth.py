@@ -101,9 +101,7 @@ def totp_verify(request):
         return redirect("web-login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        totp = auth.totp_for(user)
-        code_ok = auth.code_is_valid(totp.secret, form.cleaned_data["code"])
-        if code_ok and not auth.is_locked(user):
+        if not auth.is_locked(user) and auth.do_accept_totp(user, form.cleaned_data["code"]):
             request.session.pop(PENDING_KEY, None)
             auth.do_record_login_success(user)
             login(request, user, backend=pending["backend"])
@@ -135,8 +133,9 @@ def totp_setup(request):
         request.session[SETUP_KEY] = crypto.encrypt(secret, "session.totp_setup")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if auth.code_is_valid(secret, form.cleaned_data["code"]):
-            auth.do_enable_totp(user, user, secret)
+        step = auth.matching_step(secret, form.cleaned_data["code"])
+        if step is not None:
+            auth.do_enable_totp(user, user, secret, step)
             request.session.pop(SETUP_KEY, None)
             messages.success(request, _("Two-step log-in is on for your account."))
             return redirect(settings.LOGIN_REDIRECT_URL)
