@@ -53,6 +53,24 @@ class PromptCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.shown_on} {','.join(self.rule_codes)}"
 
+    @classmethod
+    def move_client_records(cls, merge, keep) -> int:
+        """On a client merge: two checks by the same worker on the same day become one (the
+        constraint's meaning), keeping the kept record's row and taking the naloxone offer from
+        the merged one if only it was recorded; the merged record's other checks move."""
+        kept = {(c.shown_by_id, c.shown_on): c for c in cls.objects.filter(client=keep)}
+        rows = cls.objects.filter(client=merge)
+        for other in rows:
+            same = kept.get((other.shown_by_id, other.shown_on))
+            if same is None:
+                continue
+            if same.naloxone_offered is None and other.naloxone_offered is not None:
+                same.naloxone_offered, same.naloxone_accepted = other.naloxone_offered, other.naloxone_accepted
+            same.rule_codes = sorted(set(same.rule_codes) | set(other.rule_codes))
+            same.save(update_fields=["naloxone_offered", "naloxone_accepted", "rule_codes", "updated_at"])
+            other.delete()
+        return rows.update(client=keep)
+
 
 class Goal(models.Model):
     """A goal a client chose, on one rung of the program's goal ladder (config goal_ladder).

@@ -177,6 +177,7 @@ def do_merge_clients(actor, keep: Client, merge: Client) -> Client:
     moved = {}
     for model in (Contact, Referral, OSTEpisode, OverdoseEvent):
         moved[model._meta.model_name] = model.objects.filter(client=merge).update(client=keep)
+    moved.update(_move_other_records(merge, keep, handled={Contact, Referral, OSTEpisode, OverdoseEvent}))
     for link in ClientSite.objects.filter(client=merge):
         link_client_to_site(keep, link.site, link.first_seen)
         link_client_to_site(keep, link.site, link.last_seen)
@@ -188,6 +189,34 @@ def do_merge_clients(actor, keep: Client, merge: Client) -> Client:
     merge.save(update_fields=["merged_into"])
     audit.record(actor, "client.merge", keep, detail={"merged": str(merge.pk), "moved": moved})
     return keep
+
+
+# Relations to Client that a merge leaves where they are: the site links are rebuilt above, and
+# the merged record keeps its UIC hash and neighbour keys so that a mistyped code still finds it.
+STAYS_WITH_MERGED_RECORD = {ClientSite, UICNeighbourKey}
+
+
+def _move_other_records(merge: Client, keep: Client, handled: set) -> dict[str, int]:
+    """Point every other record of ``merge`` (goals, prompt checks, rights reports, and any
+    model added later with a ``client`` foreign key) at ``keep``.
+
+    Found from the model relations, hidden ones included, so a new app's records cannot be
+    left behind on a record nobody can open. A model whose rows may collide on a uniqueness
+    rule names how to combine them in a ``move_client_records(merge, keep)`` class method.
+    """
+    moved: dict[str, int] = {}
+    for rel in Client._meta.get_fields(include_hidden=True):
+        if not (rel.one_to_many and rel.field.name == "client"):
+            continue
+        model = rel.related_model
+        if model in handled or model in STAYS_WITH_MERGED_RECORD:
+            continue
+        mover = getattr(model, "move_client_records", None)
+        if mover is not None:
+            moved[model._meta.model_name] = mover(merge, keep)
+        else:
+            moved[model._meta.model_name] = model._base_manager.filter(client=merge).update(client=keep)
+    return moved
 
 
 @transaction.atomic
