@@ -115,6 +115,42 @@ def test_it_takes_a_report_from_the_web_and_refuses_another_site(login, program,
     assert "in the future" in c.post("/care/rights/new/", data).content.decode()
 
 
+def test_it_links_a_report_taken_from_a_client_page_to_that_client(login, program, record_contact, today):
+    person = record_contact(program.site_a, "LINK1990F").client
+    c = login(program.worker_a)
+    page = c.get(f"/clients/{person.id}/").content.decode()
+    assert f"/care/rights/new/?client={person.id}" in page
+    form = c.get(f"/care/rights/new/?client={person.id}").content.decode()
+    assert person.reference in form and f'name="client" value="{person.id}"' in form
+    data = {
+        "client": str(person.id), "site": program.site_a.pk, "occurred_on": today.isoformat(),
+        "area": program.area_a.pk, "violation_type": "detention", "perpetrator": "police", "client_wants": ["legal"],
+    }
+    assert c.post("/care/rights/new/", data).status_code == 302
+    report = RightsReport.objects.get()
+    assert report.client_id == person.id
+    # The focal person at the site sees which record it is; the link is shown to readers who may open it.
+    detail = login(grant(program.coordinator_a)).get(f"/care/rights/{report.id}/").content.decode()
+    assert f"/clients/{person.id}/" in detail
+
+
+def test_it_refuses_to_link_a_client_of_another_site(login, program, record_contact, today):
+    person = record_contact(program.site_a, "LINK1990F").client
+    c = login(program.worker_b)
+    assert c.get(f"/care/rights/new/?client={person.id}").status_code == 404
+    data = {
+        "client": str(person.id), "site": program.site_b.pk, "occurred_on": today.isoformat(),
+        "area": program.area_a.pk, "violation_type": "detention", "perpetrator": "police", "client_wants": ["legal"],
+    }
+    assert c.post("/care/rights/new/", data).status_code == 404
+    assert not RightsReport.objects.exists()
+
+
+def test_a_report_taken_without_a_client_stays_unlinked(login, program, today):
+    c = login(program.worker_a)
+    assert "care-linked" not in c.get("/care/rights/new/").content.decode()
+
+
 def test_it_counts_only_consented_reports_in_the_advocacy_report_and_suppresses(login, program, today):
     for i in range(7):
         actions.do_take_rights_report(

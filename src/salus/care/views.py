@@ -207,6 +207,10 @@ def rights_new(request):
         posted = Site.objects.filter(pk=_uuid_or_none(request.POST["site"])).first()
         if posted is not None:
             access.check_site(user, posted, "rights.report")
+    # Taken from a client's page, the report is linked to that record (the person agreeing):
+    # only a client the user may open can be named; anything else is a 404, as everywhere.
+    linked_id = request.POST.get("client") or request.GET.get("client")
+    client = access.get_client_for_user(user, linked_id) if linked_id else None
     sites = list(access.sites(user))
     form = RightsReportForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
@@ -217,7 +221,7 @@ def rights_new(request):
                 user, site=site, area=form.cleaned_data["area"], occurred_on=form.cleaned_data["occurred_on"],
                 violation_type=form.cleaned_data["violation_type"], perpetrator=form.cleaned_data["perpetrator"],
                 client_wants=form.cleaned_data["client_wants"], details=form.cleaned_data["details"],
-                consent_advocacy=form.cleaned_data["consent_advocacy"], today=program_today(),
+                consent_advocacy=form.cleaned_data["consent_advocacy"], client=client, today=program_today(),
             )
         except ValueError as exc:
             for field, message in exc.args[0].items():
@@ -225,7 +229,7 @@ def rights_new(request):
         else:
             messages.success(request, _("Report recorded. Reference %(ref)s.") % {"ref": str(report.id)[:8].upper()})
             return redirect("care-rights-list")
-    return render(request, "care/rights_new.html", {"form": form})
+    return render(request, "care/rights_new.html", {"form": form, "client": client})
 
 
 @requires("rights.view")
@@ -251,8 +255,13 @@ def rights_detail(request, report_id):
             return redirect("care-rights-detail", report_id=report.id)
     audit.record(user, "rights.view", report, site=report.site)
     wants = dict(ClientWants.choices)
+    # The linked client record is shown only to a reader who may open it anyway.
+    linked_client = None
+    if report.client_id and access.can(user, "client.view"):
+        linked_client = access.clients(user).filter(pk=report.client_id).first()
     return render(request, "care/rights_detail.html", {
         "report": report, "form": form, "wants": [wants.get(w, w) for w in report.client_wants],
+        "linked_client": linked_client,
     })
 
 
