@@ -36,6 +36,19 @@ ALLOWED = {
     ("سوء استخدام المخدرات", "ar-abuse", "تعاطي المخدرات"),
     ("وزعنا حقن نظيفة", "ar-clean-equipment", "حقن معقمة"),
     ("الإبر القذرة", "ar-dirty-equipment", "حقن مستعملة"),
+    ("او معتاد است", "fa-addict", "فردی که مواد مصرف می‌کند"),
+    ("معتادان تزریقی", "fa-addict", "فرد مصرف‌کننده مواد"),
+    ("سوء مصرف مواد", "fa-abuse", "مصرف مواد"),
+    ("سرنگ تمیز دادیم", "fa-clean-equipment", "سرنگ استریل"),
+    ("Он наркоман.", "ru-addict", "человек, употребляющий наркотики"),
+    ("помощь наркоманам", "ru-addict", "люди, употребляющие наркотики"),
+    ("злоупотребление наркотиками", "ru-abuse", "употребление наркотиков"),
+    ("выдали чистые шприцы", "ru-clean-equipment", "стерильные шприцы"),
+    ("вернул грязные иглы", "ru-dirty-equipment", "использованные иглы"),
+    ("他是瘾君子。", "zh-addict", "使用毒品的人"),
+    ("发放干净的针具", "zh-clean-equipment", "无菌针具"),
+    ("有药物滥用史", "zh-abuse", "药物使用"),
+    ("社区吸毒人员", "zh-drug-user", "使用毒品的人"),
 ])
 def test_it_finds_stigmatising_terms_and_suggests_person_first_ones(text, term, suggests):
     found = language.check_text(text)
@@ -53,6 +66,12 @@ def test_it_finds_stigmatising_terms_and_suggests_person_first_ones(text, term, 
     "Human rights abuses by police",
     "The user logged in.",
     "شخص يتعاطى المخدرات حصل على حقن معقمة",
+    "فردی که مواد مصرف می‌کند سرنگ استریل گرفت",
+    "Человек, употребляющий наркотики, получил стерильные шприцы.",
+    "Чистая вода и полотенце",                      # "clean" not about equipment or people
+    "злоупотребление властью полицией",             # abuse of power, not drug use
+    "使用毒品的人领取了无菌针具",
+    "权力滥用",                                      # abuse of power
 ])
 def test_it_leaves_respectful_text_alone(text):
     assert language.check_text(text) == []

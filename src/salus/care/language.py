@@ -1,6 +1,6 @@
 """The respectful-language checker: finds stigmatising words and suggests person-first ones.
 
-The terms are data (``language_terms.json``, English and Arabic), after NIDA's "Words Matter"
+The terms are data (``language_terms.json``, English, Arabic, Farsi, Russian and Chinese), after NIDA's "Words Matter"
 and the INPUD/ANPUD "Words Matter!" guide. The checker runs
 - in the contact form, over free-text notes (a warning, never a block);
 - over the product (every template, every string marked for translation in the Python code,
@@ -53,10 +53,17 @@ class Finding:
         }
 
 
-def _compile(pattern: str) -> re.Pattern:
-    # Word boundaries that also hold for Arabic letters; spaces in a term match any whitespace
-    # run (a phrase broken across lines still matches).
+# Languages written without spaces between words: a term matches anywhere in the text, since a
+# word boundary there would only ever match at the edges of a whole sentence.
+UNSPACED = ("zh", "ja")
+
+
+def _compile(pattern: str, lang: str = "en") -> re.Pattern:
+    # Word boundaries that also hold for Arabic and Cyrillic letters; spaces in a term match any
+    # whitespace run (a phrase broken across lines still matches).
     body = pattern.replace(" ", r"[\s\-]+")
+    if lang.split("-")[0].split("_")[0] in UNSPACED:
+        return re.compile(body, re.IGNORECASE | re.UNICODE)
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE | re.UNICODE)
 
 
@@ -66,7 +73,7 @@ def terms() -> tuple[Term, ...]:
     data = json.loads(TERMS_FILE.read_text(encoding="utf-8"))
     return tuple(
         Term(
-            id=t["id"], lang=t["lang"], level=t["level"], pattern=_compile(t["pattern"]),
+            id=t["id"], lang=t["lang"], level=t["level"], pattern=_compile(t["pattern"], t["lang"]),
             alternatives=tuple(t["alternatives"]), source=t["source"],
         )
         for t in data["terms"]
