@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from salus.core import access
-from salus.stock.actions import do_record_stock_movement, stockout_days
+from salus.stock.actions import do_record_stock_movement
+from salus.stock.stockouts import stockout_days_by_pair
 from salus.web.forms import StockMovementForm
 from salus.web.views.common import check_posted_site, requires, today, working_sites
 
@@ -17,10 +18,16 @@ def stock_levels(request):
     """Levels per site and commodity; negative levels flagged; stock-out days this month."""
     day = today()
     month_start = day.replace(day=1)
-    levels = list(access.stock_levels(request.user).order_by("site__code", "commodity__category", "commodity__code"))
+    levels = list(
+        access.stock_levels(request.user)
+        .select_related("site", "commodity")
+        .order_by("site__code", "commodity__category", "commodity__code")
+    )
+    # One grouped pass over the movements for every level, not one query per level.
+    out_days = stockout_days_by_pair(access.stock_movements(request.user), month_start, day)
     for level in levels:
         level.stockout_days = (
-            stockout_days(level.site, level.commodity_id, month_start, day) if level.commodity.tracked else None
+            out_days.get((level.site_id, level.commodity_id), 0) if level.commodity.tracked else None
         )
     recent = access.stock_movements(request.user).exclude(kind="distribution").order_by("-at")[:15]
     return render(request, "web/stock.html", {
