@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format messages benchmarks clean
+.PHONY: demo test test-cluster lint format messages benchmarks clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 ## Run the whole test suite (SQLite; set DATABASE_URL=postgres://... for PostgreSQL)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+
+## The optional Ray cluster path, with a real local Ray instance (installs requirements-cluster.lock)
+test-cluster: $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-cluster.lock -c requirements.lock
+	SALUS_REQUIRE_RAY=1 $(BIN)/python -m pytest -m cluster tests/model
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

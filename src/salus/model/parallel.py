@@ -15,6 +15,9 @@ class ClusterUnavailable(RuntimeError):
 
 
 def _ray():
+    # Ray reports usage statistics to its developers over the internet unless told not to.
+    # Nothing about a program leaves the machine: off unless the operator turns it on.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         import ray  # noqa: PLC0415 - optional dependency, imported on demand
     except ImportError:
@@ -40,6 +43,8 @@ def map_chunks(
         workers: local processes; None uses every core, 1 (or a single chunk) runs in this
             process.
         ray_address: address passed to ``ray.init``; runs each chunk as a Ray task.
+            ``"local"`` starts a Ray instance on this machine; ``"auto"`` joins the cluster
+            this machine is a node of; ``"ray://HOST:10001"`` connects as a client.
         progress: called with the number of chunks just finished.
     """
     if ray_address:
