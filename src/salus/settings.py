@@ -135,6 +135,10 @@ def _databases() -> dict:
             # Django's SQLite backend with writers queued on a file lock (salus.core.backends.sqlite3).
             "ENGINE": "salus.core.backends.sqlite3",
             "NAME": str(SALUS_HOME / "salus.sqlite3"),
+            # Keep each server thread's connection: opening one runs the PRAGMAs below and
+            # closing the last one checkpoints the WAL, several ms of CPU per request
+            # (docs/decisions/0004). The development server still closes them per request.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # WAL lets readers go on while one writer writes; synchronous=FULL makes every
                 # acknowledged commit survive a power cut, not only a crashed process.
