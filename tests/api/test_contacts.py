@@ -173,6 +173,35 @@ def test_it_takes_a_full_moment_and_dates_it_in_the_program_time_zone(api, progr
     assert (response.json()["date"], response.json()["time"]) == ("2025-03-02", "01:30")
 
 
+@pytest.mark.parametrize("persona", ["worker_a", "clinician_a"])
+def test_it_answers_a_new_contact_as_it_shows_it_afterwards(api, program, commodities, monkeypatch, tmp_path, persona):
+    # The answer to a POST is built from the contact just written, not read back: it must be
+    # what a GET shows, time zone, referral and clinical compartment included.
+    from salus.core.config import reset_cache
+
+    config = tmp_path / "program.toml"
+    config.write_text('timezone = "Asia/Kabul"\n')
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(config))
+    reset_cache()
+    body = contact_body(time="09:15", sex="M", hiv_test_result="negative", art_status="on_art", referral_to="hcv_care",
+                        released_from_detention_on="2025-02-20", uses_alone=True, notes="asked about the clinic")
+    created = api.post("/contacts", body, as_=persona)
+    assert created.status_code == 201, created.content
+    shown = api.get(f"/contacts/{created.json()['id']}", as_=persona)
+    assert created.json() == shown.json() | {"created": True}
+    assert (created.json()["occurred_at"], created.json()["referral_to"]) == ("2025-03-01T04:45:00Z", "hcv_care")
+    assert created.json()["hiv_test_result"] == ("negative" if persona == "clinician_a" else "")
+
+
+def test_it_answers_a_retry_as_it_shows_the_stored_contact(api, program, commodities):
+    body = contact_body(id=str(uuid.uuid4()), referral_to="hcv_care", notes="first visit")
+    assert api.post("/contacts", body, as_="worker_a").status_code == 201
+    again = api.post("/contacts", body, as_="worker_a")
+    shown = api.get(f"/contacts/{body['id']}", as_="worker_a")
+    assert again.status_code == 200
+    assert again.json() == shown.json() | {"created": False}
+
+
 def test_it_refuses_a_date_that_contradicts_the_moment(api, program):
     response = api.post("/contacts", contact_body(occurred_at="2025-03-05T10:00:00+00:00"), as_="worker_a")
     assert (response.status_code, _fields(response)) == (422, {"date"})

@@ -112,3 +112,29 @@ def test_it_keeps_sensitive_fields_encrypted_in_the_table(program):
         hiv, notes = cur.fetchone()
     assert "positive" not in hiv and "river" not in notes
     assert Contact.objects.get(pk=contact.pk).hiv_result == "positive"
+
+
+def test_it_keeps_every_level_equal_to_its_movements(program):
+    from django.db.models import Sum
+
+    # The first contact finds no level rows (they are created), the later ones update them.
+    _record(program.site_a, syringes_given=7, hiv_test_result="not_given")
+    _record(program.site_a, syringes_given=3, condoms_given=2, naloxone_kits_given=1, hcv_test_result="negative")
+    _record(program.site_b, condoms_given=4)
+    for row in StockLevel.objects.all():
+        moved = StockMovement.objects.filter(site=row.site, commodity=row.commodity).aggregate(s=Sum("quantity"))["s"]
+        assert row.quantity == moved
+    assert {(r.site.code, r.commodity_id): r.quantity for r in StockLevel.objects.select_related("site")} == {
+        ("NA1", "syringe"): -10, ("NA1", "hiv_test_kit"): -1, ("NA1", "condom"): -2, ("NA1", "naloxone_kit"): -1,
+        ("NA1", "hcv_test_kit"): -1, ("SB1", "condom"): -4,
+    }
+
+
+def test_it_skips_items_of_a_commodity_the_program_does_not_define(program):
+    from salus.stock.models import Commodity
+
+    Commodity.objects.filter(code="naloxone_kit").delete()
+    contact, created = _record(program.site_a, syringes_given=5, naloxone_kits_given=2)
+    assert created and contact.naloxone_kits_given == 2
+    assert set(StockMovement.objects.values_list("commodity_id", "quantity")) == {("syringe", -5)}
+    assert not StockLevel.objects.filter(commodity_id="naloxone_kit").exists()

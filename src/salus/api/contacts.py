@@ -134,15 +134,25 @@ class ContactCreated(ContactOut):
     created: bool = Field(description="False when this id was already recorded with the same content.")
 
 
-def serialise_contact(user, contact: Contact) -> dict:
-    """The contact as the API shows it to ``user`` (clinical fields blank without clinical.view)."""
+def serialise_contact(user, contact: Contact, referral_services: list[str] | None = None) -> dict:
+    """The contact as the API shows it to ``user`` (clinical fields blank without clinical.view).
+
+    ``referral_services``: the codes of the contact's referrals when the caller already knows
+    them (a contact it has just recorded); otherwise they are read from ``contact.referrals``.
+    """
     access.redact_clinical(user, contact)
     local = timezone.localtime(contact.occurred_at, program_tz())
-    referral = next(iter(sorted(contact.referrals.all(), key=lambda r: (r.service, str(r.id)))), None)
+    if referral_services is None:
+        referral = next(iter(sorted(contact.referrals.all(), key=lambda r: (r.service, str(r.id)))), None)
+        referral_to = referral.service if referral else ""
+    else:
+        referral_to = min(referral_services, default="")
     client = contact.client
     return {
         "id": contact.id, "client": contact.client_id, "site": contact.site.code, "date": contact.date,
-        "time": local.strftime("%H:%M"), "occurred_at": contact.occurred_at,
+        # In UTC, as read back from the database (a contact just recorded holds the moment in
+        # the program's time zone).
+        "time": local.strftime("%H:%M"), "occurred_at": contact.occurred_at.astimezone(dt.UTC),
         "sex": client.sex, "birth_year": client.birth_year, "injects": client.injects,
         "setting": contact.setting,
         "syringes_given": contact.syringes_given, "syringes_returned": contact.syringes_returned,
@@ -157,7 +167,7 @@ def serialise_contact(user, contact: Contact) -> dict:
         "left_treatment_on": contact.left_treatment_on,
         "overdose_since_last_contact": contact.overdose_since_last_contact,
         "uses_alone": contact.uses_alone, "mixes_depressants": contact.mixes_depressants,
-        "referral_to": referral.service if referral else "",
+        "referral_to": referral_to,
         "notes": contact.notes, "source": contact.source,
     }
 
@@ -272,6 +282,12 @@ def create_contact(request, payload: ContactIn):
         user, site=site, hashes=hashes, attrs=attrs, occurred_at=occurred_at, services=services,
         contact_id=payload.id, source="api",
     )
-    contact = access.contacts(user).prefetch_related("referrals").get(pk=contact.pk)
-    body = serialise_contact(user, contact) | {"created": created}
+    if created:
+        # The contact just written, as written: site, client and referrals are the objects and
+        # codes of this request, checked above (access.check_site), so no read-back is needed.
+        body = serialise_contact(user, contact, services.referrals)
+    else:
+        # A retry: show the stored contact, read through the access layer.
+        body = serialise_contact(user, access.contacts(user).prefetch_related("referrals").get(pk=contact.pk))
+    body["created"] = created
     return (201 if created else 200), body

@@ -147,10 +147,9 @@ def do_record_contact(
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at, program_tz())
     digest = _content_hash(client.pk, site.pk, occurred_at, services)
-    if contact_id is not None:
-        existing = Contact.objects.filter(pk=contact_id).first()
-        if existing is not None:
-            return _same_or_conflict(existing, digest), False
+    # No look-up of the id first: the INSERT is the check. A reused id fails it with an
+    # IntegrityError, which this block (a savepoint inside a caller's transaction) undoes before
+    # the stored contact is read; new contacts, by far the most, save a query.
     try:
         with transaction.atomic():
             contact = Contact(
@@ -172,7 +171,8 @@ def do_record_contact(
                 )
             audit.record(actor, "contact.record", contact, site=site, detail={"source": source})
     except IntegrityError:
-        # The same id posted concurrently: the other request won; answer as a retry would.
+        # The id is taken (a retry, or the same id posted concurrently and the other request won):
+        # compare contents with the stored contact.
         if contact_id is None:
             raise
         existing = Contact.objects.filter(pk=contact_id).first()

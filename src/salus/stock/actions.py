@@ -23,10 +23,14 @@ CONTACT_COMMODITIES: dict[str, str] = {
 TEST_COMMODITIES: dict[str, str] = {"hiv_tested": "hiv_test_kit", "hcv_tested": "hcv_test_kit"}
 
 
+def _add_to_existing_level(site: Site, commodity_code: str, delta: int) -> bool:
+    """Add ``delta`` to the level if the site has one for the commodity; return whether it had."""
+    return bool(StockLevel.objects.filter(site=site, commodity_id=commodity_code).update(quantity=F("quantity") + delta))
+
+
 def apply_to_level(site: Site, commodity_code: str, delta: int) -> None:
     """Add ``delta`` to the level atomically (exact under concurrent writers)."""
-    updated = StockLevel.objects.filter(site=site, commodity_id=commodity_code).update(quantity=F("quantity") + delta)
-    if updated:
+    if _add_to_existing_level(site, commodity_code, delta):
         return
     try:
         with transaction.atomic():
@@ -35,37 +39,45 @@ def apply_to_level(site: Site, commodity_code: str, delta: int) -> None:
         StockLevel.objects.filter(site=site, commodity_id=commodity_code).update(quantity=F("quantity") + delta)
 
 
-def _known_commodities() -> set[str]:
-    return set(Commodity.objects.values_list("code", flat=True))
-
-
 def distribute_for_contact(actor, contact) -> list[StockMovement]:
     """Take what a contact gave out of the site's stock. Called inside the contact's transaction.
 
     Never refuses: the level may go below zero, which the stock page flags for reconciling.
+    Items of a commodity the program does not define are not tracked (no movement).
     """
     from salus.core.config import program_config
 
     mapping = dict(CONTACT_COMMODITIES, syringes_given=program_config().syringe_commodity)
-    known = _known_commodities()
     wanted: dict[str, int] = {}
     for field, code in mapping.items():
         qty = getattr(contact, field) or 0
-        if qty and code in known:
+        if qty and code:
             wanted[code] = wanted.get(code, 0) + qty
     for field, code in TEST_COMMODITIES.items():
-        if getattr(contact, field) and code in known:
+        if getattr(contact, field):
             wanted[code] = wanted.get(code, 0) + 1
+    if not wanted:
+        return []
+    site = contact.site
+    # Levels first, in code order (the same lock order in every writer). A level row exists
+    # only for a defined commodity (foreign key), so the commodity table is read only for what
+    # this site has never held: usually not at all.
+    unknown_level = [code for code in sorted(wanted) if not _add_to_existing_level(site, code, -wanted[code])]
+    if unknown_level:
+        defined = set(Commodity.objects.filter(code__in=unknown_level).values_list("code", flat=True))
+        for code in unknown_level:
+            if code in defined:
+                apply_to_level(site, code, -wanted[code])
+            else:
+                del wanted[code]
     moves = [
         StockMovement(
-            site=contact.site, commodity_id=code, kind=StockMovement.Kind.DISTRIBUTION,
+            site=site, commodity_id=code, kind=StockMovement.Kind.DISTRIBUTION,
             quantity=-qty, occurred_on=contact.date, contact=contact, recorded_by=actor if getattr(actor, "pk", None) else None,
         )
         for code, qty in sorted(wanted.items())
     ]
     StockMovement.objects.bulk_create(moves)
-    for m in moves:
-        apply_to_level(contact.site, m.commodity_id, m.quantity)
     return moves
 
 
