@@ -5,11 +5,17 @@ Django's ``bulk_create`` on SQLite splits a batch into statements of at most 999
 most of its time there. :func:`insert_rows` writes plain tuples through the database cursor,
 converting only the columns whose Python value is not already what the driver takes (UUIDs,
 dates, JSON, encrypted text). Callers run it inside their own transaction.
+
+Values that are the same on every row (the columns' defaults, and ``constants`` a caller names)
+are written into the statement once rather than bound on every row: binding costs time per row,
+above all for ``None`` and booleans, which Python's sqlite3 module passes through its adaptation
+protocol. For the same reason booleans go to SQLite as the integers it stores anyway.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -23,6 +29,10 @@ BATCH = 5000
 _PASS_THROUGH = (
     models.IntegerField, models.BooleanField, models.CharField, models.TextField,
 )
+
+# Text that may be written into SQL as a quoted literal as it is: no quote, backslash or percent
+# sign can occur in it. Anything else is bound as a parameter.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 _.:+-]*")
 
 
 def _converter(field: models.Field) -> Callable | None:
@@ -41,48 +51,83 @@ def _converter(field: models.Field) -> Callable | None:
         return connection.ops.adapt_datefield_value
     if isinstance(field, models.DecimalField):
         return lambda v: connection.ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
+    if isinstance(field, models.BooleanField):
+        return db_bool()
     if isinstance(field, _PASS_THROUGH) and not isinstance(field, models.JSONField):
         return None
     return lambda v: field.get_db_prep_save(v, connection)
 
 
+def db_bool() -> Callable | None:
+    """How booleans go to the driver: ``int`` on SQLite (see the module docstring), else as they are."""
+    return int if connection.vendor == "sqlite" else None
+
+
+def sql_literal(value) -> str | None:
+    """``value`` (already as the driver takes it) written as an SQL literal, or None if it is not
+    a plain None, boolean, integer or short plain text and must be bound instead."""
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "TRUE" if value else "FALSE"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and len(value) <= 100 and _PLAIN_TEXT.fullmatch(value):
+        return f"'{value}'"
+    return None
+
+
 def insert_rows(model: type[models.Model], attnames: list[str], rows: Iterable[tuple],
-                raw: frozenset[str] = frozenset()) -> int:
+                raw: frozenset[str] = frozenset(), constants: dict | None = None) -> int:
     """Insert ``rows`` (tuples of Python values in ``attnames`` order) into ``model``'s table.
 
     Columns named in ``raw`` already hold what the driver takes (see :func:`db_uuid`) and are
-    not converted: the hot loop of a large import prepares them itself.
+    not converted: the hot loop of a large import prepares them itself. ``constants`` maps
+    further attnames to a Python value that every row has; the rows do not carry them.
 
-    Columns not named get their field's default (a column with no default must be named).
+    Columns named nowhere get their field's default (a column with no default must be named).
     Returns the number of rows inserted.
     """
+    constants = dict(constants or {})
     # get_field finds a foreign key by its attname ("client_id") too.
     fields = [model._meta.get_field(a) for a in attnames]
-    named = {f.column for f in fields}
-    defaults = []
+    fixed = [(model._meta.get_field(a), v) for a, v in constants.items()]
+    named = {f.column for f in fields} | {f.column for f, _v in fixed}
     for f in model._meta.concrete_fields:
         if f.column in named or isinstance(f, models.AutoField):
             continue  # named, or an integer key the database numbers itself
         if not (f.has_default() or f.null):
             raise ValueError(f"insert_rows({model.__name__}): column {f.column} has no default")
-        fields.append(f)
-        defaults.append(f.get_default())
-    # Defaults are converted once here, not once per row.
-    default_convs = [_converter(f) for f in fields[len(attnames):]]
-    defaults_t = tuple(d if c is None or d is None else c(d) for d, c in zip(defaults, default_convs, strict=True))
-    columns = [f.column for f in fields]
+        fixed.append((f, f.get_default()))
+    # Values every row shares are converted once here, and written into the statement as
+    # literals when that is safe; the others are bound after each row's own values.
+    literals: dict[str, str] = {}
+    bound: list[tuple[models.Field, object]] = []
+    for f, v in fixed:
+        c = _converter(f)
+        if c is not None and v is not None:
+            v = c(v)
+        text = sql_literal(v)
+        if text is None:
+            bound.append((f, v))
+        else:
+            literals[f.column] = text
+    fields += [f for f, _v in bound]
+    tail = tuple(v for _f, v in bound)
     convs = [(i, c) for i, c in enumerate(_converter(f) for f in fields[: len(attnames)])
              if c is not None and attnames[i] not in raw]
     qn = connection.ops.quote_name
+    columns = [f.column for f in fields] + list(literals)
+    values = ["%s"] * len(fields) + list(literals.values())
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        qn(model._meta.db_table), ", ".join(qn(c) for c in columns), ", ".join(["%s"] * len(columns))
+        qn(model._meta.db_table), ", ".join(qn(c) for c in columns), ", ".join(values)
     )
     batch: list = []
     n = 0
     with connection.cursor() as cursor:
         for row in rows:
-            if defaults_t:
-                row = (*row, *defaults_t)
+            if tail:
+                row = (*row, *tail)
             if convs:
                 row = list(row)
                 for i, c in convs:
@@ -105,12 +150,18 @@ def db_uuid(value: uuid.UUID) -> object:
     return value if connection.features.has_native_uuid_field else value.hex
 
 
+# The first hex digit of a UUID's variant byte, given the digit there before the variant bits
+# (binary 10xx) are set.
+_VARIANT_DIGIT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+
+
 def uuid5_hex(namespace_bytes: bytes, name: str) -> str:
-    """``uuid.uuid5(namespace, name).hex`` without building UUID objects (3x faster)."""
-    b = bytearray(hashlib.sha1(namespace_bytes + name.encode()).digest()[:16])
-    b[6] = (b[6] & 0x0F) | 0x50
-    b[8] = (b[8] & 0x3F) | 0x80
-    return b.hex()
+    """``uuid.uuid5(namespace, name).hex`` without building UUID objects (3x faster).
+
+    The version (5) and variant bits are set on the hex digits of the SHA-1 digest.
+    """
+    h = hashlib.sha1(namespace_bytes + name.encode()).hexdigest()
+    return f"{h[:12]}5{h[13:16]}{_VARIANT_DIGIT[h[16]]}{h[17:32]}"
 
 
 @contextmanager

@@ -2,16 +2,26 @@
 
 ``salus.clients.uic.hash_parts`` computes the hash and every neighbour key for each code. An
 import of 200,000 rows needs only the hash to check and match a row; neighbour keys are needed
-for new clients only. This module splits the two and uses ``hmac.digest`` (one C call). A test
-(tests/transfer/test_uichash.py) checks that both give identical values for random codes.
+for new clients only. This module splits the two and uses ``hmac.digest`` (one C call).
+
+Codes written in ASCII (nearly all of them) are also split and checked without Unicode
+normalisation, which cannot change ASCII text; any other code, and any code the quick check does
+not accept, goes through ``salus.clients.uic`` itself, so errors carry its messages. Tests
+(tests/transfer/test_uichash.py) check that both give identical values and errors.
 """
 
 from __future__ import annotations
 
 import hmac
+import string
 
 from salus.clients import uic as uicmod
 from salus.core import keys
+
+# What salus.clients.uic.parts_from_raw drops from a raw code, restricted to ASCII: white space
+# (str.isspace) and the separators people type between the components.
+_DROP_ASCII = str.maketrans("", "", "".join(chr(i) for i in range(128) if chr(i).isspace()) + "-_/.")
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 
 
 class FastHashes:
@@ -45,13 +55,47 @@ class FastHashes:
         return self._neighbours
 
 
+def ascii_parts(raw: str, components) -> list[str] | None:
+    """The canonical components of an ASCII ``raw`` code, or None to leave it to salus.clients.uic.
+
+    For ASCII text NFKC normalisation is the identity, so the result equals
+    ``uic.canonical(uic.parts_from_raw(raw))`` whenever it is not None. None means: not ASCII,
+    or the code is invalid (the slow path then raises InvalidUIC with its message).
+    """
+    if not raw.isascii():
+        return None
+    s = raw.translate(_DROP_ASCII).upper()
+    parts = []
+    i = 0
+    for c in components:
+        part = s[i : i + c.length]
+        i += c.length
+        if len(part) != c.length:
+            return None
+        kind = c.kind
+        if kind == "letters":
+            if not _ASCII_LETTERS.issuperset(part):
+                return None
+        elif kind == "digits":
+            if not part.isdigit():
+                return None
+        elif kind != "sex" or part not in uicmod.SEX_CODES:
+            return None
+        parts.append(part)
+    if i != len(s):
+        return None
+    return parts
+
+
 def hasher():
     """A function raw code -> FastHashes for the program's recipe and key (InvalidUIC if bad)."""
     components = uicmod.recipe()
     key = keys.uic_key()
 
     def hash_raw(raw: str) -> FastHashes:
-        parts = uicmod.canonical(uicmod.parts_from_raw(raw, components), components)
+        parts = ascii_parts(raw, components)
+        if parts is None:
+            parts = uicmod.canonical(uicmod.parts_from_raw(raw, components), components)
         return FastHashes(parts, components, key)
 
     return hash_raw

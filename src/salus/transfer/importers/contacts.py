@@ -3,9 +3,15 @@
 Columns: ``date,site,uic,sex,birth_year,injects,syringes_given,syringes_returned,condoms_given,
 naloxone_kits_given,education,hiv_test_result,hcv_test_result,referral_to`` (docs/import.md).
 
-The write path is built for speed (benchmarks/import_contacts.py measures it): every lookup is loaded
-once, each distinct UIC is hashed once, rows are inserted in batches with ``executemany``, and
-stock is taken out per site, commodity and day rather than per contact. It is also the path the
+The write path is built for speed (benchmarks/import_contacts.py measures it). A file of years of
+contacts repeats the same dates, sites, people and service combinations over and over, so
+everything is worked out once per distinct value, not once per row: each distinct date, site,
+person (uic, sex and birth_year cells: the UIC is hashed once) and combination of service cells
+is checked once and becomes one shared object (:class:`Day`, :class:`Place`, :class:`Person`,
+:class:`Given`) that also carries its part of the contact id and of the stored row. A checked
+row is then just a tuple of those objects and its line number. Rows are written in date order,
+which keeps SQLite's index inserts close together, in batches with ``executemany``; stock is
+taken out per site, commodity and day rather than per contact. It is also the path the
 synthetic demo uses (:func:`write_contacts`).
 
 Re-importing a file adds nothing: each contact's id is a UUID5 of the client's UIC hash, the
@@ -18,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
@@ -33,7 +38,7 @@ from salus.services.models import Contact, Referral, ReferralService, TestResult
 from salus.stock.actions import TEST_COMMODITIES, apply_to_level
 from salus.stock.models import Commodity, StockMovement
 from salus.transfer import cells, uichash
-from salus.transfer.bulk import big_write, db_uuid, insert_rows, uuid5_hex
+from salus.transfer.bulk import big_write, db_bool, db_uuid, insert_rows, uuid5_hex
 from salus.transfer.csvfile import ProblemList, Table, iter_chunks
 from salus.transfer.importing import ImportContext, progress_bar
 
@@ -60,10 +65,21 @@ SETTING_FOR_KIND = {
 # Chunk size for ``IN (...)`` look-ups: below SQLite's 999-parameter limit.
 LOOKUP_CHUNK = 900
 
+# At most this many distinct service combinations are remembered while checking a file (a file
+# of all-different rows must not grow the cache without bound); others are checked row by row.
+SERVICES_CACHE = 200_000
+
+SEX_VALUES = tuple(Sex.values)
+TEST_VALUES = ("", *TestResult.values)
+REFERRAL_VALUES = ("", *ReferralService.values)
+
 
 @dataclass(slots=True)
 class ContactRow:
-    """One checked contact. Counts are whole numbers; test results "" or a TestResult value."""
+    """One checked contact. Counts are whole numbers; test results "" or a TestResult value.
+
+    The form in which other code (the synthetic demo) hands contacts to :func:`write_contacts`.
+    """
 
     line: int
     date: dt.date
@@ -91,76 +107,164 @@ class ContactRow:
         ))
 
 
+# The shared parts of checked rows. Each is made once per distinct value in a file; the writer
+# fills ``db`` (what it stores for the value) the first time it meets one.
+
+
+class Day:
+    """A contact date."""
+
+    __slots__ = ("date", "iso", "db")
+
+    def __init__(self, date: dt.date):
+        self.date = date
+        self.iso = date.isoformat()
+        self.db = None
+
+
+class Place:
+    """A site contacts happened at."""
+
+    __slots__ = ("site", "code", "db")
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.code = site.code
+        self.db = None
+
+
+class Person:
+    """A client as a row names them: UIC hashes, and sex and birth year (from the UIC if blank).
+
+    ``tail`` is their part of the content key; ``client`` the id of their client record as
+    the database driver takes it, set by the writer.
+    """
+
+    __slots__ = ("hashes", "uic_hash", "sex", "birth_year", "tail", "client")
+
+    def __init__(self, hashes, sex: str, birth_year: int | None):
+        self.hashes = hashes
+        self.uic_hash = hashes.uic_hash
+        self.sex = sex
+        self.birth_year = birth_year
+        self.tail = f"{sex}\x1f{birth_year or ''}"
+        self.client = None
+
+
+class Given:
+    """The cells from ``injects`` to ``referral_to``: what a contact recorded and gave.
+
+    ``tail`` is their part of the content key (counts canonical: ``07`` is ``7``).
+    """
+
+    __slots__ = ("injects", "syringes_given", "syringes_returned", "condoms_given", "naloxone_kits_given",
+                 "education", "hiv", "hcv", "referral", "tail", "db", "takes")
+
+    def __init__(self, injects: bool | None, syringes_given: int, syringes_returned: int, condoms_given: int,
+                 naloxone_kits_given: int, education: bool, hiv: str, hcv: str, referral: str):
+        self.injects = injects
+        self.syringes_given = syringes_given
+        self.syringes_returned = syringes_returned
+        self.condoms_given = condoms_given
+        self.naloxone_kits_given = naloxone_kits_given
+        self.education = education
+        self.hiv = hiv
+        self.hcv = hcv
+        self.referral = referral
+        self.tail = "\x1f".join((
+            "" if injects is None else str(int(injects)), str(syringes_given), str(syringes_returned),
+            str(condoms_given), str(naloxone_kits_given), str(int(education)), hiv, hcv, referral,
+        ))
+        self.db = None
+        self.takes = None
+
+
+# A checked row: (day, line, place, person, given).
+Row = tuple[Day, int, Place, Person, Given]
+
+
+class Checked(list):
+    """The checked rows of a file, and the distinct people in them."""
+
+    people: list[Person]
+
+
 def program_today() -> dt.date:
     return timezone.localtime(timezone.now(), program_tz()).date()
 
 
-def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[ContactRow]:
-    """Check every row; return the rows (meaningful only when no problem was added)."""
-    sites = {s.code: s for s in Site.objects.all()}
+def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> Checked:
+    """Check every row; return the rows (meaningful only when no problem was added).
+
+    Each distinct cell text (or group of cells) is checked once; the cache maps it to the
+    shared object it stands for or to the list of (column, message) problems it has.
+    """
+    # One Place per site, however its code is written in the cells (" NA1" and "NA1").
+    sites = {s.code: Place(s) for s in Site.objects.all()}
     allowed = ctx.site_ids
     today = program_today()
     fast_hash = uichash.hasher()
-    # Rows repeat the same dates, people and service combinations: each distinct text is
-    # checked once. Each cache maps cell text to its value or to the problems it has.
     dates: dict[str, object] = {}
-    people: dict[tuple, tuple] = {}
-    services: dict[tuple, tuple] = {}
-    out: list[ContactRow] = []
+    days: dict[dt.date, Day] = {}  # one Day per date, however it is written
+    places: dict[str, object] = {}
+    people: dict[tuple, object] = {}
+    services: dict[tuple, object] = {}
+    out = Checked()
+    append = out.append
     add = problems.add
 
     for line, v in progress_bar(table.rows, ctx, table.lines, _("checking")):
-        ok = True
         d = dates.get(v[0])
         if d is None:
-            try:
-                d = cells.date(v[0], today)
-            except cells.CellError as exc:
-                d = exc
-            dates[v[0]] = d
-        if isinstance(d, cells.CellError):
-            add(line, "date", str(d))
-            ok = False
-        site = sites.get(v[1].strip())
-        if site is None:
-            add(line, "site", _("unknown site %(code)s") % {"code": v[1].strip() or '""'})
-            ok = False
-        elif allowed is not None and site.id not in allowed:
-            add(line, "site", _("%(code)s is not one of your sites") % {"code": site.code})
-            ok = False
+            d = dates[v[0]] = _day(v[0], today, days)
+        s = places.get(v[1])
+        if s is None:
+            s = places[v[1]] = _place(v[1], sites, allowed)
         key = (v[2], v[3], v[4])
-        person = people.get(key)
-        if person is None:
-            person = people[key] = _person(v[2], v[3], v[4], fast_hash, today)
-        if person.__class__ is list:  # problems, not values
-            for column, message in person:
-                add(line, column, message)
-            ok = False
+        p = people.get(key)
+        if p is None:
+            p = people[key] = _person(v[2], v[3], v[4], fast_hash, today)
         key = tuple(v[5:])
-        given = services.get(key)
-        if given is None:
-            given = _services(key)
-            if len(services) < 200_000:
-                services[key] = given
-        if given.__class__ is list:  # problems, not values
-            for column, message in given:
-                add(line, column, message)
-            ok = False
-        if ok:
-            hashes, sex, birth_year = person
-            injects, sg, sr, cg, nk, education, hiv, hcv, ref = given
-            out.append(ContactRow(line, d, site, hashes, sex, birth_year, injects, sg, sr, cg, nk, education,
-                                  hiv, hcv, ref))
+        g = services.get(key)
+        if g is None:
+            g = _services(key)
+            if len(services) < SERVICES_CACHE:
+                services[key] = g
+        if d.__class__ is Day and s.__class__ is Place and p.__class__ is Person and g.__class__ is Given:
+            append((d, line, s, p, g))
+        else:
+            # Problems in column order; run_import puts the rows in file order.
+            for found in (d, s, p, g):
+                if found.__class__ is list:
+                    for column, message in found:
+                        add(line, column, message)
+    out.people = [p for p in people.values() if p.__class__ is Person]
     return out
 
 
-SEX_VALUES = tuple(Sex.values)
-TEST_VALUES = ("", *TestResult.values)
-REFERRAL_VALUES = ("", *ReferralService.values)
+def _day(text: str, today: dt.date, days: dict[dt.date, Day]) -> Day | list:
+    try:
+        date = cells.date(text, today)
+    except cells.CellError as exc:
+        return [("date", str(exc))]
+    day = days.get(date)
+    if day is None:
+        day = days[date] = Day(date)
+    return day
 
 
-def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash, today: dt.date) -> tuple:
-    """(hashes, sex, birth year) for the uic, sex and birth_year cells, or a list of problems."""
+def _place(text: str, sites: dict[str, Place], allowed: set | None) -> Place | list:
+    code = text.strip()
+    place = sites.get(code)
+    if place is None:
+        return [("site", _("unknown site %(code)s") % {"code": code or '""'})]
+    if allowed is not None and place.site.id not in allowed:
+        return [("site", _("%(code)s is not one of your sites") % {"code": place.code})]
+    return place
+
+
+def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash, today: dt.date) -> Person | list:
+    """The person for the uic, sex and birth_year cells, or a list of problems."""
     found = []
     hashes = None
     try:
@@ -186,12 +290,12 @@ def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash, today: dt.da
                               % {"value": year_s}))
     if found:
         return found
-    return hashes, sex or hashes.sex or Sex.NOT_RECORDED, birth_year or hashes.birth_year
+    return Person(hashes, sex or hashes.sex or Sex.NOT_RECORDED, birth_year or hashes.birth_year)
 
 
-def _services(v: tuple) -> tuple:
-    """The values of the cells from ``injects`` to ``referral_to`` (a tuple), or a list of
-    (column, message) problems."""
+def _services(v: tuple) -> Given | list:
+    """The Given for the cells from ``injects`` to ``referral_to``, or a list of (column, message)
+    problems."""
     found = []
     values: list = []
     for i, name in enumerate(COLUMNS[5:]):
@@ -218,18 +322,51 @@ def _services(v: tuple) -> tuple:
             found.append((name, str(exc)))
     if found:
         return found
-    return tuple(values)
+    return Given(*values)
 
 
-def apply(ctx: ImportContext, rows: list[ContactRow]) -> dict:
-    return write_contacts(ctx.actor, rows, source=ctx.source, note=f"import {ctx.sha256[:12]}", progress=ctx)
+def apply(ctx: ImportContext, rows: Checked) -> dict:
+    with big_write():
+        return _write(ctx.actor, rows, rows.people, source=ctx.source, note=f"import {ctx.sha256[:12]}",
+                      progress=ctx)
+
+
+def write_contacts(actor, rows: list[ContactRow], *, source: str, note: str, progress: ImportContext | None = None) -> dict:
+    """Write checked rows: clients, contacts, referrals, stock, site links. Caller's transaction.
+
+    Rows whose contact id already exists are skipped. Returns counts (no audit row: the
+    caller writes one for the whole file).
+    """
+    checked, people = _shared(rows)
+    with big_write():
+        return _write(actor, checked, people, source=source, note=note, progress=progress)
+
+
+def _shared(rows: list[ContactRow]) -> tuple[list[Row], list[Person]]:
+    """ContactRows as checked rows: one Day, Place, Person and Given per distinct value."""
+    days: dict = {}
+    places: dict = {}
+    people: dict = {}
+    givens: dict = {}
+    out = []
+    for r in rows:
+        d = days.get(r.date) or days.setdefault(r.date, Day(r.date))
+        s = places.get(r.site.code) or places.setdefault(r.site.code, Place(r.site))
+        key = (r.hashes.uic_hash, r.sex, r.birth_year)
+        p = people.get(key) or people.setdefault(key, Person(r.hashes, r.sex, r.birth_year))
+        key = (r.injects, r.syringes_given, r.syringes_returned, r.condoms_given, r.naloxone_kits_given,
+               r.education, r.hiv_test_result, r.hcv_test_result, r.referral_to)
+        g = givens.get(key) or givens.setdefault(key, Given(*key))
+        out.append((d, r.line, s, p, g))
+    return out, list(people.values())
 
 
 def contact_keys(rows: list[ContactRow]) -> list[tuple[str, str]]:
-    """(id as 32 hex digits, content key) of each row.
+    """(id as 32 hex digits, content key) of each row, in the order given.
 
     The id is the UUID5 of the row's content key and its occurrence number: the n-th identical
-    row of a file always gets the same id, so a re-import finds it.
+    row of a file always gets the same id, so a re-import finds it. (The writer computes the
+    same from the shared parts of a row; this is the plain form of the rule.)
     """
     seen: dict[str, int] = {}
     ns = CONTACT_NAMESPACE.bytes
@@ -242,13 +379,14 @@ def contact_keys(rows: list[ContactRow]) -> list[tuple[str, str]]:
     return out
 
 
-def _present_ids(rows: list[ContactRow]) -> set[str]:
+def _present_ids(rows: list[Row]) -> set[str]:
     """Hex ids of contacts already stored on the dates and at the sites the rows cover."""
     if not rows:
         return set()
-    first = min(r.date for r in rows)
-    last = max(r.date for r in rows)
-    site_ids = sorted({db_uuid(r.site.id) for r in rows}, key=str)
+    days = {r[0] for r in rows}
+    first = min(d.date for d in days)
+    last = max(d.date for d in days)
+    site_ids = sorted({db_uuid(p.site.id) for p in {r[2] for r in rows}}, key=str)
     table = connection.ops.quote_name(Contact._meta.db_table)
     adapt = connection.ops.adapt_datefield_value
     found = set()
@@ -269,218 +407,251 @@ def _existing(model, field: str, values: list, fields: tuple[str, ...]) -> list[
     return found
 
 
-def _live_clients(hashes: list[str]) -> dict[str, Client]:
-    """uic_hash -> the live client for it (following merges), for the hashes already registered."""
-    found: dict[str, Client] = {}
-    for chunk in iter_chunks(hashes, LOOKUP_CHUNK):
-        for c in Client.objects.filter(uic_hash__in=chunk):
-            found[c.uic_hash] = c
-    for h, c in list(found.items()):
+def _live_client_ids(hashes: list[str]) -> dict[str, uuid.UUID]:
+    """uic_hash -> id of the live client for it (following merges), for the hashes registered."""
+    found = {h: (pk, merged) for h, pk, merged in _existing(Client, "uic_hash", hashes, ("uic_hash", "id", "merged_into_id"))}
+    merged_into = {pk: merged for pk, merged in found.values()}
+    out = {}
+    for h, (pk, merged) in found.items():
         hops = 0
-        while c.merged_into_id is not None and hops < 20:
-            c = Client.objects.get(pk=c.merged_into_id)
+        while merged is not None and hops < 20:
+            pk = merged
+            if pk not in merged_into:
+                merged_into[pk] = Client.objects.filter(pk=pk).values_list("merged_into_id", flat=True).get()
+            merged = merged_into[pk]
             hops += 1
-        found[h] = c
-    return found
+        out[h] = pk
+    return out
 
 
-def write_contacts(actor, rows: list[ContactRow], *, source: str, note: str, progress: ImportContext | None = None) -> dict:
-    """Write checked rows: clients, contacts, referrals, stock, site links. Caller's transaction.
-
-    Rows whose contact id already exists are skipped. Returns counts (no audit row: the
-    caller writes one for the whole file).
-    """
-    with big_write():
-        return _write_contacts(actor, rows, source=source, note=note, progress=progress)
-
-
-def _write_contacts(actor, rows, *, source, note, progress) -> dict:
+def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: str, progress) -> dict:
+    """Write checked rows (see :func:`write_contacts`)."""
     from salus.core.config import program_config
 
-    keys = contact_keys(rows)
+    n_rows = len(rows)
     present = _present_ids(rows)
-    new = [(cid, key, r) for (cid, key), r in zip(keys, rows, strict=True) if cid not in present]
-    if not new:
-        return {"contacts_created": 0, "contacts_skipped": len(rows), "clients_registered": 0}
     now = timezone.now()
     staff_id = actor.pk if getattr(actor, "pk", None) else None
-    as_id = uuid.UUID if connection.features.has_native_uuid_field else str
+    native_uuid = connection.features.has_native_uuid_field
+    as_id = uuid.UUID if native_uuid else str
+    as_bool = db_bool() or bool
 
-    # Clients: the live record for each UIC, registering those not seen before.
-    by_hash: dict[str, list[ContactRow]] = defaultdict(list)
-    for _cid, _key, r in new:
-        by_hash[r.hashes.uic_hash].append(r)
-    clients = _live_clients(list(by_hash))
-    new_clients = []
-    for h, rs in by_hash.items():
-        order = sorted(rs, key=lambda r: (r.date, r.line))
-        first, latest = order[0], order[-1]
-        injects = next((r.injects for r in reversed(order) if r.injects is not None), None)
-        client = clients.get(h)
-        if client is None:
-            client = Client(
-                id=uuid.uuid4(), uic_hash=h, sex=latest.sex, birth_year=latest.birth_year,
-                injects=bool(injects), first_contact_date=first.date, registered_site=first.site,
-                registered_at=now,
-            )
-            clients[h] = client
-            new_clients.append((client, first.hashes))
-            continue
-        changed = []
-        for name, value in (("sex", latest.sex), ("birth_year", latest.birth_year), ("injects", injects)):
-            if value is not None and value != Sex.NOT_RECORDED and getattr(client, name) != value:
-                setattr(client, name, value)
-                changed.append(name)
-        if client.first_contact_date is None or first.date < client.first_contact_date:
-            client.first_contact_date = first.date
-            changed.append("first_contact_date")
-        if changed:
-            client.save(update_fields=changed)
-    insert_rows(
-        Client,
-        ["id", "uic_hash", "sex", "birth_year", "injects", "substances", "first_contact_date",
-         "consent_follow_up", "registered_at", "registered_site_id", "merged_into_id"],
-        ((c.id, c.uic_hash, c.sex, c.birth_year, c.injects, [], c.first_contact_date, False, now,
-          c.registered_site_id, None) for c, _h in new_clients),
-    )
-    insert_rows(UICNeighbourKey, ["client_id", "position", "key"], _neighbour_rows(new_clients))
+    # Every person's client: the live record for their UIC, or a new one (written below only
+    # if some new row needs it).
+    existing = _live_client_ids(sorted({p.uic_hash for p in people}))
+    new_ids: dict[str, uuid.UUID] = {}
+    for p in people:
+        h = p.uic_hash
+        pk = existing.get(h) or new_ids.get(h)
+        if pk is None:
+            pk = new_ids[h] = uuid.uuid4()
+        p.client = db_uuid(pk)
 
-    # Contacts, referrals, and what they took out of stock.
+    # What each distinct date, site and service combination stores, worked out once.
     tz = program_tz()
     adapt_dt = connection.ops.adapt_datetimefield_value
     adapt_d = connection.ops.adapt_datefield_value
-    encrypt_hiv = Contact._meta.get_field("hiv_result").get_prep_value
-    encrypt_hcv = Contact._meta.get_field("hcv_result").get_prep_value
-    # Per-date and per-object values computed once, not per row.
-    days: dict[dt.date, tuple] = {}
-    client_db = {h: db_uuid(c.id) for h, c in clients.items()}
-    site_db: dict = {}
+
+    def day_db(d: Day) -> tuple:
+        when = timezone.make_aware(dt.datetime.combine(d.date, CONTACT_TIME), tz)
+        d.db = (adapt_dt(when), adapt_d(d.date))
+        return d.db
+
+    def place_db(s: Place) -> tuple:
+        # str(): the plain value, not the choices member (a str subclass the driver adapts slowly).
+        s.db = (db_uuid(s.site.id), str(SETTING_FOR_KIND.get(s.site.kind, Contact.Setting.FIXED_SITE)))
+        return s.db
+
     commodity_codes = set(Commodity.objects.values_list("code", flat=True))
     syringe = program_config().syringe_commodity
     counted = [(f, c) for f, c in (("syringes_given", syringe), ("condoms_given", "condom"),
                                    ("naloxone_kits_given", "naloxone_kit")) if c in commodity_codes]
     hiv_kit = TEST_COMMODITIES["hiv_tested"] if TEST_COMMODITIES["hiv_tested"] in commodity_codes else None
     hcv_kit = TEST_COMMODITIES["hcv_tested"] if TEST_COMMODITIES["hcv_tested"] in commodity_codes else None
-    taken: dict[tuple, int] = defaultdict(int)
-    links: dict[tuple, list] = {}
-    referrals = []
     not_given = TestResult.NOT_GIVEN
-    now_db = adapt_dt(now)
-    staff_db = db_uuid(staff_id) if staff_id else None
+
+    def given_db(g: Given) -> tuple:
+        hiv, hcv = g.hiv, g.hcv
+        g.db = (
+            g.syringes_given, g.syringes_returned, g.condoms_given, g.naloxone_kits_given, as_bool(g.education),
+            as_bool(bool(hiv)), as_bool(bool(hiv) and hiv != not_given),
+            as_bool(bool(hcv)), as_bool(bool(hcv) and hcv != not_given),
+        )
+        takes = [(code, getattr(g, f)) for f, code in counted if getattr(g, f)]
+        if hiv and hiv_kit:
+            takes.append((hiv_kit, 1))
+        if hcv and hcv_kit:
+            takes.append((hcv_kit, 1))
+        g.takes = tuple(takes)
+        return g.db
+
+    encrypt_hiv = Contact._meta.get_field("hiv_result").bulk_encrypter()
+    encrypt_hcv = Contact._meta.get_field("hcv_result").bulk_encrypter()
+    ns = CONTACT_NAMESPACE.bytes
     ns_referral = b"referral"
+    sha256 = hashlib.sha256
+    seen: dict[str, int] = {}
+    contacts: list[tuple] = []
+    referrals: list[tuple] = []
+    taken: dict[tuple, int] = {}
+    links_first: dict[tuple, dt.date] = {}
+    links_last: dict[tuple, dt.date] = {}
+    # Per UIC hash, over the new rows in (date, line) order: the first row's day and place,
+    # the latest row's person, the latest injecting status given.
+    first_row: dict[str, tuple] = {}
+    latest: dict[str, Person] = {}
+    injects: dict[str, bool] = {}
 
-    def contact_tuples():
-        iterable = new if progress is None else progress_bar(new, progress, len(new), _("importing"))
-        for cid, key, r in iterable:
-            day = r.date
-            dvals = days.get(day)
-            if dvals is None:
-                when = timezone.make_aware(dt.datetime.combine(day, CONTACT_TIME), tz)
-                dvals = days[day] = (adapt_dt(when), adapt_d(day))
-            site = r.site
-            svals = site_db.get(site.id)
-            if svals is None:
-                svals = site_db[site.id] = (db_uuid(site.id), SETTING_FOR_KIND.get(site.kind, "fixed_site"))
-            client_id = client_db[r.hashes.uic_hash]
-            hiv, hcv = r.hiv_test_result, r.hcv_test_result
-            site_key = site.code
-            for f, code in counted:
-                q = getattr(r, f)
-                if q:
-                    taken[(site_key, code, day)] += q
-            if hiv and hiv_kit:
-                taken[(site_key, hiv_kit, day)] += 1
-            if hcv and hcv_kit:
-                taken[(site_key, hcv_kit, day)] += 1
-            span = links.get((client_id, svals[0]))
-            if span is None:
-                links[(client_id, svals[0])] = [day, day]
-            elif day < span[0]:
-                span[0] = day
-            elif day > span[1]:
-                span[1] = day
-            cid_db = as_id(cid)
-            if r.referral_to:
-                rid = as_id(uuid5_hex(ns_referral, cid))
-                referrals.append((rid, client_id, svals[0], cid_db, r.referral_to, dvals[1]))
-            yield (
-                cid_db, client_id, svals[0], staff_db, dvals[0], dvals[1], svals[1],
-                r.syringes_given, r.syringes_returned, 0, r.condoms_given, r.naloxone_kits_given, r.education,
-                bool(hiv), bool(hiv) and hiv != not_given, encrypt_hiv(hiv) if hiv else "",
-                bool(hcv), bool(hcv) and hcv != not_given, encrypt_hcv(hcv) if hcv else "",
-                source, hashlib.sha256(key.encode()).hexdigest(), now_db,
-            )
+    # Date order (stable: identical rows keep their file order, so occurrence numbers are
+    # those of the file) makes "first" and "latest" the first and last row met, and keeps the
+    # inserts into the date and site indexes close together.
+    rows = sorted(rows, key=_row_order)
+    iterable = rows if progress is None else progress_bar(rows, progress, n_rows, _("importing"))
+    for d, _line, s, p, g in iterable:
+        key = f"{p.uic_hash}\x1f{s.code}\x1f{d.iso}\x1f{p.tail}\x1f{g.tail}"
+        occ = seen.get(key, 0)
+        seen[key] = occ + 1
+        cid = uuid5_hex(ns, f"{key}\x1f{occ}")
+        if cid in present:
+            continue
+        h = p.uic_hash
+        if h not in first_row:
+            first_row[h] = (d, s)
+        latest[h] = p
+        if g.injects is not None:
+            injects[h] = g.injects
+        ddb = d.db or day_db(d)
+        sdb = s.db or place_db(s)
+        gdb = g.db or given_db(g)
+        client = p.client
+        link = (client, sdb[0])
+        if link not in links_first:
+            links_first[link] = d.date
+        links_last[link] = d.date
+        for code, q in g.takes:
+            k = (s, code, d)
+            taken[k] = taken.get(k, 0) + q
+        cid_db = as_id(cid)
+        if g.referral:
+            referrals.append((as_id(uuid5_hex(ns_referral, cid)), client, sdb[0], cid_db, g.referral, ddb[1]))
+        contacts.append((
+            cid_db, client, *sdb, *ddb,
+            encrypt_hiv(g.hiv) if g.hiv else "", encrypt_hcv(g.hcv) if g.hcv else "",
+            sha256(key.encode()).hexdigest(), *gdb,
+        ))
+    del seen, rows
+    if not contacts:
+        return {"contacts_created": 0, "contacts_skipped": n_rows, "clients_registered": 0}
 
-    sites_by_code = {r.site.code: r.site for _c, _k, r in new}
+    new_clients = _write_clients(first_row, latest, injects, existing, new_ids, now)
     n = insert_rows(
         Contact,
-        ["id", "client_id", "site_id", "staff_id", "occurred_at", "date", "setting", "syringes_given",
-         "syringes_returned", "other_equipment_given", "condoms_given", "naloxone_kits_given", "education",
-         "hiv_tested", "hiv_result_given", "hiv_result", "hcv_tested", "hcv_result_given", "hcv_result",
-         "source", "content_hash", "created_at"],
-        contact_tuples(),
-        raw=frozenset({"id", "client_id", "site_id", "staff_id", "occurred_at", "date", "hiv_result",
-                       "hcv_result", "created_at"}),
+        ["id", "client_id", "site_id", "setting", "occurred_at", "date", "hiv_result", "hcv_result",
+         "content_hash", "syringes_given", "syringes_returned", "condoms_given", "naloxone_kits_given",
+         "education", "hiv_tested", "hiv_result_given", "hcv_tested", "hcv_result_given"],
+        contacts,
+        raw=frozenset({"id", "client_id", "site_id", "occurred_at", "date", "hiv_result", "hcv_result",
+                       "education", "hiv_tested", "hiv_result_given", "hcv_tested", "hcv_result_given"}),
+        constants={"staff_id": staff_id, "other_equipment_given": 0, "source": source, "created_at": now},
     )
+    del contacts
     insert_rows(
         Referral,
-        ["id", "client_id", "site_id", "contact_id", "made_by_id", "service", "made_on", "status",
-         "outcome_on", "note", "updated_at"],
-        ((rid, client_id, site_id, cid, staff_db, service, day, Referral.Status.MADE, None, "", now_db)
-         for rid, client_id, site_id, cid, service, day in referrals),
-        raw=frozenset({"id", "client_id", "site_id", "contact_id", "made_by_id", "made_on", "updated_at"}),
+        ["id", "client_id", "site_id", "contact_id", "service", "made_on"],
+        referrals,
+        raw=frozenset({"id", "client_id", "site_id", "contact_id", "made_on"}),
+        constants={"made_by_id": staff_id, "status": Referral.Status.MADE.value, "outcome_on": None,
+                   "note": "", "updated_at": now},
     )
+    moved = sorted(((s.code, code, d.date), (s.site, q)) for (s, code, d), q in taken.items())
     insert_rows(
         StockMovement,
-        ["id", "site_id", "commodity_id", "kind", "quantity", "occurred_on", "at", "contact_id",
-         "recorded_by_id", "note"],
-        ((uuid.uuid4(), sites_by_code[site_code].id, code, StockMovement.Kind.DISTRIBUTION, -q, day, now, None,
-          staff_id, note[:200])
-         for (site_code, code, day), q in sorted(taken.items())),
+        ["id", "site_id", "commodity_id", "quantity", "occurred_on"],
+        ((uuid.uuid4(), site.id, code, -q, day) for (_code, code, day), (site, q) in moved),
+        constants={"kind": StockMovement.Kind.DISTRIBUTION.value, "at": now, "contact_id": None,
+                   "recorded_by_id": staff_id, "note": note[:200]},
     )
-    per_level: dict[tuple, int] = defaultdict(int)
-    for (site_code, code, _day), q in taken.items():
-        per_level[(site_code, code)] += q
-    for (site_code, code), q in sorted(per_level.items()):
-        apply_to_level(sites_by_code[site_code], code, -q)
-    _write_links(links)
+    per_level: dict[tuple, list] = {}
+    for (site_code, code, _day), (site, q) in moved:
+        per_level.setdefault((site_code, code), [site, 0])[1] += q
+    for (_site_code, code), (site, q) in sorted(per_level.items()):
+        apply_to_level(site, code, -q)
+    _write_links(links_first, links_last, {db_uuid(pk) for pk in existing.values()})
     return {
         "contacts_created": n,
-        "contacts_skipped": len(rows) - n,
-        "clients_registered": len(new_clients),
+        "contacts_skipped": n_rows - n,
+        "clients_registered": new_clients,
         "referrals_created": len(referrals),
     }
 
 
-def _neighbour_rows(new_clients):
-    for client, hashes in new_clients:
-        for position, key in enumerate(hashes.neighbour_keys):
-            yield (client.id, position, key)
+def _row_order(row: Row) -> dt.date:
+    return row[0].date
 
 
-def _write_links(links: dict[tuple, list]) -> None:
+def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict, new_ids: dict, now) -> int:
+    """Register the new clients of the new rows and bring the known ones up to date.
+
+    Returns the number registered.
+    """
+    # In id order: the primary key and the neighbour keys' client index are then appended to.
+    new = sorted((h for h in first_row if h not in existing), key=new_ids.__getitem__)
+    insert_rows(
+        Client,
+        ["id", "uic_hash", "sex", "birth_year", "injects", "first_contact_date", "registered_site_id"],
+        ((new_ids[h], h, latest[h].sex, latest[h].birth_year, bool(injects.get(h)), first_row[h][0].date,
+          first_row[h][1].site.id) for h in new),
+        constants={"substances": [], "consent_follow_up": False, "registered_at": now, "merged_into_id": None},
+    )
+    insert_rows(UICNeighbourKey, ["client_id", "position", "key"],
+                ((latest[h].client, position, k) for h in new for position, k in enumerate(latest[h].hashes.neighbour_keys)),
+                raw=frozenset({"client_id"}))
+    known = [h for h in first_row if h in existing]
+    clients = {}
+    for chunk in iter_chunks(sorted({existing[h] for h in known}, key=str), LOOKUP_CHUNK):
+        clients.update((c.pk, c) for c in Client.objects.filter(pk__in=chunk))
+    for h in known:
+        client = clients[existing[h]]
+        p = latest[h]
+        changed = []
+        for name, value in (("sex", p.sex), ("birth_year", p.birth_year), ("injects", injects.get(h))):
+            if value is not None and value != Sex.NOT_RECORDED and getattr(client, name) != value:
+                setattr(client, name, value)
+                changed.append(name)
+        first = first_row[h][0].date
+        if client.first_contact_date is None or first < client.first_contact_date:
+            client.first_contact_date = first
+            changed.append("first_contact_date")
+        if changed:
+            client.save(update_fields=changed)
+    return len(new)
+
+
+def _write_links(first: dict[tuple, dt.date], last: dict[tuple, dt.date], known_clients: set) -> None:
     """Create or widen the ClientSite link of each (client, site) pair to cover the new dates.
 
-    ``links`` maps (client id, site id), both as the driver takes them, to [first, last] date.
+    ``first`` and ``last`` map (client id, site id), both as the driver takes them, to the
+    earliest and latest date; only clients in ``known_clients`` can have links already.
     """
     native = connection.features.has_native_uuid_field
-    client_ids = list({c for c, _s in links})
+    client_ids = list({c for c, _s in first if c in known_clients})
     if not native:
         client_ids = [uuid.UUID(c) for c in client_ids]
     existing = {}
-    for pk, client_id, site_id, first, last in _existing(
+    for pk, client_id, site_id, old_first, old_last in _existing(
         ClientSite, "client_id", client_ids, ("id", "client_id", "site_id", "first_seen", "last_seen")
     ):
-        existing[(db_uuid(client_id), db_uuid(site_id))] = (pk, first, last)
+        existing[(db_uuid(client_id), db_uuid(site_id))] = (pk, old_first, old_last)
     new_rows = []
-    for key, (first, last) in links.items():
+    for key, f in sorted(first.items()):  # client order: their indexes are appended to
+        la = last[key]
         old = existing.get(key)
         if old is None:
-            new_rows.append((*key, first, last))
+            new_rows.append((*key, f, la))
             continue
         pk, old_first, old_last = old
-        if first < old_first or last > old_last:
-            ClientSite.objects.filter(pk=pk).update(first_seen=min(first, old_first), last_seen=max(last, old_last))
+        if f < old_first or la > old_last:
+            ClientSite.objects.filter(pk=pk).update(first_seen=min(f, old_first), last_seen=max(la, old_last))
     insert_rows(ClientSite, ["client_id", "site_id", "first_seen", "last_seen"], new_rows,
                 raw=frozenset({"client_id", "site_id"}))
 
