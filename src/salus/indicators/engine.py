@@ -5,13 +5,15 @@ Public interface (used by reports, exports, the model bridge and the CLI):
 - :func:`compute_indicators` returns one dict per indicator and disaggregation cell;
 - :func:`monthly_trend` returns the month-by-month totals that dashboards draw.
 
-How it works: one scan copies the period's contacts at the sites in scope (plus, for ART, the
-HIV results and ART statuses recorded up to the census date at any site) into a temporary table,
-joined to the client's sex, age band and PWID flag. Every client is put in exactly one
-*fine cell* (sex x age band x site) and every measure is summed per fine cell in SQL; the
-disaggregations (sex, age, sex x age, area, site) are sums of fine cells, so they always add up
-to the total. HIV/HCV results and ART status are encrypted: only the rows with a result given
-(or an ART status) are decrypted, in Python, and never leave this module.
+How it works: one read copies the period's contacts at the sites in scope (plus, for ART, the
+HIV results and ART statuses recorded up to the census date at any site) into a table
+(``Runner.read_contacts``); they are summed per client and site, then per client (their last and
+first site, the months they got syringes...), and joined to the client's sex, age band and PWID
+flag. Every client is put in exactly one *fine cell* (sex x age band x site) and every measure
+is summed per fine cell in SQL; the disaggregations (sex, age, sex x age, area, site) are sums
+of fine cells, so they always add up to the total. HIV/HCV results and ART status are
+encrypted: only the rows with a result given (or an ART status) are decrypted, in Python, and
+never leave this module.
 
 Rules and choices are documented in docs/indicators.md; the definitions are in
 salus.indicators.catalogue.
@@ -27,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from salus.indicators import catalogue as cat
 from salus.indicators.periods import Period, months_between, parse_period
-from salus.indicators.sources import Runner, choose_runner, quote
+from salus.indicators.sources import ContactRead, Runner, choose_runner, quote
 
 SEXES = ("F", "M", "T", "X")
 AGE_BANDS = ("<25", "25+", "unknown")
@@ -68,15 +70,6 @@ MEASURES: dict[str, tuple[str, str | None]] = {
 }
 
 
-# Columns of services.Contact the engine reads (results only for the positivity indicators).
-CONTACT_COLUMNS = (
-    "client_id", "date", "occurred_at", "syringes_given", "syringes_returned",
-    "condoms_given", "naloxone_kits_given", "education", "hiv_tested", "hiv_result_given",
-    "hcv_tested", "hcv_result_given",
-)
-RESULT_COLUMNS = ("hiv_result", "hcv_result")
-
-
 class ScopeError(ValueError):
     """An unknown area or site, or both given."""
 
@@ -110,6 +103,8 @@ class Scope:
             sites = list(Site.objects.select_related("area").all())
         # (area path, site code) of every site in scope, for cells with no data (zeros).
         self.sites: list[tuple[str, str]] = sorted((s.area.path, s.code) for s in sites)
+        # Ids of the sites in scope, or None for the whole program (no condition needed).
+        self.site_ids = tuple(sorted(s.id for s in sites)) if (self.site or self.area) else None
 
     @property
     def area_path(self) -> str | None:
@@ -179,10 +174,13 @@ class _Computation:
         self.r, self.d, self.p, self.scope = runner, runner.dialect, period, scope
         self.census, self.as_of, self.codes = census, as_of, set(codes)
         self.t = _Tables(runner)
-        # The sites, read once (a few hundred rows): contacts arrive with the site code.
-        self.sites = runner.materialise(
-            "ind_sites", f"SELECT id, code, area_id, ROW_NUMBER() OVER (ORDER BY code) AS site_rank FROM {self.t.site}"
-        )
+        # The sites, read once (a few hundred rows), ranked by code (ties between sites go to
+        # the greater code, the same way in every dialect).
+        self.sites = runner.materialise("ind_sites", f"""
+            SELECT s.id AS id, s.code AS code, a.path AS area_path,
+                   ROW_NUMBER() OVER (ORDER BY s.code) AS site_rank
+            FROM {self.t.site} s JOIN {self.t.area} a ON a.id = s.area_id""")
+        self._clients_table: str | None = None
         self.age = _age_sql(period.end.year)
         # fine cell (sex, age, area, site) -> measure -> number
         self.fine: dict[tuple, Counter] = defaultdict(Counter)
@@ -196,7 +194,8 @@ class _Computation:
             key = (row[0] or "X", row[1], row[2], row[3])
             bucket = self.fine[key]
             for name, value in zip(names, row[4:], strict=True):
-                bucket[name] += value or 0
+                # PostgreSQL sums big integers as numeric: every measure is a whole number.
+                bucket[name] += int(value or 0)
 
     def _lit(self, day: dt.date) -> str:
         return self.d.date(day)
@@ -204,38 +203,41 @@ class _Computation:
     def needs(self, *codes: str) -> bool:
         return bool(self.codes.intersection(codes))
 
+    @property
+    def clients(self) -> str:
+        """Every client's sex, age band (census year), PWID flag and first-ever contact date."""
+        if self._clients_table is None:
+            self._clients_table = self.r.materialise("ind_clients", f"""
+                SELECT cl.id AS client_id, cl.sex AS sex, {self.age} AS age_band,
+                       {self.d.flag('cl.injects')} AS injects, cl.first_contact_date AS fcd
+                FROM {self.t.client} cl""")
+        return self._clients_table
+
     # Contacts -----------------------------------------------------------------------------
 
     def contacts(self) -> None:
-        d, t, p = self.d, self.t, self.p
+        d, p = self.d, self.p
         want_results = self.needs("HIV_POSITIVITY", "HCV_POSITIVITY")
-        columns = CONTACT_COLUMNS + (RESULT_COLUMNS if want_results else ())
-        self.history = None
-        if self.needs("ART_PWID") and self.r.scans_whole_table(p.start, p.end):
-            contact = self._one_pass(columns)
-        else:
-            contact = self.r.contact_rows(columns, p.start, p.end, self.scope.sql())
-        results = (
-            f"CASE WHEN {d.flag('c.hiv_result_given')} = 1 THEN c.hiv_result END AS hiv_ct, "
-            f"CASE WHEN {d.flag('c.hcv_result_given')} = 1 THEN c.hcv_result END AS hcv_ct,"
-            if want_results else ""
-        )
-        self.pc = self.r.materialise("ind_pc", f"""
-            SELECT c.client_id AS client_id, c.date AS date, c.occurred_at AS occurred_at,
-                   c.code AS site_code, s.site_rank AS site_rank, a.path AS area_path,
-                   {d.year_month('c.date')} AS ym,
-                   c.syringes_given AS syringes_given, c.syringes_returned AS syringes_returned,
-                   c.condoms_given AS condoms_given, c.naloxone_kits_given AS naloxone_kits_given,
-                   {d.flag('c.education')} AS education, {d.flag('c.hiv_tested')} AS hiv_tested,
-                   {d.flag('c.hiv_result_given')} AS hiv_result_given,
-                   {d.flag('c.hcv_tested')} AS hcv_tested,
-                   {d.flag('c.hcv_result_given')} AS hcv_result_given, {results}
-                   cl.sex AS sex, {self.age} AS age_band, {d.flag('cl.injects')} AS injects,
-                   cl.first_contact_date AS fcd
-            FROM {contact} c
-            JOIN {self.sites} s ON s.code = c.code
-            JOIN {t.area} a ON a.id = s.area_id
-            JOIN {t.client} cl ON cl.id = c.client_id""")
+        self.scan = self.r.read_contacts(ContactRead(
+            start=p.start, end=p.end, site_ids=self.scope.site_ids,
+            census=self.census if self.needs("ART_PWID") else None, results=want_results,
+        ))
+        # Per client and site: what the contact counts and the client-level measures need.
+        month_bit = f"1 << ({d.month_number('date')} - {p.start.year * 12 + p.start.month})"
+        self.pcs = self.r.materialise("ind_pcs", f"""
+            SELECT client_id, site_id, COUNT(*) AS contacts, SUM(syringes_given) AS syringes,
+                   SUM(syringes_returned) AS returned, SUM(condoms_given) AS condoms,
+                   SUM(naloxone_kits_given) AS naloxone, SUM(hiv_result_given) AS hiv_tests,
+                   SUM(hcv_result_given) AS hcv_tests,
+                   MAX(occurred_at) AS last_at, MIN(occurred_at) AS first_at, MIN(date) AS first_date,
+                   {d.bit_or(f'CASE WHEN syringes_given > 0 THEN {month_bit} ELSE 0 END')} AS syr_months,
+                   MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr,
+                   MAX(CASE WHEN condoms_given > 0 THEN 1 ELSE 0 END) AS any_condom,
+                   MAX(CASE WHEN naloxone_kits_given > 0 THEN 1 ELSE 0 END) AS any_naloxone,
+                   MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
+                   MAX(hcv_tested) AS any_hcv_test, MAX(hiv_result_given) AS any_hiv_known
+            FROM {self.scan} WHERE in_period = 1
+            GROUP BY client_id, site_id""")
         self._clients()
         self._contact_counts()
         if want_results:
@@ -243,79 +245,53 @@ class _Computation:
         if self.needs("ART_PWID"):
             self._art()
 
-    def _one_pass(self, columns: tuple[str, ...]) -> str:
-        """When the runner reads the whole contacts table anyway, read it once for both the
-        period's contacts in scope and the ART history (any site, up to the census date)."""
-        d, t, p = self.d, self.t, self.p
-        in_period = f"c.date >= {self._lit(p.start)} AND c.date <= {self._lit(p.end)} AND {self.scope.sql()}"
-        history = (
-            f"c.date <= {self._lit(self.census)} AND "
-            f"({d.flag('c.hiv_result_given')} = 1 OR c.art_status <> '')"
-        )
-        cols = ", ".join(f"c.{col} AS {col}" for col in dict.fromkeys(
-            (*columns, "hiv_result_given", "hiv_result", "art_status")))
-        scan = self.r.materialise("ind_scan", f"""
-            SELECT {cols}, s.code AS code, CASE WHEN {in_period} THEN 1 ELSE 0 END AS in_scope
-            FROM {t.contact} c
-            JOIN {t.site} s ON s.id = c.site_id
-            JOIN {t.area} a ON a.id = s.area_id
-            WHERE ({in_period}) OR ({history})""")
-        self.history = (
-            f"(SELECT client_id, occurred_at, hiv_result_given, hiv_result, art_status FROM {scan} c "
-            f"WHERE {history})"
-        )
-        return f"(SELECT * FROM {scan} WHERE in_scope = 1)"
-
     def _clients(self) -> None:
-        pc, d = self.pc, self.d
+        d, pcs = self.d, self.pcs
         # A client seen at several sites in P belongs to the site of their last contact in P
         # (and a new client to the site of their first), so each client is in exactly one cell.
         # Ties (same moment) go to the greater site code, the same way in every dialect.
         if d.name == "duckdb":
             # One number orders by time, then by site code (its rank): cheaper than a pair.
-            key = "CAST(epoch_us(occurred_at) AS HUGEINT) * 1000000 + site_rank"
-            sites = f"""arg_max(site_code, {key}) AS last_site,
-                       arg_min(site_code, {key}) AS first_site,"""
-        else:
-            sites = ""
-        pcl = self.r.materialise("ind_pcl0", f"""
-            SELECT client_id, {sites} MAX(sex) AS sex, MAX(age_band) AS age_band,
-                   MAX(injects) AS injects, MAX(fcd) AS fcd, MIN(date) AS first_date,
-                   MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr,
-                   COUNT(DISTINCT CASE WHEN syringes_given > 0 THEN ym END) AS syr_months,
-                   MAX(CASE WHEN condoms_given > 0 THEN 1 ELSE 0 END) AS any_condom,
-                   MAX(CASE WHEN naloxone_kits_given > 0 THEN 1 ELSE 0 END) AS any_naloxone,
-                   MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
-                   MAX(hcv_tested) AS any_hcv_test, MAX(hiv_result_given) AS any_hiv_known
-            FROM {pc} GROUP BY client_id""")
-        if sites:
-            pcl = self.r.materialise("ind_pcl", f"""
-                SELECT p.*, a1.path AS last_area, a2.path AS first_area
-                FROM {pcl} p
-                JOIN {self.sites} s1 ON s1.code = p.last_site JOIN {self.t.area} a1 ON a1.id = s1.area_id
-                JOIN {self.sites} s2 ON s2.code = p.first_site JOIN {self.t.area} a2 ON a2.id = s2.area_id""")
+            key = "CAST(epoch_us(p.{}) AS HUGEINT) * 1000000 + s.site_rank"
+            ranks = f"""arg_max(s.site_rank, {key.format('last_at')}) AS last_rank,
+                        arg_min(s.site_rank, {key.format('first_at')}) AS first_rank,"""
+            joins = ""
         else:
             ranked = {}
-            for name, order in (("last", "DESC"), ("first", "ASC")):
+            for name, col, order in (("last", "last_at", "DESC"), ("first", "first_at", "ASC")):
                 ranked[name] = self.r.materialise(f"ind_{name}", f"""
-                    SELECT client_id, site_code, area_path FROM (
-                        SELECT client_id, site_code, area_path, ROW_NUMBER() OVER (
-                            PARTITION BY client_id ORDER BY occurred_at {order}, site_code {order}
-                        ) AS rn FROM {pc}) ranked
+                    SELECT client_id, site_rank FROM (
+                        SELECT p.client_id AS client_id, s.site_rank AS site_rank, ROW_NUMBER() OVER (
+                            PARTITION BY p.client_id ORDER BY p.{col} {order}, s.site_rank {order}
+                        ) AS rn FROM {pcs} p JOIN {self.sites} s ON s.id = p.site_id) ranked
                     WHERE rn = 1""")
-            pcl = self.r.materialise("ind_pcl", f"""
-                SELECT p.*, l.site_code AS last_site, l.area_path AS last_area,
-                       f.site_code AS first_site, f.area_path AS first_area
-                FROM {pcl} p JOIN {ranked['last']} l ON l.client_id = p.client_id
-                JOIN {ranked['first']} f ON f.client_id = p.client_id""")
-        self.pcl = pcl
-        months = [m for m in self.p.months() if m <= (self.census.year, self.census.month)]
+            ranks = "MAX(l.site_rank) AS last_rank, MAX(f.site_rank) AS first_rank,"
+            joins = (f"JOIN {ranked['last']} l ON l.client_id = p.client_id "
+                     f"JOIN {ranked['first']} f ON f.client_id = p.client_id")
+        months = len(self.p.months())
+        pcl = self.r.materialise("ind_pcl0", f"""
+            SELECT p.client_id AS client_id, {ranks} MIN(p.first_date) AS first_date,
+                   {d.count_bits('p.syr_months', months)} AS syr_months,
+                   MAX(p.any_syr) AS any_syr, MAX(p.any_condom) AS any_condom,
+                   MAX(p.any_naloxone) AS any_naloxone, MAX(p.any_education) AS any_education,
+                   MAX(p.any_hiv_test) AS any_hiv_test, MAX(p.any_hcv_test) AS any_hcv_test,
+                   MAX(p.any_hiv_known) AS any_hiv_known
+            FROM {pcs} p {joins if joins else f'JOIN {self.sites} s ON s.id = p.site_id'}
+            GROUP BY p.client_id""")
+        self.pcl = self.r.materialise("ind_pcl", f"""
+            SELECT p.*, c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
+                   l.code AS last_site, l.area_path AS last_area,
+                   f.code AS first_site, f.area_path AS first_area
+            FROM {pcl} p JOIN {self.clients} c ON c.client_id = p.client_id
+            JOIN {self.sites} l ON l.site_rank = p.last_rank
+            JOIN {self.sites} f ON f.site_rank = p.first_rank""")
+        census_months = [m for m in self.p.months() if m <= (self.census.year, self.census.month)]
         package = self._package_sql()
         names = ("reached", "pwid", "pwid_syr", "pwid_regular", "pwid_hts", "pwid_package")
         self._add(self.r.rows(f"""
             SELECT p.sex, p.age_band, p.last_area, p.last_site, COUNT(*), SUM(p.injects),
                    SUM(p.injects * p.any_syr),
-                   SUM(CASE WHEN p.injects = 1 AND p.syr_months = {len(months)} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN p.injects = 1 AND p.syr_months = {len(census_months)} THEN 1 ELSE 0 END),
                    SUM(p.injects * p.any_hiv_known),
                    SUM(CASE WHEN p.injects = 1 AND {package} THEN 1 ELSE 0 END)
             FROM {self.pcl} p
@@ -340,39 +316,45 @@ class _Computation:
     def _contact_counts(self) -> None:
         names = ("contacts", "syringes", "returned", "condoms", "naloxone", "hiv_tests", "hcv_tests")
         self._add(self.r.rows(f"""
-            SELECT sex, age_band, area_path, site_code, COUNT(*), SUM(syringes_given),
-                   SUM(syringes_returned), SUM(condoms_given), SUM(naloxone_kits_given),
-                   SUM(hiv_result_given), SUM(hcv_result_given)
-            FROM {self.pc} GROUP BY sex, age_band, area_path, site_code"""), names)
+            SELECT c.sex, c.age_band, s.area_path, s.code, SUM(p.contacts), SUM(p.syringes),
+                   SUM(p.returned), SUM(p.condoms), SUM(p.naloxone), SUM(p.hiv_tests), SUM(p.hcv_tests)
+            FROM {self.pcs} p JOIN {self.pcl} c ON c.client_id = p.client_id
+            JOIN {self.sites} s ON s.id = p.site_id
+            GROUP BY c.sex, c.age_band, s.area_path, s.code"""), names)
 
     def _positivity(self) -> None:
         from salus.indicators.clinical import decryptor
 
+        # HIV results decrypted here are looked up again by ART_PWID: one decryption each.
+        self.hiv_positive: dict[str, bool] = {}
         for test in ("hiv", "hcv"):
             if not self.needs(f"{test.upper()}_POSITIVITY"):
                 continue
             decrypt = decryptor(f"{test}_result")
+            known = self.hiv_positive if test == "hiv" else {}
             rows = self.r.rows(f"""
-                SELECT sex, age_band, area_path, site_code, {test}_ct FROM {self.pc}
-                WHERE {test}_ct IS NOT NULL""")
-            self._add(
-                ((s, a, ar, si, 1 if decrypt(ct) == "positive" else 0) for s, a, ar, si, ct in rows),
-                (f"{test}_pos",),
-            )
+                SELECT c.sex, c.age_band, s.area_path, s.code, x.{test}_ct
+                FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
+                JOIN {self.sites} s ON s.id = x.site_id
+                WHERE x.in_period = 1 AND x.{test}_ct IS NOT NULL""")
+            counts: Counter = Counter()
+            for sex, age, area, site, ct in rows:
+                positive = known.get(ct)
+                if positive is None:
+                    positive = known[ct] = decrypt(ct) == "positive"
+                counts[(sex, age, area, site)] += positive
+            self._add(((*cell, n) for cell, n in counts.items()), (f"{test}_pos",))
 
     def _art(self) -> None:
         """ART_PWID: decrypts HIV results and the latest ART status of PWID clients seen in P only."""
         from salus.indicators.clinical import decryptor
 
-        d = self.d
         # Every HIV result given and ART status recorded up to the census date, at any site.
         hist = self.r.materialise("ind_hist", f"""
-            SELECT h.client_id AS client_id, h.occurred_at AS occurred_at,
-                   CASE WHEN {d.flag('h.hiv_result_given')} = 1 THEN h.hiv_result END AS hiv_ct,
-                   CASE WHEN h.art_status <> '' THEN h.art_status END AS art_ct
-            FROM {self.history or self.r.history_rows(self.census)} h
-            JOIN {self.pcl} p ON p.client_id = h.client_id
-            WHERE p.injects = 1""")
+            SELECT h.client_id AS client_id, h.occurred_at AS occurred_at, h.hiv_ct AS hiv_ct,
+                   h.art_ct AS art_ct
+            FROM {self.scan} h JOIN {self.pcl} p ON p.client_id = h.client_id
+            WHERE h.in_hist = 1 AND p.injects = 1""")
         hiv, art = decryptor("hiv_result"), decryptor("art_status")
         cells = {
             client: (sex, age, area, site)
@@ -391,9 +373,15 @@ class _Computation:
             if art(ct) == "on_art"
         }
         # Being on ART is itself a record of living with HIV; the others need a positive result.
+        known = getattr(self, "hiv_positive", {})
         positive = set(on_art)
         for client, ct in self.r.rows(f"SELECT client_id, hiv_ct FROM {hist} WHERE hiv_ct IS NOT NULL"):
-            if client not in positive and hiv(ct) == "positive":
+            if client in positive:
+                continue
+            result = known.get(ct)
+            if result is None:
+                result = hiv(ct) == "positive"
+            if result:
                 positive.add(client)
         self._add(
             ((*cells[c], 1, 1 if c in on_art else 0) for c in positive),
@@ -408,11 +396,11 @@ class _Computation:
         eps = self.r.materialise("ind_eps", f"""
             SELECT e.id AS episode_id, e.client_id AS client_id, e.medication AS medication,
                    e.start_date AS start_date, e.end_date AS end_date, s.code AS site_code,
-                   a.path AS area_path, cl.sex AS sex, {self.age} AS age_band
+                   a.path AS area_path, cl.sex AS sex, cl.age_band AS age_band
             FROM {t.episode} e
             JOIN {t.site} s ON s.id = e.site_id
             JOIN {t.area} a ON a.id = s.area_id
-            JOIN {t.client} cl ON cl.id = e.client_id
+            JOIN {self.clients} cl ON cl.client_id = e.client_id
             WHERE {self.scope.sql()} AND e.start_date <= {end}""")
         if self.needs("OST_COVERAGE", "OST_MIN_DOSE"):
             # One row per client on OST on the census date (their latest-started active episode).
@@ -460,28 +448,28 @@ class _Computation:
     def referrals(self) -> None:
         t = self.t
         self._add(self.r.rows(f"""
-            SELECT cl.sex, {self.age}, a.path, s.code, COUNT(*),
+            SELECT cl.sex, cl.age_band, a.path, s.code, COUNT(*),
                    SUM(CASE WHEN r.status = 'attended' THEN 1 ELSE 0 END)
             FROM {t.referral} r
             JOIN {t.site} s ON s.id = r.site_id
             JOIN {t.area} a ON a.id = s.area_id
-            JOIN {t.client} cl ON cl.id = r.client_id
+            JOIN {self.clients} cl ON cl.client_id = r.client_id
             WHERE r.made_on >= {self._lit(self.p.start)} AND r.made_on <= {self._lit(self.p.end)}
               AND {self.scope.sql()}
-            GROUP BY cl.sex, {self.age}, a.path, s.code"""), ("ref_made", "ref_attended"))
+            GROUP BY cl.sex, cl.age_band, a.path, s.code"""), ("ref_made", "ref_attended"))
 
     def overdoses(self) -> None:
         t, d = self.t, self.d
         self._add(self.r.rows(f"""
-            SELECT cl.sex, {self.age}, a.path, s.code, COUNT(*)
+            SELECT cl.sex, cl.age_band, a.path, s.code, COUNT(*)
             FROM {t.overdose} o
             JOIN {t.site} s ON s.id = o.site_id
             JOIN {t.area} a ON a.id = s.area_id
-            JOIN {t.client} cl ON cl.id = o.client_id
+            JOIN {self.clients} cl ON cl.client_id = o.client_id
             WHERE o.date >= {self._lit(self.p.start)} AND o.date <= {self._lit(self.p.end)}
               AND {d.flag('o.naloxone_given')} = 1 AND o.outcome = 'survived'
               AND {self.scope.sql()}
-            GROUP BY cl.sex, {self.age}, a.path, s.code"""), ("od_reversals",))
+            GROUP BY cl.sex, cl.age_band, a.path, s.code"""), ("od_reversals",))
 
     def stockouts(self) -> None:
         """Days ending with a balance <= 0, per site and tracked commodity, from the first movement.
@@ -807,11 +795,8 @@ def monthly_trend(
 
 
 def runner_reset(runner: Runner) -> None:
-    """Drop the temporary tables of one computation so the runner can serve the next."""
-    if hasattr(runner, "con"):
-        for (name,) in runner.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'ind_%'"
-        ).fetchall():
-            runner.con.execute(f"DROP TABLE {name}")
+    """Drop the tables of one computation so the runner can serve the next."""
+    if hasattr(runner, "reset"):
+        runner.reset()
     else:
         runner.close()
