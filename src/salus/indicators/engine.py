@@ -219,25 +219,22 @@ class _Computation:
         d, p = self.d, self.p
         want_results = self.needs("HIV_POSITIVITY", "HCV_POSITIVITY")
         self.scan = self.r.read_contacts(ContactRead(
-            start=p.start, end=p.end, site_ids=self.scope.site_ids,
+            start=p.start, end=p.end, sites=self.sites, site_ids=self.scope.site_ids,
             census=self.census if self.needs("ART_PWID") else None, results=want_results,
         ))
         # Per client and site: what the contact counts and the client-level measures need.
         month_bit = f"1 << ({d.month_number('date')} - {p.start.year * 12 + p.start.month})"
         self.pcs = self.r.materialise("ind_pcs", f"""
-            SELECT client_id, site_id, COUNT(*) AS contacts, SUM(syringes_given) AS syringes,
+            SELECT client_id, site_rank, COUNT(*) AS contacts, SUM(syringes_given) AS syringes,
                    SUM(syringes_returned) AS returned, SUM(condoms_given) AS condoms,
                    SUM(naloxone_kits_given) AS naloxone, SUM(hiv_result_given) AS hiv_tests,
                    SUM(hcv_result_given) AS hcv_tests,
                    MAX(occurred_at) AS last_at, MIN(occurred_at) AS first_at, MIN(date) AS first_date,
                    {d.bit_or(f'CASE WHEN syringes_given > 0 THEN {month_bit} ELSE 0 END')} AS syr_months,
-                   MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr,
-                   MAX(CASE WHEN condoms_given > 0 THEN 1 ELSE 0 END) AS any_condom,
-                   MAX(CASE WHEN naloxone_kits_given > 0 THEN 1 ELSE 0 END) AS any_naloxone,
                    MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
-                   MAX(hcv_tested) AS any_hcv_test, MAX(hiv_result_given) AS any_hiv_known
+                   MAX(hcv_tested) AS any_hcv_test
             FROM {self.scan} WHERE in_period = 1
-            GROUP BY client_id, site_id""")
+            GROUP BY client_id, site_rank""")
         self._clients()
         self._contact_counts()
         if want_results:
@@ -252,18 +249,18 @@ class _Computation:
         # Ties (same moment) go to the greater site code, the same way in every dialect.
         if d.name == "duckdb":
             # One number orders by time, then by site code (its rank): cheaper than a pair.
-            key = "CAST(epoch_us(p.{}) AS HUGEINT) * 1000000 + s.site_rank"
-            ranks = f"""arg_max(s.site_rank, {key.format('last_at')}) AS last_rank,
-                        arg_min(s.site_rank, {key.format('first_at')}) AS first_rank,"""
+            key = "CAST(epoch_us(p.{}) AS HUGEINT) * 1000000 + p.site_rank"
+            ranks = f"""arg_max(p.site_rank, {key.format('last_at')}) AS last_rank,
+                        arg_min(p.site_rank, {key.format('first_at')}) AS first_rank,"""
             joins = ""
         else:
             ranked = {}
             for name, col, order in (("last", "last_at", "DESC"), ("first", "first_at", "ASC")):
                 ranked[name] = self.r.materialise(f"ind_{name}", f"""
                     SELECT client_id, site_rank FROM (
-                        SELECT p.client_id AS client_id, s.site_rank AS site_rank, ROW_NUMBER() OVER (
-                            PARTITION BY p.client_id ORDER BY p.{col} {order}, s.site_rank {order}
-                        ) AS rn FROM {pcs} p JOIN {self.sites} s ON s.id = p.site_id) ranked
+                        SELECT client_id, site_rank, ROW_NUMBER() OVER (
+                            PARTITION BY client_id ORDER BY {col} {order}, site_rank {order}
+                        ) AS rn FROM {pcs}) ranked
                     WHERE rn = 1""")
             ranks = "MAX(l.site_rank) AS last_rank, MAX(f.site_rank) AS first_rank,"
             joins = (f"JOIN {ranked['last']} l ON l.client_id = p.client_id "
@@ -272,11 +269,13 @@ class _Computation:
         pcl = self.r.materialise("ind_pcl0", f"""
             SELECT p.client_id AS client_id, {ranks} MIN(p.first_date) AS first_date,
                    {d.count_bits('p.syr_months', months)} AS syr_months,
-                   MAX(p.any_syr) AS any_syr, MAX(p.any_condom) AS any_condom,
-                   MAX(p.any_naloxone) AS any_naloxone, MAX(p.any_education) AS any_education,
-                   MAX(p.any_hiv_test) AS any_hiv_test, MAX(p.any_hcv_test) AS any_hcv_test,
-                   MAX(p.any_hiv_known) AS any_hiv_known
-            FROM {pcs} p {joins if joins else f'JOIN {self.sites} s ON s.id = p.site_id'}
+                   MAX(CASE WHEN p.syringes > 0 THEN 1 ELSE 0 END) AS any_syr,
+                   MAX(CASE WHEN p.condoms > 0 THEN 1 ELSE 0 END) AS any_condom,
+                   MAX(CASE WHEN p.naloxone > 0 THEN 1 ELSE 0 END) AS any_naloxone,
+                   MAX(p.any_education) AS any_education, MAX(p.any_hiv_test) AS any_hiv_test,
+                   MAX(p.any_hcv_test) AS any_hcv_test,
+                   MAX(CASE WHEN p.hiv_tests > 0 THEN 1 ELSE 0 END) AS any_hiv_known
+            FROM {pcs} p {joins}
             GROUP BY p.client_id""")
         self.pcl = self.r.materialise("ind_pcl", f"""
             SELECT p.*, c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
@@ -319,7 +318,7 @@ class _Computation:
             SELECT c.sex, c.age_band, s.area_path, s.code, SUM(p.contacts), SUM(p.syringes),
                    SUM(p.returned), SUM(p.condoms), SUM(p.naloxone), SUM(p.hiv_tests), SUM(p.hcv_tests)
             FROM {self.pcs} p JOIN {self.pcl} c ON c.client_id = p.client_id
-            JOIN {self.sites} s ON s.id = p.site_id
+            JOIN {self.sites} s ON s.site_rank = p.site_rank
             GROUP BY c.sex, c.age_band, s.area_path, s.code"""), names)
 
     def _positivity(self) -> None:
@@ -335,7 +334,7 @@ class _Computation:
             rows = self.r.rows(f"""
                 SELECT c.sex, c.age_band, s.area_path, s.code, x.{test}_ct
                 FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
-                JOIN {self.sites} s ON s.id = x.site_id
+                JOIN {self.sites} s ON s.site_rank = x.site_rank
                 WHERE x.in_period = 1 AND x.{test}_ct IS NOT NULL""")
             counts: Counter = Counter()
             for sex, age, area, site, ct in rows:
