@@ -68,3 +68,24 @@ def test_the_bulk_encrypter_makes_what_decrypt_reads(db):
     assert {field.from_db_value(t, None, None) for t in tokens} == {"positive"}
     with pytest.raises(crypto.DecryptionError):  # bound to its column
         crypto.decrypt(tokens[0], "services.Contact.hcv_result")
+
+
+def test_the_collector_is_paused_only_for_the_import():
+    import gc
+
+    from salus.transfer.bulk import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("disk full")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

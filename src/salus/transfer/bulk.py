@@ -14,6 +14,7 @@ protocol. For the same reason booleans go to SQLite as the integers it stores an
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import uuid
@@ -183,3 +184,21 @@ def big_write():
     finally:
         with connection.cursor() as cur:
             cur.execute(f"PRAGMA cache_size = {int(old)}")
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector for one import; restored afterwards.
+
+    An import of 200,000 rows makes millions of small objects (cells, tuples, ids) that form no
+    reference cycles; the collector would still walk the growing heap over a thousand times
+    (about 6 % of the import's CPU time). Anything cyclic left behind is collected once it runs
+    again. Reference counting frees everything else as usual meanwhile.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

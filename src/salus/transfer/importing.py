@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from salus.core import access, audit
+from salus.transfer.bulk import gc_paused
 from salus.transfer.csvfile import ProblemList, read_table
 
 
@@ -63,25 +64,26 @@ def run_import(kind: str, data: bytes, actor, *, dry_run: bool = False, progress
         progress=sys.stderr.isatty() if progress is None else progress,
     )
     problems = ProblemList()
-    table = read_table(data, module.COLUMNS, problems)
-    if table is None:
-        return ImportResult(kind, False, problems)
-    parsed = module.parse(table, ctx, problems)
-    for _rest in table.rows:
-        pass  # a kind that stopped early: still read the file to report its every problem
-    if problems:
-        # Row problems come from two passes (cells, then meaning): put them in file order.
-        problems.sort(key=lambda p: p.line)
-        return ImportResult(kind, False, problems)
-    if dry_run:
-        return ImportResult(kind, True, problems, {"rows": table.count, "written": 0})
-    with transaction.atomic():
-        counts = module.apply(ctx, parsed)
-        counts = {"rows": table.count, **counts}
-        audit.record(
-            actor, f"import.{kind}", object_type="file", object_id=ctx.sha256[:64],
-            detail={"sha256": ctx.sha256, **counts},
-        )
+    with gc_paused():
+        table = read_table(data, module.COLUMNS, problems)
+        if table is None:
+            return ImportResult(kind, False, problems)
+        parsed = module.parse(table, ctx, problems)
+        for _rest in table.rows:
+            pass  # a kind that stopped early: still read the file to report its every problem
+        if problems:
+            # Row problems come from two passes (cells, then meaning): put them in file order.
+            problems.sort(key=lambda p: p.line)
+            return ImportResult(kind, False, problems)
+        if dry_run:
+            return ImportResult(kind, True, problems, {"rows": table.count, "written": 0})
+        with transaction.atomic():
+            counts = module.apply(ctx, parsed)
+            counts = {"rows": table.count, **counts}
+            audit.record(
+                actor, f"import.{kind}", object_type="file", object_id=ctx.sha256[:64],
+                detail={"sha256": ctx.sha256, **counts},
+            )
     return ImportResult(kind, True, problems, counts)
 
 
