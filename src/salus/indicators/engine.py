@@ -22,6 +22,7 @@ salus.indicators.catalogue.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -181,6 +182,7 @@ class _Computation:
                    ROW_NUMBER() OVER (ORDER BY s.code) AS site_rank
             FROM {self.t.site} s JOIN {self.t.area} a ON a.id = s.area_id""")
         self._clients_table: str | None = None
+        self._lock = threading.Lock()
         self.age = _age_sql(period.end.year)
         # fine cell (sex, age, area, site) -> measure -> number
         self.fine: dict[tuple, Counter] = defaultdict(Counter)
@@ -190,6 +192,12 @@ class _Computation:
     # Helpers ------------------------------------------------------------------------------
 
     def _add(self, rows: Iterable[tuple], names: tuple[str, ...]) -> None:
+        rows = list(rows)
+        # The independent parts may run on a second thread (compute_indicators).
+        with self._lock:
+            self._add_locked(rows, names)
+
+    def _add_locked(self, rows: list[tuple], names: tuple[str, ...]) -> None:
         for row in rows:
             key = (row[0] or "X", row[1], row[2], row[3])
             bucket = self.fine[key]
@@ -277,8 +285,11 @@ class _Computation:
                    MAX(CASE WHEN p.hiv_tests > 0 THEN 1 ELSE 0 END) AS any_hiv_known
             FROM {pcs} p {joins}
             GROUP BY p.client_id""")
+        # ``ck``: a small number per client, cheaper to hand to Python than the id (a UUID
+        # object each, from PostgreSQL).
         self.pcl = self.r.materialise("ind_pcl", f"""
-            SELECT p.*, c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
+            SELECT p.*, ROW_NUMBER() OVER () AS ck,
+                   c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
                    l.code AS last_site, l.area_path AS last_area,
                    f.code AS first_site, f.area_path AS first_area
             FROM {pcl} p JOIN {self.clients} c ON c.client_id = p.client_id
@@ -321,9 +332,15 @@ class _Computation:
             JOIN {self.sites} s ON s.site_rank = p.site_rank
             GROUP BY c.sex, c.age_band, s.area_path, s.code"""), names)
 
+    def _site_of_rank(self) -> dict[int, tuple[str, str]]:
+        """site_rank -> (area path, site code)."""
+        return {rank: (area, code) for rank, area, code in self.r.rows(
+            f"SELECT site_rank, area_path, code FROM {self.sites}")}
+
     def _positivity(self) -> None:
         from salus.indicators.clinical import decryptor
 
+        site = self._site_of_rank()
         # HIV results decrypted here are looked up again by ART_PWID: one decryption each.
         self.hiv_positive: dict[str, bool] = {}
         for test in ("hiv", "hcv"):
@@ -332,17 +349,16 @@ class _Computation:
             decrypt = decryptor(f"{test}_result")
             known = self.hiv_positive if test == "hiv" else {}
             rows = self.r.rows(f"""
-                SELECT c.sex, c.age_band, s.area_path, s.code, x.{test}_ct
+                SELECT c.sex, c.age_band, x.site_rank, x.{test}_ct
                 FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
-                JOIN {self.sites} s ON s.site_rank = x.site_rank
                 WHERE x.in_period = 1 AND x.{test}_ct IS NOT NULL""")
             counts: Counter = Counter()
-            for sex, age, area, site, ct in rows:
+            for sex, age, rank, ct in rows:
                 positive = known.get(ct)
                 if positive is None:
                     positive = known[ct] = decrypt(ct) == "positive"
-                counts[(sex, age, area, site)] += positive
-            self._add(((*cell, n) for cell, n in counts.items()), (f"{test}_pos",))
+                counts[(sex, age, rank)] += positive
+            self._add(((sex, age, *site[rank], n) for (sex, age, rank), n in counts.items()), (f"{test}_pos",))
 
     def _art(self) -> None:
         """ART_PWID: decrypts HIV results and the latest ART status of PWID clients seen in P only."""
@@ -350,23 +366,16 @@ class _Computation:
 
         # Every HIV result given and ART status recorded up to the census date, at any site.
         hist = self.r.materialise("ind_hist", f"""
-            SELECT h.client_id AS client_id, h.occurred_at AS occurred_at, h.hiv_ct AS hiv_ct,
-                   h.art_ct AS art_ct
+            SELECT p.ck AS ck, h.occurred_at AS occurred_at, h.hiv_ct AS hiv_ct, h.art_ct AS art_ct
             FROM {self.scan} h JOIN {self.pcl} p ON p.client_id = h.client_id
             WHERE h.in_hist = 1 AND p.injects = 1""")
         hiv, art = decryptor("hiv_result"), decryptor("art_status")
-        cells = {
-            client: (sex, age, area, site)
-            for client, sex, age, area, site in self.r.rows(f"""
-                SELECT p.client_id, p.sex, p.age_band, p.last_area, p.last_site FROM {self.pcl} p
-                WHERE p.client_id IN (SELECT client_id FROM {hist})""")
-        }
         # The latest ART status of each client (ties: any one of them; statuses rarely tie).
         on_art = {
-            client for client, ct in self.r.rows(f"""
-                SELECT client_id, art_ct FROM (
-                    SELECT client_id, art_ct, ROW_NUMBER() OVER (
-                        PARTITION BY client_id ORDER BY occurred_at DESC, art_ct DESC) AS rn
+            ck for ck, ct in self.r.rows(f"""
+                SELECT ck, art_ct FROM (
+                    SELECT ck, art_ct, ROW_NUMBER() OVER (
+                        PARTITION BY ck ORDER BY occurred_at DESC, art_ct DESC) AS rn
                     FROM {hist} WHERE art_ct IS NOT NULL) ranked
                 WHERE rn = 1""")
             if art(ct) == "on_art"
@@ -374,25 +383,32 @@ class _Computation:
         # Being on ART is itself a record of living with HIV; the others need a positive result.
         known = getattr(self, "hiv_positive", {})
         positive = set(on_art)
-        for client, ct in self.r.rows(f"SELECT client_id, hiv_ct FROM {hist} WHERE hiv_ct IS NOT NULL"):
-            if client in positive:
+        for ck, ct in self.r.rows(f"SELECT ck, hiv_ct FROM {hist} WHERE hiv_ct IS NOT NULL"):
+            if ck in positive:
                 continue
             result = known.get(ct)
             if result is None:
                 result = hiv(ct) == "positive"
             if result:
-                positive.add(client)
+                positive.add(ck)
+        site = self._site_of_rank()
+        counts: Counter = Counter()
+        for ck, sex, age, rank in self.r.rows(f"""
+                SELECT p.ck, p.sex, p.age_band, p.last_rank FROM {self.pcl} p
+                WHERE p.ck IN (SELECT ck FROM {hist})"""):
+            if ck in positive:
+                counts[(sex, age, rank, ck in on_art)] += 1
         self._add(
-            ((*cells[c], 1, 1 if c in on_art else 0) for c in positive),
+            ((sex, age, *site[rank], n, n if on else 0) for (sex, age, rank, on), n in counts.items()),
             ("art_known_pos", "art_on"),
         )
 
     # OST ----------------------------------------------------------------------------------
 
-    def ost(self) -> None:
+    def ost(self, r: Runner) -> None:
         d, t, p = self.d, self.t, self.p
         census, start, end = self._lit(self.census), self._lit(p.start), self._lit(p.end)
-        eps = self.r.materialise("ind_eps", f"""
+        eps = r.materialise("ind_eps", f"""
             SELECT e.id AS episode_id, e.client_id AS client_id, e.medication AS medication,
                    e.start_date AS start_date, e.end_date AS end_date, s.code AS site_code,
                    a.path AS area_path, cl.sex AS sex, cl.age_band AS age_band
@@ -403,14 +419,14 @@ class _Computation:
             WHERE {self.scope.sql()} AND e.start_date <= {end}""")
         if self.needs("OST_COVERAGE", "OST_MIN_DOSE"):
             # One row per client on OST on the census date (their latest-started active episode).
-            act = self.r.materialise("ind_ost_active", f"""
+            act = r.materialise("ind_ost_active", f"""
                 SELECT * FROM (
                     SELECT e.*, ROW_NUMBER() OVER (
                         PARTITION BY client_id ORDER BY start_date DESC, episode_id DESC) AS rn
                     FROM {eps} e
                     WHERE start_date <= {census} AND (end_date IS NULL OR end_date >= {census})
                 ) ranked WHERE rn = 1""")
-            dose = self.r.materialise("ind_ost_dose", f"""
+            dose = r.materialise("ind_ost_dose", f"""
                 SELECT episode_id, dose_mg, phase FROM (
                     SELECT x.episode_id AS episode_id, x.dose_mg AS dose_mg, x.phase AS phase,
                            ROW_NUMBER() OVER (PARTITION BY x.episode_id ORDER BY x.date DESC, x.id DESC) AS rn
@@ -426,7 +442,7 @@ class _Computation:
                 f"x.dose_mg IS NOT NULL AND ((a.medication = 'methadone' AND x.dose_mg >= {MIN_DOSE_MG['methadone']}) "
                 f"OR (a.medication = 'buprenorphine' AND x.dose_mg >= {MIN_DOSE_MG['buprenorphine']}))"
             )
-            self._add(self.r.rows(f"""
+            self._add(r.rows(f"""
                 SELECT a.sex, a.age_band, a.area_path, a.site_code, COUNT(*),
                        SUM(CASE WHEN {eligible} THEN 1 ELSE 0 END),
                        SUM(CASE WHEN {eligible} AND {adequate} THEN 1 ELSE 0 END)
@@ -435,7 +451,7 @@ class _Computation:
                 ("on_ost", "ost_eligible", "ost_adequate"))
         if self.needs("OST_RETENTION_6M"):
             day182 = d.add_days("start_date", RETENTION_DAYS)
-            self._add(self.r.rows(f"""
+            self._add(r.rows(f"""
                 SELECT sex, age_band, area_path, site_code, COUNT(*),
                        SUM(CASE WHEN end_date IS NULL OR end_date >= {day182} THEN 1 ELSE 0 END)
                 FROM {eps}
@@ -444,9 +460,9 @@ class _Computation:
 
     # Referrals, overdoses, stock --------------------------------------------------------
 
-    def referrals(self) -> None:
+    def referrals(self, r: Runner) -> None:
         t = self.t
-        self._add(self.r.rows(f"""
+        self._add(r.rows(f"""
             SELECT cl.sex, cl.age_band, a.path, s.code, COUNT(*),
                    SUM(CASE WHEN r.status = 'attended' THEN 1 ELSE 0 END)
             FROM {t.referral} r
@@ -457,9 +473,9 @@ class _Computation:
               AND {self.scope.sql()}
             GROUP BY cl.sex, cl.age_band, a.path, s.code"""), ("ref_made", "ref_attended"))
 
-    def overdoses(self) -> None:
+    def overdoses(self, r: Runner) -> None:
         t, d = self.t, self.d
-        self._add(self.r.rows(f"""
+        self._add(r.rows(f"""
             SELECT cl.sex, cl.age_band, a.path, s.code, COUNT(*)
             FROM {t.overdose} o
             JOIN {t.site} s ON s.id = o.site_id
@@ -470,7 +486,7 @@ class _Computation:
               AND {self.scope.sql()}
             GROUP BY cl.sex, cl.age_band, a.path, s.code"""), ("od_reversals",))
 
-    def stockouts(self) -> None:
+    def stockouts(self, r: Runner) -> None:
         """Days ending with a balance <= 0, per site and tracked commodity, from the first movement.
 
         The balance set by the movements of a day holds until the next movement day; spans are
@@ -479,7 +495,7 @@ class _Computation:
         t, d = self.t, self.d
         start, end = self.p.start, self.p.end
         after_end = self._lit(end + dt.timedelta(days=1))
-        rows = self.r.rows(f"""
+        rows = r.rows(f"""
             WITH daily AS (
                 SELECT s.code AS site_code, a.path AS area_path, m.commodity_id AS commodity,
                        m.occurred_on AS day, SUM(m.quantity) AS quantity
@@ -742,20 +758,62 @@ def compute_indicators(
             "SYRINGE_RETURN_RATE", "CONDOMS_DISTRIBUTED", "NALOXONE_KITS_DISTRIBUTED", "HIV_TESTS",
             "HIV_POSITIVITY", "HCV_TESTS", "HCV_POSITIVITY",
         }
-        if comp.needs(*contact_codes):
-            comp.contacts()
-        if comp.needs("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M"):
-            comp.ost()
-        if comp.needs("REFERRAL_COMPLETION"):
-            comp.referrals()
-        if comp.needs("OVERDOSE_REVERSALS"):
-            comp.overdoses()
-        if comp.needs("STOCKOUT_DAYS"):
-            comp.stockouts()
+        # The parts that do not read contacts, in order; they may run beside the contacts.
+        others = [
+            step for step, codes in (
+                (comp.ost, ("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M")),
+                (comp.referrals, ("REFERRAL_COMPLETION",)),
+                (comp.overdoses, ("OVERDOSE_REVERSALS",)),
+                (comp.stockouts, ("STOCKOUT_DAYS",)),
+            ) if comp.needs(*codes)
+        ]
+        if comp.needs("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M", "REFERRAL_COMPLETION",
+                      "OVERDOSE_REVERSALS", *contact_codes):
+            comp.clients  # noqa: B018 - made once, before two threads could both make it
+        _run_beside(
+            runner,
+            main=comp.contacts if comp.needs(*contact_codes) else None,
+            others=others,
+        )
     finally:
         if own_runner:
             runner.close()
     return _build_rows(comp, scope, p, wanted, disaggregate, census)
+
+
+def _run_beside(runner: Runner, main, others: list) -> None:
+    """Run ``main()`` and each of ``others(runner)``; side by side when the runner can.
+
+    A DuckDB runner lends a second cursor (``runner.fork()``): the other parts (OST, referrals,
+    overdoses, stock, mostly DuckDB work that releases the GIL) then run on a second thread
+    while this one reads the contacts and decrypts the results it needs (Python work), which
+    keeps both cores busy. The native runner has one database connection: one after the other.
+    """
+    side = runner.fork() if others and main is not None else None
+    if side is None:
+        if main is not None:
+            main()
+        for step in others:
+            step(runner)
+        return
+    failure: list[BaseException] = []
+
+    def run_others() -> None:
+        try:
+            for step in others:
+                step(side)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run_others, name="salus-indicators-side")
+    thread.start()
+    try:
+        main()
+    finally:
+        thread.join()
+        side.close()
+    if failure:
+        raise failure[0]
 
 
 # What dashboards draw month by month.

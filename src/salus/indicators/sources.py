@@ -182,6 +182,11 @@ class Runner:
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
+    def fork(self) -> Runner | None:
+        """A runner over the same tables that another thread may use at the same time as this
+        one, or None when there is no such thing (one database connection)."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -315,6 +320,14 @@ class DuckDBRunner(Runner):
 
     def rows(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
+
+    def fork(self) -> DuckDBRunner:
+        # A cursor is a second connection to the same in-memory database: it sees the tables
+        # made so far and the attached source; closing it leaves them to this runner.
+        child = object.__new__(DuckDBRunner)
+        child.__dict__.update(self.__dict__)
+        child.con = self.con.cursor()
+        return child
 
     def reset(self) -> None:
         """Drop the tables of one computation so the runner can serve the next."""
