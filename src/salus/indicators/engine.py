@@ -115,15 +115,15 @@ class Scope:
     def site_code(self) -> str | None:
         return self.site.code if self.site else None
 
-    def sql(self, site_alias: str = "s", area_alias: str = "a") -> str:
-        """A SQL condition on the joined site and area rows."""
+    def sql(self, site_alias: str = "s", area_alias: str = "a", path: str = "path") -> str:
+        """A SQL condition on the joined site and area rows (``path``: the area path column)."""
         if self.site is not None:
             return f"{site_alias}.code = {quote(self.site.code)}"
         if self.area is not None:
-            path = self.area.path
+            area = self.area.path
             return (
-                f"({area_alias}.path = {quote(path)} OR "
-                f"SUBSTR({area_alias}.path, 1, {len(path) + 1}) = {quote(path + '/')})"
+                f"({area_alias}.{path} = {quote(area)} OR "
+                f"SUBSTR({area_alias}.{path}, 1, {len(area) + 1}) = {quote(area + '/')})"
             )
         return "1 = 1"
 
@@ -225,10 +225,10 @@ class _Computation:
 
     def contacts(self) -> None:
         d, p = self.d, self.p
-        want_results = self.needs("HIV_POSITIVITY", "HCV_POSITIVITY")
         self.scan = self.r.read_contacts(ContactRead(
             start=p.start, end=p.end, sites=self.sites, site_ids=self.scope.site_ids,
-            census=self.census if self.needs("ART_PWID") else None, results=want_results,
+            census=self.census if self.needs("ART_PWID") else None,
+            results=self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"),
         ))
         # Per client and site: what the contact counts and the client-level measures need.
         month_bit = f"1 << ({d.month_number('date')} - {p.start.year * 12 + p.start.month})"
@@ -245,7 +245,10 @@ class _Computation:
             GROUP BY client_id, site_rank""")
         self._clients()
         self._contact_counts()
-        if want_results:
+
+    def clinical(self) -> None:
+        """The indicators that need decrypted values (after :meth:`contacts`)."""
+        if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
             self._positivity()
         if self.needs("ART_PWID"):
             self._art()
@@ -497,27 +500,26 @@ class _Computation:
         after_end = self._lit(end + dt.timedelta(days=1))
         rows = r.rows(f"""
             WITH daily AS (
-                SELECT s.code AS site_code, a.path AS area_path, m.commodity_id AS commodity,
-                       m.occurred_on AS day, SUM(m.quantity) AS quantity
-                FROM {t.movement} m
-                JOIN {t.commodity} co ON co.code = m.commodity_id
-                JOIN {t.site} s ON s.id = m.site_id
-                JOIN {t.area} a ON a.id = s.area_id
-                WHERE {d.flag('co.tracked')} = 1 AND m.occurred_on <= {self._lit(end)} AND {self.scope.sql()}
-                GROUP BY s.code, a.path, m.commodity_id, m.occurred_on
+                SELECT s.site_rank AS site_rank, m.commodity_id AS commodity, m.occurred_on AS day,
+                       SUM(m.quantity) AS quantity
+                FROM {t.movement} m JOIN {self.sites} s ON s.id = m.site_id
+                WHERE m.commodity_id IN (SELECT code FROM {t.commodity} WHERE {d.flag('tracked')} = 1)
+                  AND m.occurred_on <= {self._lit(end)} AND {self.scope.sql('s', 's', 'area_path')}
+                GROUP BY s.site_rank, m.commodity_id, m.occurred_on
             ), spans AS (
-                SELECT site_code, area_path, commodity,
-                       SUM(quantity) OVER (PARTITION BY site_code, commodity ORDER BY day
-                                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance,
+                SELECT site_rank, commodity, SUM(quantity) OVER w AS balance,
                        CASE WHEN day < {self._lit(start)} THEN {self._lit(start)} ELSE day END AS span_start,
-                       COALESCE(LEAD(day) OVER (PARTITION BY site_code, commodity ORDER BY day),
-                                {after_end}) AS next_day
+                       COALESCE(LEAD(day) OVER w, {after_end}) AS next_day
                 FROM daily
+                WINDOW w AS (PARTITION BY site_rank, commodity ORDER BY day
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
             )
-            SELECT area_path, site_code, commodity,
-                   SUM(CASE WHEN balance <= 0 AND next_day > span_start
-                            THEN {d.days_between('span_start', 'next_day')} ELSE 0 END)
-            FROM spans GROUP BY area_path, site_code, commodity""")
+            SELECT s.area_path, s.code, x.commodity, x.days FROM (
+                SELECT site_rank, commodity,
+                       SUM(CASE WHEN balance <= 0 AND next_day > span_start
+                                THEN {d.days_between('span_start', 'next_day')} ELSE 0 END) AS days
+                FROM spans GROUP BY site_rank, commodity) x
+            JOIN {self.sites} s ON s.site_rank = x.site_rank""")
         for area, site, commodity, days in rows:
             self.stock[(area, site, commodity)] = int(days or 0)
 
@@ -770,11 +772,12 @@ def compute_indicators(
         if comp.needs("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M", "REFERRAL_COMPLETION",
                       "OVERDOSE_REVERSALS", *contact_codes):
             comp.clients  # noqa: B018 - made once, before two threads could both make it
-        _run_beside(
-            runner,
-            main=comp.contacts if comp.needs(*contact_codes) else None,
-            others=others,
-        )
+        if comp.needs(*contact_codes):
+            # The contacts' read and sums keep both cores busy by themselves; the other parts
+            # run beside the decryption, which keeps one.
+            comp.contacts()
+        clinical = comp.needs("HIV_POSITIVITY", "HCV_POSITIVITY", "ART_PWID")
+        _run_beside(runner, main=comp.clinical if clinical else None, others=others)
     finally:
         if own_runner:
             runner.close()
@@ -786,8 +789,8 @@ def _run_beside(runner: Runner, main, others: list) -> None:
 
     A DuckDB runner lends a second cursor (``runner.fork()``): the other parts (OST, referrals,
     overdoses, stock, mostly DuckDB work that releases the GIL) then run on a second thread
-    while this one reads the contacts and decrypts the results it needs (Python work), which
-    keeps both cores busy. The native runner has one database connection: one after the other.
+    while this one decrypts the results it needs (Python work), which keeps both cores busy.
+    The native runner has one database connection: one after the other.
     """
     side = runner.fork() if others and main is not None else None
     if side is None:
