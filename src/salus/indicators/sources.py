@@ -434,48 +434,73 @@ class DuckDBRunner(Runner):
             "s.site_rank AS site_rank",
             "CAST(marks AS INTEGER) & 1 AS in_period", "CAST(marks AS INTEGER) >> 1 AS in_hist",
         ])
-        parts = [f"ind_scan_{i}" for i in range(len(queries))]
-        self._made += [("TABLE", p) for p in parts]
-        self._in_parallel([
-            f"CREATE OR REPLACE TABLE {part} AS SELECT {typed} "
-            f"FROM sqlite_query('src', {quote(q)}) q JOIN {read.sites} s ON s.id = q.site_id"
-            for part, q in zip(parts, queries, strict=True)
-        ])
-        self.con.execute("CREATE OR REPLACE VIEW ind_scan AS " + " UNION ALL ".join(f"SELECT * FROM {p}" for p in parts))
-        self._made.append(("VIEW", "ind_scan"))
-        return "ind_scan"
+        return self._read_parts(
+            f"SELECT {typed} FROM sqlite_query('src', {{query}}) q JOIN {read.sites} s ON s.id = q.site_id",
+            queries,
+        )
 
     # PostgreSQL ----------------------------------------------------------------------------
     # DuckDB's scan of a PostgreSQL table sends simple conditions (the date range) to
-    # PostgreSQL and reads in parallel, but not an OR across columns: the history rows outside
-    # the period are asked of PostgreSQL in a query of their own, read at the same time.
+    # PostgreSQL, but not an OR across columns (period or history), nor expressions. Asking
+    # PostgreSQL for the rows (postgres_query) in ranges of table pages read side by side lets
+    # it read the table once, drop the rows that are not needed and pack the flags.
 
     def _read_postgres_contacts(self, read: ContactRead) -> str:
         from salus.services.models import Contact
 
-        d = self.dialect
-        period, hist = self._contact_conditions(read, d, "c")
-        statements = [f"""
-            CREATE OR REPLACE TABLE ind_scan_0 AS
-            SELECT {self._contact_select(read, d, 'c')}, s.site_rank AS site_rank, 1 AS in_period,
-                   {f'CASE WHEN {hist} THEN 1 ELSE 0 END' if hist else '0'} AS in_hist
-            FROM {self.table(Contact)} c JOIN {read.sites} s ON s.id = c.site_id WHERE {period}"""]
-        parts = ["ind_scan_0"]
-        if hist:
-            pg = Dialect("postgresql")
-            pg_period, pg_hist = self._contact_conditions(read, pg, "c")
-            query = (
-                f"SELECT {self._contact_select(read, pg, 'c')}, c.site_id AS site_id "
-                f"FROM {Contact._meta.db_table} c WHERE ({pg_hist}) AND NOT ({pg_period})"
-            )
-            statements.append(
-                f"CREATE OR REPLACE TABLE ind_scan_1 AS SELECT q.* EXCLUDE (site_id), s.site_rank AS site_rank, "
-                f"0 AS in_period, 1 AS in_hist "
-                f"FROM postgres_query('src', {quote(query)}) q JOIN {read.sites} s ON s.id = q.site_id"
-            )
-            parts.append("ind_scan_1")
+        pg = Dialect("postgresql")
+        period, hist = self._contact_conditions(read, pg, "c")
+        packed = " + ".join(f"{1 << i} * {pg.flag(f'c.{f}')}" for i, f in enumerate(CONTACT_FLAGS))
+        select = ", ".join([
+            *(f"c.{c}" for c in ("client_id", "site_id", "occurred_at", "date", *CONTACT_COUNTS)),
+            f"{packed} AS packed",
+            "CASE WHEN c.hiv_result_given THEN c.hiv_result END AS hiv_ct"
+            if read.results or hist else "CAST(NULL AS TEXT) AS hiv_ct",
+            "CASE WHEN c.hcv_result_given THEN c.hcv_result END AS hcv_ct"
+            if read.results else "CAST(NULL AS TEXT) AS hcv_ct",
+            "CASE WHEN c.art_status <> '' THEN c.art_status END AS art_ct" if hist else "CAST(NULL AS TEXT) AS art_ct",
+            f"CASE WHEN {period} THEN 1 ELSE 0 END AS in_period",
+            f"CASE WHEN {hist} THEN 1 ELSE 0 END AS in_hist" if hist else "0 AS in_hist",
+        ])
+        table = Contact._meta.db_table
+        where = f"({period}) OR ({hist})" if hist else period
+        whole_table = read.census is not None or read.days >= 180
+        pages, version = self.con.execute(
+            "SELECT * FROM postgres_query('src', "
+            f"'SELECT relpages, current_setting(''server_version_num'')::int FROM pg_class WHERE oid = ''{table}''::regclass')"
+        ).fetchone()
+        if not whole_table or version < 140000 or pages < 1000:
+            # A short period (the date index finds its rows), a small table, or a server
+            # without TID range scans (PostgreSQL 13 would read the whole table for each part).
+            queries = [f"SELECT {select} FROM {table} c WHERE {where}"]
+        else:
+            # Page ranges; the last one is open, for pages added since the table's statistics.
+            bounds = [lo for lo, _hi in _ranges(0, int(pages) - 1, parts=4 * max(1, self.threads))]
+            queries = [
+                f"SELECT {select} FROM {table} c WHERE c.ctid >= '({lo},0)'::tid"
+                + (f" AND c.ctid < '({bounds[i + 1]},0)'::tid" if i + 1 < len(bounds) else "")
+                + f" AND ({where})"
+                for i, lo in enumerate(bounds)
+            ]
+        typed = ", ".join([
+            "q.client_id", "q.occurred_at", "q.date", *(f"q.{c}" for c in CONTACT_COUNTS),
+            *(f"(q.packed >> {i}) & 1 AS {f}" for i, f in enumerate(CONTACT_FLAGS)),
+            "q.hiv_ct", "q.hcv_ct", "q.art_ct", "s.site_rank AS site_rank", "q.in_period", "q.in_hist",
+        ])
+        return self._read_parts(
+            f"SELECT {typed} FROM postgres_query('src', {{query}}) q JOIN {read.sites} s ON s.id = q.site_id",
+            queries,
+        )
+
+    def _read_parts(self, template: str, queries: list[str]) -> str:
+        """Fill one table per query of the source (``template`` with the quoted query in
+        ``{query}``), side by side; returns the name of the view over all of them."""
+        parts = [f"ind_scan_{i}" for i in range(len(queries))]
         self._made += [("TABLE", p) for p in parts]
-        self._in_parallel(statements)
+        self._in_parallel([
+            f"CREATE OR REPLACE TABLE {part} AS " + template.replace("{query}", quote(q))
+            for part, q in zip(parts, queries, strict=True)
+        ])
         self.con.execute("CREATE OR REPLACE VIEW ind_scan AS " + " UNION ALL ".join(f"SELECT * FROM {p}" for p in parts))
         self._made.append(("VIEW", "ind_scan"))
         return "ind_scan"
