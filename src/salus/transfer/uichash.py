@@ -2,7 +2,9 @@
 
 ``salus.clients.uic.hash_parts`` computes the hash and every neighbour key for each code. An
 import of 200,000 rows needs only the hash to check and match a row; neighbour keys are needed
-for new clients only. This module splits the two and uses ``hmac.digest`` (one C call).
+for new clients only. This module splits the two, and keys HMAC-SHA256 once per import: each
+code's MACs copy the keyed state instead of setting the key up again (OpenSSL 3 looks the
+algorithm up on every one-shot call).
 
 Codes written in ASCII (nearly all of them) are also split and checked without Unicode
 normalisation, which cannot change ASCII text; any other code, and any code the quick check does
@@ -12,6 +14,7 @@ not accept, goes through ``salus.clients.uic`` itself, so errors carry its messa
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import string
 
@@ -30,13 +33,13 @@ class FastHashes:
     Quacks like salus.clients.uic.UICHashes (uic_hash, neighbour_keys, birth_year, sex).
     """
 
-    __slots__ = ("parts", "uic_hash", "birth_year", "sex", "_neighbours", "_key")
+    __slots__ = ("parts", "uic_hash", "birth_year", "sex", "_neighbours", "_mac")
 
-    def __init__(self, parts: list[str], components, key: bytes):
+    def __init__(self, parts: list[str], components, mac):
         self.parts = parts
-        self._key = key
+        self._mac = mac
         self._neighbours = None
-        self.uic_hash = hmac.digest(key, "\x1f".join(parts).encode(), "sha256").hex()
+        self.uic_hash = mac("\x1f".join(parts))
         self.birth_year = self.sex = None
         for c, v in zip(components, parts, strict=True):
             if c.name == "birth_year" and c.kind == "digits":
@@ -50,7 +53,7 @@ class FastHashes:
             out = []
             for i in range(len(self.parts)):
                 masked = self.parts[:i] + ["*"] + self.parts[i + 1 :]
-                out.append(hmac.digest(self._key, (f"{i}\x1e" + "\x1f".join(masked)).encode(), "sha256").hex())
+                out.append(self._mac(f"{i}\x1e" + "\x1f".join(masked)))
             self._neighbours = tuple(out)
         return self._neighbours
 
@@ -90,12 +93,17 @@ def ascii_parts(raw: str, components) -> list[str] | None:
 def hasher():
     """A function raw code -> FastHashes for the program's recipe and key (InvalidUIC if bad)."""
     components = uicmod.recipe()
-    key = keys.uic_key()
+    keyed = hmac.new(keys.uic_key(), digestmod=hashlib.sha256)
+
+    def mac(text: str) -> str:
+        h = keyed.copy()
+        h.update(text.encode())
+        return h.hexdigest()
 
     def hash_raw(raw: str) -> FastHashes:
         parts = ascii_parts(raw, components)
         if parts is None:
             parts = uicmod.canonical(uicmod.parts_from_raw(raw, components), components)
-        return FastHashes(parts, components, key)
+        return FastHashes(parts, components, mac)
 
     return hash_raw
