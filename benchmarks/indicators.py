@@ -6,10 +6,14 @@ episodes and doses, referrals, overdose events, stock movements, population size
 then, in a fresh process, times the full catalogue for 2025 with every disaggregation and the
 fastest hand-written aggregate over the same rows (unique clients and syringes in 2025), and
 prints both, their ratio and the peak resident memory (``*_cpu_here``: CPU seconds of the
-measuring process, all its threads; a database server's own CPU is not in it). Nothing here
-is real data.
+measuring process, all its threads; ``*_cpu_server``: those of a local PostgreSQL server,
+when it can be read). Nothing here is real data.
 
     .venv/bin/python benchmarks/indicators.py [--contacts N] [--keep DIR] [--database-url URL]
+                                              [--repeat N] [--stages]
+
+``--repeat N`` times the references and the engine N times, alternating, and gives the ratio of
+each run; ``--stages`` adds the wall and CPU seconds of each step of the engine.
 
 ``--keep DIR`` keeps the generated SQLite database in DIR and reuses it on the next run with
 the same sizes. ``--database-url postgres://...`` generates into (and times) PostgreSQL; the
@@ -311,8 +315,74 @@ def generate(n_contacts: int, n_clients: int, n_sites: int, n_areas: int, seed: 
 # --------------------------------------------------------------------------- measurement
 
 
+def _parts_reference(runner, period) -> str:
+    """The same aggregate, its rows asked of the database in ranges read side by side (the way
+    the engine reads contacts): SQLite rowid ranges or PostgreSQL page ranges, each filtered by
+    the database on its own DuckDB cursor and thread; then one DuckDB aggregate over them."""
+    import threading
+
+    from salus.indicators.sources import quote
+    from salus.services.models import Contact
+
+    table = Contact._meta.db_table
+    a, b = period.start.isoformat(), period.end.isoformat()
+    con = runner.con
+    if runner.source == "sqlite":
+        low, high = con.execute(
+            f"SELECT * FROM sqlite_query('src', 'SELECT (SELECT MIN(rowid) FROM {table}), (SELECT MAX(rowid) FROM {table})')"
+        ).fetchone()
+        low, high = int(low), int(high)  # sqlite_query gives text
+        size = -(-(high - low + 1) // 8)
+        queries = [
+            f"SELECT client_id, syringes_given FROM {table} NOT INDEXED "
+            f"WHERE rowid BETWEEN {lo} AND {lo + size - 1} AND +date >= '{a}' AND +date <= '{b}'"
+            for lo in range(low, high + 1, size)
+        ]
+        function = "sqlite_query"
+    else:
+        pages = con.execute(
+            f"SELECT * FROM postgres_query('src', 'SELECT relpages FROM pg_class WHERE oid = ''{table}''::regclass')"
+        ).fetchone()[0]
+        pages = int(pages)
+        size = -(-max(pages, 1) // 8)
+        bounds = list(range(0, max(pages, 1), size))
+        queries = [
+            f"SELECT client_id, syringes_given FROM {table} WHERE ctid >= '({lo},0)'::tid"
+            + (f" AND ctid < '({bounds[i + 1]},0)'::tid" if i + 1 < len(bounds) else "")
+            + f" AND date >= DATE '{a}' AND date <= DATE '{b}'"
+            for i, lo in enumerate(bounds)
+        ]
+        function = "postgres_query"
+    todo = [f"CREATE OR REPLACE TABLE ref_{i} AS SELECT * FROM {function}('src', {quote(q)})"
+            for i, q in enumerate(queries)][::-1]
+    con.execute("SET threads = 1")  # one DuckDB thread per part, as the engine does
+    cursors = [con.cursor() for _ in range(runner.threads)]
+
+    def work(cur):
+        while todo:
+            try:
+                sql = todo.pop()
+            except IndexError:
+                return
+            cur.execute(sql)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in cursors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    con.execute(f"SET threads = {runner.threads}")
+    union = " UNION ALL ".join(f"SELECT * FROM ref_{i}" for i in range(len(queries)))
+    return f"SELECT COUNT(DISTINCT client_id), SUM(CAST(syringes_given AS BIGINT)) FROM ({union}) parts"
+
+
 def reference_queries(period) -> dict[str, float]:
-    """The fastest hand-written aggregate: unique clients and syringes in the period, one scan."""
+    """The fastest hand-written aggregate: unique clients and syringes in the period.
+
+    Several ways of running it are timed and the benchmark takes the fastest: DuckDB's own scan
+    of the table, the database's date index feeding DuckDB (SQLite), the rows asked of the
+    database in parallel ranges (as the engine reads), and the database's own SQL.
+    """
     from django.db import connection
 
     from salus.indicators.sources import DuckDBRunner, NativeRunner
@@ -337,8 +407,12 @@ def reference_queries(period) -> dict[str, float]:
                 "SELECT COUNT(DISTINCT client_id), SUM(CAST(syringes_given AS BIGINT)) "
                 f"FROM sqlite_query('src', '{inner.replace(chr(39), chr(39) * 2)}')"
             )
+        if r.kind == "duckdb":
+            queries["duckdb_parts"] = None  # made (and timed) below
         for name, q in queries.items():
             t0, c0 = time.perf_counter(), time.process_time()
+            if q is None:
+                q = _parts_reference(r, period)
             result = r.rows(q)
             timings[f"reference_{name}"] = round(time.perf_counter() - t0, 3)
             timings[f"reference_{name}_cpu_here"] = round(time.process_time() - c0, 3)
@@ -347,30 +421,120 @@ def reference_queries(period) -> dict[str, float]:
     return timings
 
 
-def measure(engines: list[str]) -> dict:
+class StageClock:
+    """Wall and CPU seconds of each step of the engine (``--stages``), by wrapping its methods.
+
+    Steps nest (``contacts`` holds ``read_contacts``...) and may run on two threads at once;
+    "this thread" is the CPU of the thread that ran the step (DuckDB's own worker threads are
+    not in it), "whole process" all threads' CPU over the step's time.
+    """
+
+    STEPS = ("contacts", "_clients", "_contact_counts", "clinical", "_positivity", "_art", "ost", "referrals",
+             "overdoses", "stockouts")
+
+    def __init__(self):
+        from salus.indicators import engine
+        from salus.indicators.sources import DuckDBRunner, NativeRunner
+
+        self.lines: list[tuple[str, str, float, float, float]] = []
+        self._undo = []
+        for cls, names in ((engine._Computation, self.STEPS), (DuckDBRunner, ("read_contacts",)),
+                           (NativeRunner, ("read_contacts",))):
+            for name in names:
+                if name in vars(cls) or hasattr(cls, name):
+                    self._wrap(cls, name)
+
+    def _wrap(self, cls, name):
+        original = getattr(cls, name)
+        clock = self
+
+        def timed(*args, **kwargs):
+            t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                import threading
+
+                clock.lines.append((threading.current_thread().name, name, time.perf_counter() - t0,
+                                    time.thread_time() - c0, time.process_time() - p0))
+
+        setattr(cls, name, timed)
+        self._undo.append((cls, name, original))
+
+    def report(self) -> list[str]:
+        return [f"{thread[:22]:22s} {name:16s} {wall:7.3f} s wall {cpu:7.3f} s CPU this thread "
+                f"{proc:7.3f} s CPU whole process" for thread, name, wall, cpu, proc in self.lines]
+
+
+def server_cpu() -> float | None:
+    """CPU seconds used so far by a local PostgreSQL server (its live and finished processes),
+    or None when it cannot be read from here."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT setting FROM pg_settings WHERE name = 'data_directory'")
+            folder = cur.fetchone()[0]
+        with open(os.path.join(folder, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(pid) == postmaster:  # finished backends are counted in the postmaster's cutime
+                total += sum(int(x) for x in fields[11:15])
+            elif int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError, TypeError, IndexError):
+        return None
+
+
+def measure(engines: list[str], repeat: int, stages: bool) -> dict:
+    from django.db import connection
+
     from salus.indicators.engine import compute_indicators
     from salus.indicators.periods import parse_period
     from salus.indicators.sources import DuckDBRunner, NativeRunner
 
     out: dict = {}
     period = parse_period(PERIOD)
-    out.update(reference_queries(period))
-    for engine in engines:
-        runner = DuckDBRunner() if engine == "duckdb" else NativeRunner()
-        t0, c0 = time.perf_counter(), time.process_time()
-        rows = compute_indicators(PERIOD, as_of=dt.date(2026, 1, 1), runner=runner)
-        out[f"engine_{engine}"] = round(time.perf_counter() - t0, 3)
-        out[f"engine_{engine}_cpu_here"] = round(time.process_time() - c0, 3)
-        runner.close()
-        out[f"engine_{engine}_rows"] = len(rows)
-        total = {r["code"]: r for r in rows if not r["disaggregation"]}
-        out[f"engine_{engine}_check"] = {
-            "CLIENTS_REACHED": total["CLIENTS_REACHED"]["value"],
-            "SYRINGES_DISTRIBUTED": total["SYRINGES_DISTRIBUTED"]["value"],
-            "OST_COVERAGE": total["OST_COVERAGE"]["value"],
-            "NSP_SYRINGES_PER_PWID": total["NSP_SYRINGES_PER_PWID"]["value"],
-        }
+    clock = StageClock() if stages else None
+    for run in range(repeat):
+        # References and engine alternate, so that both see the same machine.
+        suffix = f"_run{run + 1}" if repeat > 1 else ""
+        out.update({k + suffix if not k.endswith(("_result",)) else k: v
+                    for k, v in reference_queries(period).items()})
+        for engine in engines:
+            runner = DuckDBRunner() if engine == "duckdb" else NativeRunner()
+            if clock:
+                clock.lines.clear()
+            s0 = server_cpu()
+            t0, c0 = time.perf_counter(), time.process_time()
+            rows = compute_indicators(PERIOD, as_of=dt.date(2026, 1, 1), runner=runner)
+            out[f"engine_{engine}{suffix}"] = round(time.perf_counter() - t0, 3)
+            out[f"engine_{engine}_cpu_here{suffix}"] = round(time.process_time() - c0, 3)
+            if s0 is not None:
+                out[f"engine_{engine}_cpu_server{suffix}"] = round(server_cpu() - s0, 2)
+            runner.close()
+            if clock:
+                out[f"engine_{engine}_stages{suffix}"] = clock.report()
+            out[f"engine_{engine}_rows"] = len(rows)
+            total = {r["code"]: r for r in rows if not r["disaggregation"]}
+            out[f"engine_{engine}_check"] = {
+                "CLIENTS_REACHED": total["CLIENTS_REACHED"]["value"],
+                "SYRINGES_DISTRIBUTED": total["SYRINGES_DISTRIBUTED"]["value"],
+                "OST_COVERAGE": total["OST_COVERAGE"]["value"],
+                "NSP_SYRINGES_PER_PWID": total["NSP_SYRINGES_PER_PWID"]["value"],
+                "ART_PWID": [total["ART_PWID"]["numerator"], total["ART_PWID"]["denominator"]],
+                "HIV_POSITIVITY": [total["HIV_POSITIVITY"]["numerator"], total["HIV_POSITIVITY"]["denominator"]],
+            }
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["duckdb_threads"] = DuckDBRunner().threads if "duckdb" in engines else None
+    out["database"] = connection.vendor
     # Other work on the machine slows every figure; the load average says how busy it was.
     out["load_average_1min"] = round(os.getloadavg()[0], 2)
     return out
@@ -386,6 +550,8 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="keep (and reuse) the generated data directory")
     parser.add_argument("--database-url", help="PostgreSQL URL (an empty database); default SQLite")
     parser.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,native (default duckdb)")
+    parser.add_argument("--repeat", type=int, default=1, help="time references and engine N times, alternating")
+    parser.add_argument("--stages", action="store_true", help="also print wall and CPU seconds of each step")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -397,7 +563,7 @@ def main() -> int:
 
     if args.measure_only:
         setup(args.keep, args.database_url)
-        print(json.dumps(measure(args.engines.split(","))))
+        print(json.dumps(measure(args.engines.split(","), args.repeat, args.stages)))
         return 0
 
     tag = f"c{args.contacts}-k{args.clients}-s{args.sites}-a{args.areas}-r{args.seed}"
@@ -420,7 +586,8 @@ def main() -> int:
     with open(marker) as f:
         generated = json.load(f)
     print("generated:", json.dumps(generated))
-    cmd = [sys.executable, os.path.abspath(__file__), "--measure-only", "--keep", home, "--engines", args.engines]
+    cmd = [sys.executable, os.path.abspath(__file__), "--measure-only", "--keep", home, "--engines", args.engines,
+           "--repeat", str(args.repeat)] + (["--stages"] if args.stages else [])
     if args.database_url:
         cmd += ["--database-url", args.database_url]
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -428,14 +595,24 @@ def main() -> int:
         print(res.stderr, file=sys.stderr)
         return res.returncode
     figures = json.loads(res.stdout.strip().splitlines()[-1])
-    fastest = min(v for k, v in figures.items()
-                  if k.startswith("reference_") and not k.endswith(("_result", "_cpu_here")))
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; period {PERIOD}; contacts {args.contacts:,}")
     for k, v in figures.items():
-        print(f"  {k}: {v}")
-    for engine in args.engines.split(","):
-        t = figures[f"engine_{engine}"]
-        print(f"  full catalogue ({engine}): {t:.2f} s = {t / fastest:.2f} x the fastest reference aggregate ({fastest:.2f} s)")
+        if isinstance(v, list) and v and isinstance(v[0], str):
+            print(f"  {k}:")
+            for line in v:
+                print(f"    {line}")
+        else:
+            print(f"  {k}: {v}")
+    runs = [f"_run{i + 1}" for i in range(args.repeat)] if args.repeat > 1 else [""]
+    for suffix in runs:
+        fastest_name, fastest = min(
+            ((k, v) for k, v in figures.items()
+             if k.startswith("reference_") and k.endswith(suffix) and "_result" not in k and "_cpu_" not in k),
+            key=lambda kv: kv[1])
+        for engine in args.engines.split(","):
+            t = figures[f"engine_{engine}{suffix}"]
+            print(f"  full catalogue ({engine}{suffix}): {t:.2f} s = {t / fastest:.2f} x the fastest reference "
+                  f"aggregate ({fastest_name.removesuffix(suffix)}: {fastest:.2f} s)")
     print(f"  peak memory of the measuring process: {figures['peak_rss_mb']} MB")
     if not args.keep and not args.database_url:
         import shutil
