@@ -155,3 +155,17 @@ def test_it_breaks_ties_and_reads_history_alike_through_duckdb_and_postgresql(ti
         assert _comparable(duck) == _comparable(native), scope
         art = total(duck, "ART_PWID")
         assert (art["numerator"], art["denominator"]) == (1, 2)
+
+
+def test_it_cuts_the_contacts_table_into_ranges_that_cover_it_once():
+    from salus.indicators.sources import _ranges
+
+    for low, high, parts in ((1, 5_000_000, 16), (1, 10, 16), (7, 7, 4), (0, 99, 8), (3, 1, 8)):
+        ranges = _ranges(low, high, parts)
+        assert len(ranges) <= parts
+        covered = [i for lo, hi in ranges for i in range(lo, hi + 1)] if high - low < 1000 else None
+        if covered is not None:
+            assert covered == list(range(low, high + 1))  # every rowid once, in order
+        else:
+            assert ranges[0][0] == low and ranges[-1][1] == high
+            assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:], strict=False))

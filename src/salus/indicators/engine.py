@@ -344,24 +344,27 @@ class _Computation:
         from salus.indicators.clinical import decryptor
 
         site = self._site_of_rank()
+        tests = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
+        decrypt = {t: decryptor(f"{t}_result") for t in tests}
         # HIV results decrypted here are looked up again by ART_PWID: one decryption each.
         self.hiv_positive: dict[str, bool] = {}
-        for test in ("hiv", "hcv"):
-            if not self.needs(f"{test.upper()}_POSITIVITY"):
-                continue
-            decrypt = decryptor(f"{test}_result")
-            known = self.hiv_positive if test == "hiv" else {}
-            rows = self.r.rows(f"""
-                SELECT c.sex, c.age_band, x.site_rank, x.{test}_ct
+        known = {"hiv": self.hiv_positive, "hcv": {}}
+        counts = {t: Counter() for t in tests}
+        cts = ", ".join(f"x.{t}_ct" for t in tests)
+        for sex, age, rank, *values in self.r.rows(f"""
+                SELECT c.sex, c.age_band, x.site_rank, {cts}
                 FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
-                WHERE x.in_period = 1 AND x.{test}_ct IS NOT NULL""")
-            counts: Counter = Counter()
-            for sex, age, rank, ct in rows:
-                positive = known.get(ct)
+                WHERE x.in_period = 1 AND ({' OR '.join(f'x.{t}_ct IS NOT NULL' for t in tests)})"""):
+            for test, ct in zip(tests, values, strict=True):
+                if ct is None:
+                    continue
+                positive = known[test].get(ct)
                 if positive is None:
-                    positive = known[ct] = decrypt(ct) == "positive"
-                counts[(sex, age, rank)] += positive
-            self._add(((sex, age, *site[rank], n) for (sex, age, rank), n in counts.items()), (f"{test}_pos",))
+                    positive = known[test][ct] = decrypt[test](ct) == "positive"
+                counts[test][(sex, age, rank)] += positive
+        for test in tests:
+            self._add(((sex, age, *site[rank], n) for (sex, age, rank), n in counts[test].items()),
+                      (f"{test}_pos",))
 
     def _art(self) -> None:
         """ART_PWID: decrypts HIV results and the latest ART status of PWID clients seen in P only."""
@@ -414,12 +417,11 @@ class _Computation:
         eps = r.materialise("ind_eps", f"""
             SELECT e.id AS episode_id, e.client_id AS client_id, e.medication AS medication,
                    e.start_date AS start_date, e.end_date AS end_date, s.code AS site_code,
-                   a.path AS area_path, cl.sex AS sex, cl.age_band AS age_band
+                   s.area_path AS area_path, cl.sex AS sex, cl.age_band AS age_band
             FROM {t.episode} e
-            JOIN {t.site} s ON s.id = e.site_id
-            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {self.sites} s ON s.id = e.site_id
             JOIN {self.clients} cl ON cl.client_id = e.client_id
-            WHERE {self.scope.sql()} AND e.start_date <= {end}""")
+            WHERE {self.scope.sql('s', 's', 'area_path')} AND e.start_date <= {end}""")
         if self.needs("OST_COVERAGE", "OST_MIN_DOSE"):
             # One row per client on OST on the census date (their latest-started active episode).
             act = r.materialise("ind_ost_active", f"""
@@ -466,28 +468,26 @@ class _Computation:
     def referrals(self, r: Runner) -> None:
         t = self.t
         self._add(r.rows(f"""
-            SELECT cl.sex, cl.age_band, a.path, s.code, COUNT(*),
+            SELECT cl.sex, cl.age_band, s.area_path, s.code, COUNT(*),
                    SUM(CASE WHEN r.status = 'attended' THEN 1 ELSE 0 END)
             FROM {t.referral} r
-            JOIN {t.site} s ON s.id = r.site_id
-            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {self.sites} s ON s.id = r.site_id
             JOIN {self.clients} cl ON cl.client_id = r.client_id
             WHERE r.made_on >= {self._lit(self.p.start)} AND r.made_on <= {self._lit(self.p.end)}
-              AND {self.scope.sql()}
-            GROUP BY cl.sex, cl.age_band, a.path, s.code"""), ("ref_made", "ref_attended"))
+              AND {self.scope.sql('s', 's', 'area_path')}
+            GROUP BY cl.sex, cl.age_band, s.area_path, s.code"""), ("ref_made", "ref_attended"))
 
     def overdoses(self, r: Runner) -> None:
         t, d = self.t, self.d
         self._add(r.rows(f"""
-            SELECT cl.sex, cl.age_band, a.path, s.code, COUNT(*)
+            SELECT cl.sex, cl.age_band, s.area_path, s.code, COUNT(*)
             FROM {t.overdose} o
-            JOIN {t.site} s ON s.id = o.site_id
-            JOIN {t.area} a ON a.id = s.area_id
+            JOIN {self.sites} s ON s.id = o.site_id
             JOIN {self.clients} cl ON cl.client_id = o.client_id
             WHERE o.date >= {self._lit(self.p.start)} AND o.date <= {self._lit(self.p.end)}
               AND {d.flag('o.naloxone_given')} = 1 AND o.outcome = 'survived'
-              AND {self.scope.sql()}
-            GROUP BY cl.sex, cl.age_band, a.path, s.code"""), ("od_reversals",))
+              AND {self.scope.sql('s', 's', 'area_path')}
+            GROUP BY cl.sex, cl.age_band, s.area_path, s.code"""), ("od_reversals",))
 
     def stockouts(self, r: Runner) -> None:
         """Days ending with a balance <= 0, per site and tracked commodity, from the first movement.

@@ -87,6 +87,13 @@ def quote(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+# Ranges of the contacts table read per DuckDB thread. Parts differ in cost (the period's rows
+# are dearer than the history's), so there are more parts than threads, handed out as threads
+# come free, the last rows of the table first: contacts are mostly recorded in date order and
+# the latest period is the one most asked for, so the dearest parts start first and the cheap
+# ones fill in at the end.
+PARTS_PER_THREAD = 8
+
 # The contact columns the engine reads: counts, then 0/1 flags.
 CONTACT_COUNTS = ("syringes_given", "syringes_returned", "condoms_given", "naloxone_kits_given")
 CONTACT_FLAGS = ("education", "hiv_tested", "hiv_result_given", "hcv_tested", "hcv_result_given")
@@ -423,7 +430,7 @@ class DuckDBRunner(Runner):
             ).fetchone()
             queries = [
                 f"SELECT {select} FROM {table} c NOT INDEXED WHERE c.rowid BETWEEN {lo} AND {hi} AND ({where})"
-                for lo, hi in _ranges(int(low or 0), int(high or 0), parts=4 * max(1, self.threads))
+                for lo, hi in _ranges(int(low or 0), int(high or 0), parts=PARTS_PER_THREAD * max(1, self.threads))
             ]
         # sqlite_query returns text; each part is typed and unpacked as it is read.
         typed = ", ".join([
@@ -475,7 +482,7 @@ class DuckDBRunner(Runner):
             queries = [f"SELECT {select} FROM {table} c WHERE {where}"]
         else:
             # Page ranges; the last one is open, for pages added since the table's statistics.
-            bounds = [lo for lo, _hi in _ranges(0, int(pages) - 1, parts=4 * max(1, self.threads))]
+            bounds = [lo for lo, _hi in _ranges(0, int(pages) - 1, parts=PARTS_PER_THREAD * max(1, self.threads))]
             queries = [
                 f"SELECT {select} FROM {table} c WHERE c.ctid >= '({lo},0)'::tid"
                 + (f" AND c.ctid < '({bounds[i + 1]},0)'::tid" if i + 1 < len(bounds) else "")
@@ -499,7 +506,7 @@ class DuckDBRunner(Runner):
         self._made += [("TABLE", p) for p in parts]
         self._in_parallel([
             f"CREATE OR REPLACE TABLE {part} AS " + template.replace("{query}", quote(q))
-            for part, q in zip(parts, queries, strict=True)
+            for part, q in reversed(list(zip(parts, queries, strict=True)))
         ])
         self.con.execute("CREATE OR REPLACE VIEW ind_scan AS " + " UNION ALL ".join(f"SELECT * FROM {p}" for p in parts))
         self._made.append(("VIEW", "ind_scan"))
