@@ -13,13 +13,20 @@ from hypothesis import strategies as st
 from salus.core import crypto
 from salus.services.models import Contact
 from salus.stock.models import StockMovement
-from salus.transfer.bulk import insert_rows, sql_literal, uuid5_hex
+from salus.transfer.bulk import insert_rows, new_uuids, sql_literal, uuid5_hex
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(min_size=16, max_size=16), st.text(max_size=300))
 def test_uuid5_hex_is_uuid5(namespace, name):
     assert uuid5_hex(namespace, name) == uuid.uuid5(uuid.UUID(bytes=namespace), name).hex
+
+
+def test_new_uuids_are_random_version_4_uuids(db):
+    ids = [uuid.UUID(str(i)) for i in new_uuids(2000)]
+    assert len(set(ids)) == 2000
+    assert {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+    assert new_uuids(0) == []
 
 
 @pytest.mark.parametrize(("value", "literal"), [

@@ -85,6 +85,23 @@ def test_a_huge_cell_is_refused_without_reading_it_as_data(program):
     assert problems(data) == ["line 2, column site: this cell is longer than 10000 characters"]
 
 
+@pytest.mark.parametrize("cell", [
+    "X" * 10_001,  # not quoted: the file's longest line says whether rows need a check
+    "X" * 6_000 + "\n" + "X" * 6_000,  # quoted, over a line break: every line is short
+    ("X" * 3_000 + "\x0c") * 4,  # characters other tools take for line breaks; the csv module does not
+    ("X" * 3_000 + "\r") * 4,
+], ids=["plain", "quoted-newline", "form-feed", "carriage-return"])
+def test_a_long_cell_is_found_however_it_is_written(program, cell):
+    data = contacts_file(contact(), contact(site=cell))
+    assert (b'"' in data) == ("\n" in cell or "\r" in cell)  # the writer quotes only those
+    assert problems(data) == ["line 3, column site: this cell is longer than 10000 characters"]
+
+
+def test_a_cell_of_the_longest_allowed_length_is_read(program):
+    data = contacts_file(contact(), contact(uic="MAJO1985M" + " " * 9_991))
+    assert run_import("contacts", data, "cli").ok
+
+
 def test_a_broken_quote_is_a_problem_not_a_crash(program):
     data = contacts_file(contact()) + b'2025-03-04,"NA1"x,MAJO1985M\r\n'
     found = problems(data)

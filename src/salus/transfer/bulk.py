@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -163,6 +164,15 @@ def uuid5_hex(namespace_bytes: bytes, name: str) -> str:
     """
     h = hashlib.sha1(namespace_bytes + name.encode()).hexdigest()
     return f"{h[:12]}5{h[13:16]}{_VARIANT_DIGIT[h[16]]}{h[17:32]}"
+
+
+def new_uuids(n: int) -> list:
+    """``n`` new random (version 4) UUIDs as the driver takes them, from one read of the OS's
+    random source (``uuid.uuid4()`` reads it and builds an object per id)."""
+    raw = os.urandom(16 * n).hex()
+    ids = [f"{raw[i:i + 12]}4{raw[i + 13:i + 16]}{_VARIANT_DIGIT[raw[i + 16]]}{raw[i + 17:i + 32]}"
+           for i in range(0, 32 * n, 32)]
+    return [uuid.UUID(h) for h in ids] if connection.features.has_native_uuid_field else ids
 
 
 @contextmanager

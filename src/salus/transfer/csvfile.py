@@ -111,11 +111,23 @@ def read_table(data: bytes, columns: tuple[str, ...], problems: ProblemList) -> 
         return None
     order = [header.index(c) for c in columns]
     table = Table(tuple(columns), iter(()), lines=text.count("\n") or text.count("\r"))
-    table.rows = _rows(reader, header, order, table, problems)
+    table.rows = _rows(reader, header, order, table, problems, check_lengths=_may_hold_long_cells(text))
     return table
 
 
-def _rows(reader, header: list[str], order: list[int], table: Table, problems: ProblemList):
+def _may_hold_long_cells(text: str) -> bool:
+    """False when no cell of ``text`` can be longer than MAX_FIELD_CHARS, so rows need no check.
+
+    Without a quote character no cell spans a line break, so none is longer than the longest
+    run of text between two newlines (a bound: carriage returns end lines too).
+    """
+    if '"' in text:
+        return True
+    return max(map(len, text.split("\n"))) > MAX_FIELD_CHARS
+
+
+def _rows(reader, header: list[str], order: list[int], table: Table, problems: ProblemList, *,
+          check_lengths: bool = True):
     identity = order == list(range(len(order)))
     width = len(order)
     start = reader.line_num + 1
@@ -142,7 +154,7 @@ def _rows(reader, header: list[str], order: list[int], table: Table, problems: P
                 % {"found": len(values), "expected": width},
             )
             continue
-        if max(map(len, values)) > MAX_FIELD_CHARS:
+        if check_lengths and max(map(len, values)) > MAX_FIELD_CHARS:
             for i in [i for i, v in enumerate(values) if len(v) > MAX_FIELD_CHARS]:
                 problems.add(line, header[i], _("this cell is longer than %(n)d characters") % {"n": MAX_FIELD_CHARS})
             continue

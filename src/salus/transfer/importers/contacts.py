@@ -38,7 +38,7 @@ from salus.services.models import Contact, Referral, ReferralService, TestResult
 from salus.stock.actions import TEST_COMMODITIES, apply_to_level
 from salus.stock.models import Commodity, StockMovement
 from salus.transfer import cells, uichash
-from salus.transfer.bulk import big_write, db_bool, db_uuid, insert_rows, uuid5_hex
+from salus.transfer.bulk import big_write, db_bool, db_uuid, insert_rows, new_uuids, uuid5_hex
 from salus.transfer.csvfile import ProblemList, Table, iter_chunks
 from salus.transfer.importing import ImportContext, progress_bar
 
@@ -112,13 +112,14 @@ class ContactRow:
 
 
 class Day:
-    """A contact date."""
+    """A contact date (``ordinal``: the date's, a plain integer to sort by)."""
 
-    __slots__ = ("date", "iso", "db")
+    __slots__ = ("date", "iso", "ordinal", "db")
 
     def __init__(self, date: dt.date):
         self.date = date
         self.iso = date.isoformat()
+        self.ordinal = date.toordinal()
         self.db = None
 
 
@@ -433,7 +434,6 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
     now = timezone.now()
     staff_id = actor.pk if getattr(actor, "pk", None) else None
     native_uuid = connection.features.has_native_uuid_field
-    as_id = uuid.UUID if native_uuid else str
     as_bool = db_bool() or bool
 
     # Every person's client: the live record for their UIC, or a new one (written below only
@@ -494,8 +494,8 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
     contacts: list[tuple] = []
     referrals: list[tuple] = []
     taken: dict[tuple, int] = {}
-    links_first: dict[tuple, dt.date] = {}
-    links_last: dict[tuple, dt.date] = {}
+    links_first: dict[tuple, Day] = {}
+    links_last: dict[tuple, Day] = {}
     # Per UIC hash, over the new rows in (date, line) order: the first row's day and place,
     # the latest row's person, the latest injecting status given.
     first_row: dict[str, tuple] = {}
@@ -507,9 +507,10 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
     # inserts into the date and site indexes close together.
     rows = sorted(rows, key=_row_order)
     iterable = rows if progress is None else progress_bar(rows, progress, n_rows, _("importing"))
+    seen_get, taken_get, add_contact = seen.get, taken.get, contacts.append
     for d, _line, s, p, g in iterable:
         key = f"{p.uic_hash}\x1f{s.code}\x1f{d.iso}\x1f{p.tail}\x1f{g.tail}"
-        occ = seen.get(key, 0)
+        occ = seen_get(key, 0)
         seen[key] = occ + 1
         cid = uuid5_hex(ns, f"{key}\x1f{occ}")
         if cid in present:
@@ -526,19 +527,21 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
         client = p.client
         link = (client, sdb[0])
         if link not in links_first:
-            links_first[link] = d.date
-        links_last[link] = d.date
+            links_first[link] = d
+        links_last[link] = d
         for code, q in g.takes:
             k = (s, code, d)
-            taken[k] = taken.get(k, 0) + q
-        cid_db = as_id(cid)
+            taken[k] = taken_get(k, 0) + q
         if g.referral:
-            referrals.append((as_id(uuid5_hex(ns_referral, cid)), client, sdb[0], cid_db, g.referral, ddb[1]))
-        contacts.append((
-            cid_db, client, *sdb, *ddb,
-            encrypt_hiv(g.hiv) if g.hiv else "", encrypt_hcv(g.hcv) if g.hcv else "",
+            referrals.append((uuid5_hex(ns_referral, cid), client, sdb[0], cid, g.referral, ddb[1]))
+        hiv, hcv = g.hiv, g.hcv
+        add_contact((
+            cid, client, *sdb, *ddb, encrypt_hiv(hiv) if hiv else "", encrypt_hcv(hcv) if hcv else "",
             sha256(key.encode()).hexdigest(), *gdb,
         ))
+    if native_uuid:  # the driver takes UUIDs there, not hex
+        contacts = [(uuid.UUID(c[0]), *c[1:]) for c in contacts]
+        referrals = [(uuid.UUID(r[0]), *r[1:3], uuid.UUID(r[3]), *r[4:]) for r in referrals]
     del seen, rows
     if not contacts:
         return {"contacts_created": 0, "contacts_skipped": n_rows, "clients_registered": 0}
@@ -563,17 +566,18 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
         constants={"made_by_id": staff_id, "status": Referral.Status.MADE.value, "outcome_on": None,
                    "note": "", "updated_at": now},
     )
-    moved = sorted(((s.code, code, d.date), (s.site, q)) for (s, code, d), q in taken.items())
+    moved = sorted((s.code, code, d.ordinal, s, d, q) for (s, code, d), q in taken.items())
     insert_rows(
         StockMovement,
         ["id", "site_id", "commodity_id", "quantity", "occurred_on"],
-        ((uuid.uuid4(), site.id, code, -q, day) for (_code, code, day), (site, q) in moved),
+        ((pk, s.db[0], code, -q, d.db[1]) for pk, (_c, code, _o, s, d, q) in zip(new_uuids(len(moved)), moved, strict=True)),
+        raw=frozenset({"id", "site_id", "occurred_on"}),
         constants={"kind": StockMovement.Kind.DISTRIBUTION.value, "at": now, "contact_id": None,
                    "recorded_by_id": staff_id, "note": note[:200]},
     )
     per_level: dict[tuple, list] = {}
-    for (site_code, code, _day), (site, q) in moved:
-        per_level.setdefault((site_code, code), [site, 0])[1] += q
+    for site_code, code, _o, s, _d, q in moved:
+        per_level.setdefault((site_code, code), [s.site, 0])[1] += q
     for (_site_code, code), (site, q) in sorted(per_level.items()):
         apply_to_level(site, code, -q)
     _write_links(links_first, links_last, {db_uuid(pk) for pk in existing.values()})
@@ -585,8 +589,8 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
     }
 
 
-def _row_order(row: Row) -> dt.date:
-    return row[0].date
+def _row_order(row: Row) -> int:
+    return row[0].ordinal
 
 
 def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict, new_ids: dict, now) -> int:
@@ -627,11 +631,12 @@ def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict,
     return len(new)
 
 
-def _write_links(first: dict[tuple, dt.date], last: dict[tuple, dt.date], known_clients: set) -> None:
+def _write_links(first: dict[tuple, Day], last: dict[tuple, Day], known_clients: set) -> None:
     """Create or widen the ClientSite link of each (client, site) pair to cover the new dates.
 
     ``first`` and ``last`` map (client id, site id), both as the driver takes them, to the
-    earliest and latest date; only clients in ``known_clients`` can have links already.
+    earliest and latest day (their ``db`` set); only clients in ``known_clients`` can have
+    links already.
     """
     native = connection.features.has_native_uuid_field
     client_ids = list({c for c, _s in first if c in known_clients})
@@ -647,13 +652,14 @@ def _write_links(first: dict[tuple, dt.date], last: dict[tuple, dt.date], known_
         la = last[key]
         old = existing.get(key)
         if old is None:
-            new_rows.append((*key, f, la))
+            new_rows.append((*key, f.db[1], la.db[1]))
             continue
         pk, old_first, old_last = old
+        f, la = f.date, la.date
         if f < old_first or la > old_last:
             ClientSite.objects.filter(pk=pk).update(first_seen=min(f, old_first), last_seen=max(la, old_last))
     insert_rows(ClientSite, ["client_id", "site_id", "first_seen", "last_seen"], new_rows,
-                raw=frozenset({"client_id", "site_id"}))
+                raw=frozenset({"client_id", "site_id", "first_seen", "last_seen"}))
 
 
 __all__ = ["COLUMNS", "HELP", "ContactRow", "apply", "parse", "write_contacts"]
