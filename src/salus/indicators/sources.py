@@ -434,22 +434,26 @@ class DuckDBRunner(Runner):
         # are the period's and which the history's is worked out again here, from the values
         # read, rather than sent by SQLite: that costs SQLite a tenth of the read (measured).
         # (A history row has an HIV result given or an ART status: its hiv_ct or art_ct is set.)
-        in_period, _ = self._contact_conditions(read, self.dialect, "q", "CAST(q.date AS DATE)")
-        in_hist = (
-            f"CAST(q.date AS DATE) <= {self.dialect.date(read.census)} "
-            "AND (q.hiv_ct IS NOT NULL OR q.art_ct IS NOT NULL)"
-        ) if hist else None
+        # Counts as INTEGER (as Django stores them): DuckDB sums those in 64 bits, BIGINTs in 128.
         typed = ", ".join([
-            "q.client_id", "CAST(q.occurred_at AS TIMESTAMP) AS occurred_at", "CAST(q.date AS DATE) AS date",
-            *(f"CAST(q.{c} AS BIGINT) AS {c}" for c in CONTACT_COUNTS),
-            *(f"(CAST(q.packed AS INTEGER) >> {i}) & 1 AS {f}" for i, f in enumerate(CONTACT_FLAGS)),
-            "q.hiv_ct", "q.hcv_ct", "q.art_ct",
-            "s.site_rank AS site_rank",
+            "client_id", "site_id", "CAST(occurred_at AS TIMESTAMP) AS occurred_at", "CAST(date AS DATE) AS date",
+            *(f"CAST({c} AS INTEGER) AS {c}" for c in CONTACT_COUNTS),
+            "CAST(packed AS INTEGER) AS packed", "hiv_ct", "hcv_ct", "art_ct",
+        ])
+        in_period, _ = self._contact_conditions(read, self.dialect, "q")
+        in_hist = (
+            f"q.date <= {self.dialect.date(read.census)} AND (q.hiv_ct IS NOT NULL OR q.art_ct IS NOT NULL)"
+        ) if hist else None
+        unpacked = ", ".join([
+            "q.client_id", "q.occurred_at", "q.date", *(f"q.{c}" for c in CONTACT_COUNTS),
+            *(f"(q.packed >> {i}) & 1 AS {f}" for i, f in enumerate(CONTACT_FLAGS)),
+            "q.hiv_ct", "q.hcv_ct", "q.art_ct", "s.site_rank AS site_rank",
             f"CASE WHEN {in_period} THEN 1 ELSE 0 END AS in_period",
             f"CASE WHEN {in_hist} THEN 1 ELSE 0 END AS in_hist" if in_hist else "0 AS in_hist",
         ])
         return self._read_parts(
-            f"SELECT {typed} FROM sqlite_query('src', {{query}}) q JOIN {read.sites} s ON s.id = q.site_id",
+            f"SELECT {unpacked} FROM (SELECT {typed} FROM sqlite_query('src', {{query}})) q "
+            f"JOIN {read.sites} s ON s.id = q.site_id",
             queries,
         )
 
