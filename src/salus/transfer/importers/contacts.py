@@ -438,14 +438,13 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
 
     # Every person's client: the live record for their UIC, or a new one (written below only
     # if some new row needs it).
-    existing = _live_client_ids(sorted({p.uic_hash for p in people}))
-    new_ids: dict[str, uuid.UUID] = {}
+    hashes = sorted({p.uic_hash for p in people})
+    existing = _live_client_ids(hashes)
+    unknown = [h for h in hashes if h not in existing]
+    new_ids = dict(zip(unknown, new_uuids(len(unknown)), strict=True))  # as the driver takes them
+    known_ids = {h: db_uuid(pk) for h, pk in existing.items()}
     for p in people:
-        h = p.uic_hash
-        pk = existing.get(h) or new_ids.get(h)
-        if pk is None:
-            pk = new_ids[h] = uuid.uuid4()
-        p.client = db_uuid(pk)
+        p.client = known_ids.get(p.uic_hash) or new_ids[p.uic_hash]
 
     # What each distinct date, site and service combination stores, worked out once.
     tz = program_tz()
@@ -600,11 +599,13 @@ def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict,
     """
     # In id order: the primary key and the neighbour keys' client index are then appended to.
     new = sorted((h for h in first_row if h not in existing), key=new_ids.__getitem__)
+    as_bool = db_bool() or bool
     insert_rows(
         Client,
         ["id", "uic_hash", "sex", "birth_year", "injects", "first_contact_date", "registered_site_id"],
-        ((new_ids[h], h, latest[h].sex, latest[h].birth_year, bool(injects.get(h)), first_row[h][0].date,
-          first_row[h][1].site.id) for h in new),
+        ((new_ids[h], h, latest[h].sex, latest[h].birth_year, as_bool(bool(injects.get(h))), first_row[h][0].db[1],
+          first_row[h][1].db[0]) for h in new),
+        raw=frozenset({"id", "injects", "first_contact_date", "registered_site_id"}),
         constants={"substances": [], "consent_follow_up": False, "registered_at": now, "merged_into_id": None},
     )
     insert_rows(UICNeighbourKey, ["client_id", "position", "key"],
