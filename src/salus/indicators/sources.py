@@ -97,6 +97,9 @@ PARTS_PER_THREAD = 8
 # The contact columns the engine reads: counts, then 0/1 flags.
 CONTACT_COUNTS = ("syringes_given", "syringes_returned", "condoms_given", "naloxone_kits_given")
 CONTACT_FLAGS = ("education", "hiv_tested", "hiv_result_given", "hcv_tested", "hcv_result_given")
+# Bits after the flags' when a DuckDB runner packs a contact's 0/1 values in one byte.
+_IN_PERIOD = 1 << len(CONTACT_FLAGS)
+_IN_HIST = 1 << (len(CONTACT_FLAGS) + 1)
 
 
 @dataclass(frozen=True)
@@ -443,17 +446,13 @@ class DuckDBRunner(Runner):
         in_period, _ = self._contact_conditions(read, self.dialect, "q")
         in_hist = (
             f"q.date <= {self.dialect.date(read.census)} AND (q.hiv_ct IS NOT NULL OR q.art_ct IS NOT NULL)"
-        ) if hist else None
-        unpacked = ", ".join([
-            "q.client_id", "q.occurred_at", "q.date", *(f"q.{c}" for c in CONTACT_COUNTS),
-            *(f"(q.packed >> {i}) & 1 AS {f}" for i, f in enumerate(CONTACT_FLAGS)),
-            "q.hiv_ct", "q.hcv_ct", "q.art_ct", "s.site_rank AS site_rank",
-            f"CASE WHEN {in_period} THEN 1 ELSE 0 END AS in_period",
-            f"CASE WHEN {in_hist} THEN 1 ELSE 0 END AS in_hist" if in_hist else "0 AS in_hist",
-        ])
+        ) if hist else "FALSE"
         return self._read_parts(
-            f"SELECT {unpacked} FROM (SELECT {typed} FROM sqlite_query('src', {{query}})) q "
-            f"JOIN {read.sites} s ON s.id = q.site_id",
+            f"SELECT q.client_id, q.occurred_at, q.date, {', '.join(f'q.{c}' for c in CONTACT_COUNTS)}, "
+            f"CAST(q.packed + CASE WHEN {in_period} THEN {_IN_PERIOD} ELSE 0 END "
+            f"+ CASE WHEN {in_hist} THEN {_IN_HIST} ELSE 0 END AS UTINYINT) AS bits, "
+            f"q.hiv_ct, q.hcv_ct, q.art_ct, s.site_rank AS site_rank "
+            f"FROM (SELECT {typed} FROM sqlite_query('src', {{query}})) q JOIN {read.sites} s ON s.id = q.site_id",
             queries,
         )
 
@@ -468,17 +467,20 @@ class DuckDBRunner(Runner):
 
         pg = Dialect("postgresql")
         period, hist = self._contact_conditions(read, pg, "c")
-        packed = " + ".join(f"{1 << i} * {pg.flag(f'c.{f}')}" for i, f in enumerate(CONTACT_FLAGS))
+        # The 0/1 values (flags, period, history) packed in one number, a bit each.
+        bits = " + ".join([
+            *(f"{1 << i} * {pg.flag(f'c.{f}')}" for i, f in enumerate(CONTACT_FLAGS)),
+            f"CASE WHEN {period} THEN {_IN_PERIOD} ELSE 0 END",
+            *([f"CASE WHEN {hist} THEN {_IN_HIST} ELSE 0 END"] if hist else []),
+        ])
         select = ", ".join([
             *(f"c.{c}" for c in ("client_id", "site_id", "occurred_at", "date", *CONTACT_COUNTS)),
-            f"{packed} AS packed",
+            f"{bits} AS bits",
             "CASE WHEN c.hiv_result_given THEN c.hiv_result END AS hiv_ct"
             if read.results or hist else "CAST(NULL AS TEXT) AS hiv_ct",
             "CASE WHEN c.hcv_result_given THEN c.hcv_result END AS hcv_ct"
             if read.results else "CAST(NULL AS TEXT) AS hcv_ct",
             "CASE WHEN c.art_status <> '' THEN c.art_status END AS art_ct" if hist else "CAST(NULL AS TEXT) AS art_ct",
-            f"CASE WHEN {period} THEN 1 ELSE 0 END AS in_period",
-            f"CASE WHEN {hist} THEN 1 ELSE 0 END AS in_hist" if hist else "0 AS in_hist",
         ])
         table = Contact._meta.db_table
         where = f"({period}) OR ({hist})" if hist else period
@@ -500,13 +502,10 @@ class DuckDBRunner(Runner):
                 + f" AND ({where})"
                 for i, lo in enumerate(bounds)
             ]
-        typed = ", ".join([
-            "q.client_id", "q.occurred_at", "q.date", *(f"q.{c}" for c in CONTACT_COUNTS),
-            *(f"(q.packed >> {i}) & 1 AS {f}" for i, f in enumerate(CONTACT_FLAGS)),
-            "q.hiv_ct", "q.hcv_ct", "q.art_ct", "s.site_rank AS site_rank", "q.in_period", "q.in_hist",
-        ])
         return self._read_parts(
-            f"SELECT {typed} FROM postgres_query('src', {{query}}) q JOIN {read.sites} s ON s.id = q.site_id",
+            f"SELECT q.client_id, q.occurred_at, q.date, {', '.join(f'q.{c}' for c in CONTACT_COUNTS)}, "
+            f"CAST(q.bits AS UTINYINT) AS bits, q.hiv_ct, q.hcv_ct, q.art_ct, s.site_rank AS site_rank "
+            f"FROM postgres_query('src', {{query}}) q JOIN {read.sites} s ON s.id = q.site_id",
             queries,
         )
 
@@ -519,7 +518,17 @@ class DuckDBRunner(Runner):
             f"CREATE OR REPLACE TABLE {part} AS " + template.replace("{query}", quote(q))
             for part, q in reversed(list(zip(parts, queries, strict=True)))
         ])
-        self.con.execute("CREATE OR REPLACE VIEW ind_scan AS " + " UNION ALL ".join(f"SELECT * FROM {p}" for p in parts))
+        # The view gives the columns of Runner.read_contacts; the parts keep the 0/1 values
+        # packed in one byte (fewer columns to fill and keep statistics for).
+        union = " UNION ALL ".join(f"SELECT * FROM {p}" for p in parts)
+        self.con.execute(f"""
+            CREATE OR REPLACE VIEW ind_scan AS
+            SELECT client_id, occurred_at, date, {', '.join(CONTACT_COUNTS)},
+                   {', '.join(f'(bits >> {i}) & 1 AS {f}' for i, f in enumerate(CONTACT_FLAGS))},
+                   hiv_ct, hcv_ct, art_ct, site_rank,
+                   (bits >> {_IN_PERIOD.bit_length() - 1}) & 1 AS in_period,
+                   (bits >> {_IN_HIST.bit_length() - 1}) & 1 AS in_hist
+            FROM ({union}) parts""")
         self._made.append(("VIEW", "ind_scan"))
         return "ind_scan"
 
