@@ -7,6 +7,11 @@ recording contacts grows to seconds. Here every write transaction first takes an
 ``flock`` on ``<database>.write-lock``: waiting writers sleep in the kernel and wake the moment the
 lock is free, in arrival order, and SQLite never sees two writers at once. Readers (WAL) are not
 affected. In-memory databases (the test suite) need no lock.
+
+A write outside any transaction (Django saves one row, or runs ``QuerySet.update()``, in
+autocommit mode without BEGIN) takes the same lock for its one statement; otherwise it would
+meet a busy database in SQLite's sleeping busy handler, which under a steady stream of writers
+can keep it waiting for seconds.
 """
 
 from __future__ import annotations
@@ -17,9 +22,48 @@ import os
 from django.db.backends.sqlite3 import base
 
 
+# Statements that write, as Django's SQLite backend writes them.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class _QueuedCursor(base.SQLiteCursorWrapper):
+    """Django's cursor; a write statement run in autocommit mode holds the write lock."""
+
+    salus_db: DatabaseWrapper
+
+    def _autocommit_write(self, query: str) -> bool:
+        db = self.salus_db
+        return not db.in_atomic_block and not db._salus_locked and query.lstrip()[:7].upper().startswith(_WRITES)
+
+    def execute(self, query, params=None):
+        if not self._autocommit_write(query):
+            return super().execute(query, params)
+        self.salus_db._salus_acquire()
+        try:
+            return super().execute(query, params)
+        finally:
+            self.salus_db._salus_release()
+
+    def executemany(self, query, param_list):
+        if not self._autocommit_write(query):
+            return super().executemany(query, param_list)
+        self.salus_db._salus_acquire()
+        try:
+            return super().executemany(query, param_list)
+        finally:
+            self.salus_db._salus_release()
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _salus_lock_fd: int | None = None
     _salus_locked = False
+
+    def create_cursor(self, name=None):
+        if self._salus_lock_path() is None:
+            return super().create_cursor(name)
+        cursor = self.connection.cursor(factory=_QueuedCursor)
+        cursor.salus_db = self
+        return cursor
 
     def _salus_lock_path(self) -> str | None:
         name = str(self.settings_dict.get("NAME") or "")
