@@ -291,7 +291,7 @@ class _Computation:
         # ``ck``: a small number per client, cheaper to hand to Python than the id (a UUID
         # object each, from PostgreSQL).
         self.pcl = self.r.materialise("ind_pcl", f"""
-            SELECT p.*, ROW_NUMBER() OVER () AS ck,
+            SELECT p.*, {d.row_key('p')} AS ck,
                    c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
                    l.code AS last_site, l.area_path AS last_area,
                    f.code AS first_site, f.area_path AS first_area

@@ -66,6 +66,13 @@ class Dialect:
             return f"BIT_COUNT(BIT_OR({col}))"
         return "(" + " + ".join(f"MAX(({col} >> {b}) & 1)" for b in range(bits)) + ")" if bits else "0"
 
+    def row_key(self, alias: str) -> str:
+        """A number unique to each row of the table ``alias`` (DuckDB's and SQLite's rowid are
+        free; PostgreSQL numbers the rows)."""
+        if self.name == "postgresql":
+            return "ROW_NUMBER() OVER ()"
+        return f"{alias}.rowid"
+
     def add_days(self, col: str, days: int) -> str:
         if self.name == "sqlite":
             return f"date({col}, '{days:+d} days')"
