@@ -440,27 +440,34 @@ class DuckDBRunner(Runner):
                 f"SELECT {select} FROM {table} c NOT INDEXED WHERE c.rowid BETWEEN {lo} AND {hi} AND ({where})"
                 for lo, hi in _ranges(int(low or 0), int(high or 0), parts=PARTS_PER_THREAD * max(1, self.threads))
             ]
-        # sqlite_query returns text; each part is typed and unpacked as it is read. Which rows
-        # are the period's and which the history's is worked out again here, from the values
-        # read, rather than sent by SQLite: that costs SQLite a tenth of the read (measured).
-        # (A history row has an HIV result given or an ART status: its hiv_ct or art_ct is set.)
+        # sqlite_query returns text: each part is typed as it is read.
         # Counts as INTEGER (as Django stores them): DuckDB sums those in 64 bits, BIGINTs in 128.
         typed = ", ".join([
             "client_id", "site_id", "CAST(occurred_at AS TIMESTAMP) AS occurred_at", "CAST(date AS DATE) AS date",
             *(f"CAST({c} AS INTEGER) AS {c}" for c in CONTACT_COUNTS),
             "CAST(packed AS INTEGER) AS packed", "hiv_ct", "hcv_ct", "art_ct",
         ])
+        return self._read_parts(self._part_template(read, f"(SELECT {typed} FROM sqlite_query('src', {{query}}))"),
+                                queries)
+
+    def _part_template(self, read: ContactRead, source: str) -> str:
+        """The DuckDB query that types one part (``source``) of the contacts, with its 0/1 values
+        packed in one byte and its site as a rank (``{query}`` in ``source``: the part's query).
+
+        Which rows are the period's and which the history's is worked out again here, from the
+        values read, rather than sent by the database: that cost SQLite a tenth of the read
+        (measured). A history row has an HIV result given or an ART status: hiv_ct or art_ct.
+        """
         in_period, _ = self._contact_conditions(read, self.dialect, "q")
         in_hist = (
             f"q.date <= {self.dialect.date(read.census)} AND (q.hiv_ct IS NOT NULL OR q.art_ct IS NOT NULL)"
-        ) if hist else "FALSE"
-        return self._read_parts(
+        ) if read.census is not None else "FALSE"
+        return (
             f"SELECT q.client_id, q.occurred_at, q.date, {', '.join(f'q.{c}' for c in CONTACT_COUNTS)}, "
             f"CAST(q.packed + CASE WHEN {in_period} THEN {_IN_PERIOD} ELSE 0 END "
             f"+ CASE WHEN {in_hist} THEN {_IN_HIST} ELSE 0 END AS UTINYINT) AS bits, "
             f"q.hiv_ct, q.hcv_ct, q.art_ct, s.site_rank AS site_rank "
-            f"FROM (SELECT {typed} FROM sqlite_query('src', {{query}})) q JOIN {read.sites} s ON s.id = q.site_id",
-            queries,
+            f"FROM {source} q JOIN {read.sites} s ON s.id = q.site_id"
         )
 
     # PostgreSQL ----------------------------------------------------------------------------
@@ -474,15 +481,12 @@ class DuckDBRunner(Runner):
 
         pg = Dialect("postgresql")
         period, hist = self._contact_conditions(read, pg, "c")
-        # The 0/1 values (flags, period, history) packed in one number, a bit each.
-        bits = " + ".join([
-            *(f"{1 << i} * {pg.flag(f'c.{f}')}" for i, f in enumerate(CONTACT_FLAGS)),
-            f"CASE WHEN {period} THEN {_IN_PERIOD} ELSE 0 END",
-            *([f"CASE WHEN {hist} THEN {_IN_HIST} ELSE 0 END"] if hist else []),
-        ])
+        # The 0/1 flags packed in one number, a bit each. Which rows are the period's and which
+        # the history's is worked out in DuckDB from the values read, as for SQLite.
+        packed = " + ".join(f"{1 << i} * {pg.flag(f'c.{f}')}" for i, f in enumerate(CONTACT_FLAGS))
         select = ", ".join([
             *(f"c.{c}" for c in ("client_id", "site_id", "occurred_at", "date", *CONTACT_COUNTS)),
-            f"{bits} AS bits",
+            f"{packed} AS packed",
             "CASE WHEN c.hiv_result_given THEN c.hiv_result END AS hiv_ct"
             if read.results or hist else "CAST(NULL AS TEXT) AS hiv_ct",
             "CASE WHEN c.hcv_result_given THEN c.hcv_result END AS hcv_ct"
@@ -509,12 +513,7 @@ class DuckDBRunner(Runner):
                 + f" AND ({where})"
                 for i, lo in enumerate(bounds)
             ]
-        return self._read_parts(
-            f"SELECT q.client_id, q.occurred_at, q.date, {', '.join(f'q.{c}' for c in CONTACT_COUNTS)}, "
-            f"CAST(q.bits AS UTINYINT) AS bits, q.hiv_ct, q.hcv_ct, q.art_ct, s.site_rank AS site_rank "
-            f"FROM postgres_query('src', {{query}}) q JOIN {read.sites} s ON s.id = q.site_id",
-            queries,
-        )
+        return self._read_parts(self._part_template(read, "postgres_query('src', {query})"), queries)
 
     def _read_parts(self, template: str, queries: list[str]) -> str:
         """Fill one table per query of the source (``template`` with the quoted query in
