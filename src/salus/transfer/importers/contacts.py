@@ -9,9 +9,10 @@ everything is worked out once per distinct value, not once per row: each distinc
 person (uic, sex and birth_year cells: the UIC is hashed once) and combination of service cells
 is checked once and becomes one shared object (:class:`Day`, :class:`Place`, :class:`Person`,
 :class:`Given`) that also carries its part of the contact id and of the stored row. A checked
-row is then just a tuple of those objects and its line number. Rows are written in date order,
-which keeps SQLite's index inserts close together, in batches with ``executemany``; stock is
-taken out per site, commodity and day rather than per contact. It is also the path the
+row is then just a tuple of those objects and its line number. Rows are written in client,
+then date order, which keeps SQLite's index inserts close together, in batches with
+``executemany``, and with the values every row shares written into the statement once; stock
+is taken out per site, commodity and day rather than per contact. It is also the path the
 synthetic demo uses (:func:`write_contacts`).
 
 Re-importing a file adds nothing: each contact's id is a UUID5 of the client's UIC hash, the
@@ -138,10 +139,11 @@ class Person:
     """A client as a row names them: UIC hashes, and sex and birth year (from the UIC if blank).
 
     ``tail`` is their part of the content key; ``client`` the id of their client record as
-    the database driver takes it, set by the writer.
+    the database driver takes it, and ``order`` its rank among the file's client ids, both
+    set by the writer.
     """
 
-    __slots__ = ("hashes", "uic_hash", "sex", "birth_year", "tail", "client")
+    __slots__ = ("hashes", "uic_hash", "sex", "birth_year", "tail", "client", "order")
 
     def __init__(self, hashes, sex: str, birth_year: int | None):
         self.hashes = hashes
@@ -150,6 +152,7 @@ class Person:
         self.birth_year = birth_year
         self.tail = f"{sex}\x1f{birth_year or ''}"
         self.client = None
+        self.order = 0
 
 
 class Given:
@@ -445,6 +448,9 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
     known_ids = {h: db_uuid(pk) for h, pk in existing.items()}
     for p in people:
         p.client = known_ids.get(p.uic_hash) or new_ids[p.uic_hash]
+    rank = {c: i for i, c in enumerate(sorted({p.client for p in people}, key=str))}
+    for p in people:
+        p.order = rank[p.client]
 
     # What each distinct date, site and service combination stores, worked out once.
     tz = program_tz()
@@ -501,9 +507,10 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
     latest: dict[str, Person] = {}
     injects: dict[str, bool] = {}
 
-    # Date order (stable: identical rows keep their file order, so occurrence numbers are
-    # those of the file) makes "first" and "latest" the first and last row met, and keeps the
-    # inserts into the date and site indexes close together.
+    # Client, then date order (stable: identical rows keep their file order, so occurrence
+    # numbers are those of the file) makes a client's first and latest row the first and last
+    # met, and appends to the two client indexes of the contacts (in id order) instead of
+    # inserting all over them.
     rows = sorted(rows, key=_row_order)
     iterable = rows if progress is None else progress_bar(rows, progress, n_rows, _("importing"))
     seen_get, taken_get, add_contact = seen.get, taken.get, contacts.append
@@ -589,7 +596,8 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
 
 
 def _row_order(row: Row) -> int:
-    return row[0].ordinal
+    """Client rank, then date (an ordinal is below 2**20 until the year 2870)."""
+    return row[3].order << 20 | row[0].ordinal
 
 
 def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict, new_ids: dict, now) -> int:
