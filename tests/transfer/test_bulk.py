@@ -96,3 +96,10 @@ def test_the_collector_is_paused_only_for_the_import():
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_a_key_or_a_column_without_default_must_be_named(db):
+    with pytest.raises(ValueError, match="column id must be named"):
+        insert_rows(StockMovement, ["quantity"], [])
+    with pytest.raises(ValueError, match="column occurred_on must be named"):
+        insert_rows(StockMovement, ["id", "site_id", "commodity_id", "kind", "quantity"], [])

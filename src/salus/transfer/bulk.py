@@ -87,8 +87,8 @@ def insert_rows(model: type[models.Model], attnames: list[str], rows: Iterable[t
     not converted: the hot loop of a large import prepares them itself. ``constants`` maps
     further attnames to a Python value that every row has; the rows do not carry them.
 
-    Columns named nowhere get their field's default (a column with no default must be named).
-    Returns the number of rows inserted.
+    Columns named nowhere get their field's default, taken once for all rows (the primary key
+    and a column with no default must be named). Returns the number of rows inserted.
     """
     constants = dict(constants or {})
     # get_field finds a foreign key by its attname ("client_id") too.
@@ -98,8 +98,9 @@ def insert_rows(model: type[models.Model], attnames: list[str], rows: Iterable[t
     for f in model._meta.concrete_fields:
         if f.column in named or isinstance(f, models.AutoField):
             continue  # named, or an integer key the database numbers itself
-        if not (f.has_default() or f.null):
-            raise ValueError(f"insert_rows({model.__name__}): column {f.column} has no default")
+        if f.primary_key or not (f.has_default() or f.null):
+            # A default is taken once for all rows: a key must be given row by row.
+            raise ValueError(f"insert_rows({model.__name__}): column {f.column} must be named")
         fixed.append((f, f.get_default()))
     # Values every row shares are converted once here, and written into the statement as
     # literals when that is safe; the others are bound after each row's own values.
