@@ -60,7 +60,7 @@ def record(
 
     ``detail`` must not contain raw UICs, test results or free text: ids and counts only.
     """
-    from salus.core.models import AuditEvent, AuditHead
+    from salus.core.models import AuditEvent
 
     if obj is not None:
         object_type = object_type or obj._meta.model_name

@@ -21,7 +21,6 @@ import os
 
 from django.db.backends.sqlite3 import base
 
-
 # Statements that write, as Django's SQLite backend writes them.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
