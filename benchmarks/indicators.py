@@ -429,7 +429,8 @@ class StageClock:
     not in it), "whole process" all threads' CPU over the step's time.
     """
 
-    STEPS = ("contacts", "_clients", "_contact_counts", "clinical", "_positivity", "_art", "ost", "referrals",
+    STEPS = ("read_contacts", "contacts", "decrypt_results", "_clients", "_contact_counts", "clinical", "_positivity",
+             "_art", "ost", "referrals",
              "overdoses", "stockouts")
 
     def __init__(self):

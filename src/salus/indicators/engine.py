@@ -223,16 +223,22 @@ class _Computation:
 
     # Contacts -----------------------------------------------------------------------------
 
-    def contacts(self) -> None:
-        d, p = self.d, self.p
+    def read_contacts(self) -> None:
+        """Copy the contacts the catalogue needs (Runner.read_contacts)."""
+        p = self.p
         self.scan = self.r.read_contacts(ContactRead(
             start=p.start, end=p.end, sites=self.sites, site_ids=self.scope.site_ids,
             census=self.census if self.needs("ART_PWID") else None,
             results=self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"),
         ))
+        self.known: dict[str, dict[str, bool]] = {"hiv": {}, "hcv": {}}
+
+    def contacts(self, r: Runner) -> None:
+        """Sum the contacts read per client and site, then per client, then per fine cell."""
+        d, p = self.d, self.p
         # Per client and site: what the contact counts and the client-level measures need.
         month_bit = f"1 << ({d.month_number('date')} - {p.start.year * 12 + p.start.month})"
-        self.pcs = self.r.materialise("ind_pcs", f"""
+        self.pcs = r.materialise("ind_pcs", f"""
             SELECT client_id, site_rank, COUNT(*) AS contacts, SUM(syringes_given) AS syringes,
                    SUM(syringes_returned) AS returned, SUM(condoms_given) AS condoms,
                    SUM(naloxone_kits_given) AS naloxone, SUM(hiv_result_given) AS hiv_tests,
@@ -243,17 +249,38 @@ class _Computation:
                    MAX(hcv_tested) AS any_hcv_test
             FROM {self.scan} WHERE in_period = 1
             GROUP BY client_id, site_rank""")
-        self._clients()
-        self._contact_counts()
+        self._clients(r)
+        self._contact_counts(r)
+
+    def decrypt_results(self) -> None:
+        """Decrypt the period's HIV and HCV results once (after :meth:`read_contacts`).
+
+        Needs nothing but the contacts read, so it runs beside :meth:`contacts` (Python work
+        beside DuckDB work); positivity and ART then look the results up.
+        """
+        from salus.indicators.clinical import decryptor
+
+        tests = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
+        if not tests:
+            return
+        decrypt = [decryptor(f"{t}_result") for t in tests]
+        known = [self.known[t] for t in tests]
+        for values in self.r.rows(f"""
+                SELECT {', '.join(f'{t}_ct' for t in tests)} FROM {self.scan}
+                WHERE in_period = 1 AND ({' OR '.join(f'{t}_ct IS NOT NULL' for t in tests)})"""):
+            for ct, dec, seen in zip(values, decrypt, known, strict=True):
+                if ct is not None and ct not in seen:
+                    seen[ct] = dec(ct) == "positive"
 
     def clinical(self) -> None:
-        """The indicators that need decrypted values (after :meth:`contacts`)."""
+        """The indicators that need decrypted values (after :meth:`contacts` and
+        :meth:`decrypt_results`)."""
         if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
             self._positivity()
         if self.needs("ART_PWID"):
             self._art()
 
-    def _clients(self) -> None:
+    def _clients(self, r: Runner) -> None:
         d, pcs = self.d, self.pcs
         # A client seen at several sites in P belongs to the site of their last contact in P
         # (and a new client to the site of their first), so each client is in exactly one cell.
@@ -267,7 +294,7 @@ class _Computation:
         else:
             ranked = {}
             for name, col, order in (("last", "last_at", "DESC"), ("first", "first_at", "ASC")):
-                ranked[name] = self.r.materialise(f"ind_{name}", f"""
+                ranked[name] = r.materialise(f"ind_{name}", f"""
                     SELECT client_id, site_rank FROM (
                         SELECT client_id, site_rank, ROW_NUMBER() OVER (
                             PARTITION BY client_id ORDER BY {col} {order}, site_rank {order}
@@ -277,7 +304,7 @@ class _Computation:
             joins = (f"JOIN {ranked['last']} l ON l.client_id = p.client_id "
                      f"JOIN {ranked['first']} f ON f.client_id = p.client_id")
         months = len(self.p.months())
-        pcl = self.r.materialise("ind_pcl0", f"""
+        pcl = r.materialise("ind_pcl0", f"""
             SELECT p.client_id AS client_id, {ranks} MIN(p.first_date) AS first_date,
                    {d.count_bits('p.syr_months', months)} AS syr_months,
                    MAX(CASE WHEN p.syringes > 0 THEN 1 ELSE 0 END) AS any_syr,
@@ -290,7 +317,7 @@ class _Computation:
             GROUP BY p.client_id""")
         # ``ck``: a small number per client, cheaper to hand to Python than the id (a UUID
         # object each, from PostgreSQL).
-        self.pcl = self.r.materialise("ind_pcl", f"""
+        self.pcl = r.materialise("ind_pcl", f"""
             SELECT p.*, {d.row_key('p')} AS ck,
                    c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
                    l.code AS last_site, l.area_path AS last_area,
@@ -301,7 +328,7 @@ class _Computation:
         census_months = [m for m in self.p.months() if m <= (self.census.year, self.census.month)]
         package = self._package_sql()
         names = ("reached", "pwid", "pwid_syr", "pwid_regular", "pwid_hts", "pwid_package")
-        self._add(self.r.rows(f"""
+        self._add(r.rows(f"""
             SELECT p.sex, p.age_band, p.last_area, p.last_site, COUNT(*), SUM(p.injects),
                    SUM(p.injects * p.any_syr),
                    SUM(CASE WHEN p.injects = 1 AND p.syr_months = {len(census_months)} THEN 1 ELSE 0 END),
@@ -311,7 +338,7 @@ class _Computation:
             GROUP BY p.sex, p.age_band, p.last_area, p.last_site"""), names)
         # New: the client's first-ever contact (Client.first_contact_date, kept by the contact
         # and merge actions) is their first contact in scope in P.
-        self._add(self.r.rows(f"""
+        self._add(r.rows(f"""
             SELECT p.sex, p.age_band, p.first_area, p.first_site, COUNT(*)
             FROM {self.pcl} p
             WHERE p.fcd IS NULL OR p.fcd >= p.first_date
@@ -326,9 +353,9 @@ class _Computation:
             raise ValueError(f"defined_package: unknown or empty element(s) {unknown}; use {sorted(PACKAGE_ELEMENTS)}")
         return "(" + " AND ".join(f"p.{PACKAGE_ELEMENTS[e]} = 1" for e in elements) + ")"
 
-    def _contact_counts(self) -> None:
+    def _contact_counts(self, r: Runner) -> None:
         names = ("contacts", "syringes", "returned", "condoms", "naloxone", "hiv_tests", "hcv_tests")
-        self._add(self.r.rows(f"""
+        self._add(r.rows(f"""
             SELECT c.sex, c.age_band, s.area_path, s.code, SUM(p.contacts), SUM(p.syringes),
                    SUM(p.returned), SUM(p.condoms), SUM(p.naloxone), SUM(p.hiv_tests), SUM(p.hcv_tests)
             FROM {self.pcs} p JOIN {self.pcl} c ON c.client_id = p.client_id
@@ -346,9 +373,6 @@ class _Computation:
         site = self._site_of_rank()
         tests = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
         decrypt = {t: decryptor(f"{t}_result") for t in tests}
-        # HIV results decrypted here are looked up again by ART_PWID: one decryption each.
-        self.hiv_positive: dict[str, bool] = {}
-        known = {"hiv": self.hiv_positive, "hcv": {}}
         counts = {t: Counter() for t in tests}
         cts = ", ".join(f"x.{t}_ct" for t in tests)
         for sex, age, rank, *values in self.r.rows(f"""
@@ -358,9 +382,10 @@ class _Computation:
             for test, ct in zip(tests, values, strict=True):
                 if ct is None:
                     continue
-                positive = known[test].get(ct)
-                if positive is None:
-                    positive = known[test][ct] = decrypt[test](ct) == "positive"
+                known = self.known[test]
+                positive = known.get(ct)
+                if positive is None:  # decrypt_results has not seen it (it normally has)
+                    positive = known[ct] = decrypt[test](ct) == "positive"
                 counts[test][(sex, age, rank)] += positive
         for test in tests:
             self._add(((sex, age, *site[rank], n) for (sex, age, rank), n in counts[test].items()),
@@ -387,7 +412,8 @@ class _Computation:
             if art(ct) == "on_art"
         }
         # Being on ART is itself a record of living with HIV; the others need a positive result.
-        known = getattr(self, "hiv_positive", {})
+        # (HIV results of the period were decrypted once, for positivity.)
+        known = self.known["hiv"]
         positive = set(on_art)
         for ck, ct in self.r.rows(f"SELECT ck, hiv_ct FROM {hist} WHERE hiv_ct IS NOT NULL"):
             if ck in positive:
@@ -772,11 +798,13 @@ def compute_indicators(
         if comp.needs("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M", "REFERRAL_COMPLETION",
                       "OVERDOSE_REVERSALS", *contact_codes):
             comp.clients  # noqa: B018 - made once, before two threads could both make it
-        if comp.needs(*contact_codes):
-            # The contacts' read and sums keep both cores busy by themselves; the other parts
-            # run beside the decryption, which keeps one.
-            comp.contacts()
         clinical = comp.needs("HIV_POSITIVITY", "HCV_POSITIVITY", "ART_PWID")
+        if comp.needs(*contact_codes):
+            # The read keeps both cores busy by itself; then the period's results are decrypted
+            # (Python) beside the contacts' sums (DuckDB), and the rest of the decryption beside
+            # the other parts.
+            comp.read_contacts()
+            _run_beside(runner, main=comp.decrypt_results, others=[comp.contacts])
         _run_beside(runner, main=comp.clinical if clinical else None, others=others)
     finally:
         if own_runner:
@@ -787,10 +815,10 @@ def compute_indicators(
 def _run_beside(runner: Runner, main, others: list) -> None:
     """Run ``main()`` and each of ``others(runner)``; side by side when the runner can.
 
-    A DuckDB runner lends a second cursor (``runner.fork()``): the other parts (OST, referrals,
-    overdoses, stock, mostly DuckDB work that releases the GIL) then run on a second thread
-    while this one decrypts the results it needs (Python work), which keeps both cores busy.
-    The native runner has one database connection: one after the other.
+    ``main`` is Python work (decryption) and ``others`` DuckDB work, which releases the GIL: a
+    DuckDB runner lends a second cursor (``runner.fork()``) and ``others`` run on a second
+    thread, so that both cores stay busy. The native runner has one database connection: one
+    after the other.
     """
     side = runner.fork() if others and main is not None else None
     if side is None:
