@@ -189,6 +189,8 @@ class Results:
     errors: list[str] = field(default_factory=list)
     # Requests cut off by a deliberate crash: neither acknowledged nor errors.
     cut_off: int = 0
+    # Each client's mean latency: far apart when some clients are served worse than others.
+    client_means: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -277,6 +279,7 @@ def load(port: int, token: str, clients: int, seconds: float, results: Results, 
     def worker(n: int) -> None:
         rng = random.Random(seed * 1000 + n)
         conn = Connection(port)
+        mine: list[float] = []
         end = time.monotonic() + seconds
         while time.monotonic() < end and not stop.is_set():
             body = contact_body(rng)
@@ -298,9 +301,13 @@ def load(port: int, token: str, clients: int, seconds: float, results: Results, 
                 if status == 201:
                     results.acked.append(body["id"])
                     results.latencies.append(elapsed)
+                    mine.append(elapsed)
                 else:
                     results.errors.append(f"HTTP {status}: {content[:200]!r}")
         conn.close()
+        if mine:
+            with results.lock:
+                results.client_means.append(sum(mine) / len(mine))
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     t0 = time.monotonic()
@@ -434,12 +441,15 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
             p50_ms=round(percentile(results.latencies, 50) * 1000, 1),
             p99_ms=round(percentile(results.latencies, 99) * 1000, 1),
             max_ms=round(max(results.latencies, default=0) * 1000, 1),
+            client_mean_ms=[round(min(results.client_means, default=0) * 1000, 1),
+                            round(max(results.client_means, default=0) * 1000, 1)],
         )
         report["load_average_at_end"] = round(os.getloadavg()[0], 1)
         if results.errors:
             failures.append(f"{len(results.errors)} error responses, e.g. {results.errors[:3]}")
         say(f"{report['acknowledged']} contacts in {report['seconds']} s: {report['throughput_per_s']}/s, "
-            f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms, errors {report['errors']}"
+            f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms, errors {report['errors']}, "
+            f"clients' mean latency {report['client_mean_ms'][0]} to {report['client_mean_ms'][1]} ms"
             + (f", server CPU {report['server_cpu_ms_per_contact']} ms per contact (load generator "
                f"{report['client_cpu_ms_per_contact']} ms)" if "server_cpu_ms_per_contact" in report else "")
             + f" (machine load average {report['load_average_at_end']} on {report['cpus']} CPUs)")
