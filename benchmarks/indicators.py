@@ -435,14 +435,12 @@ class StageClock:
 
     def __init__(self):
         from salus.indicators import engine
-        from salus.indicators.sources import DuckDBRunner, NativeRunner
 
         self.lines: list[tuple[str, str, float, float, float]] = []
         self._undo = []
-        for cls, names in ((engine._Computation, self.STEPS), (DuckDBRunner, ("read_contacts",)),
-                           (NativeRunner, ("read_contacts",))):
+        for cls, names in ((engine._Computation, self.STEPS),):
             for name in names:
-                if name in vars(cls) or hasattr(cls, name):
+                if hasattr(cls, name):
                     self._wrap(cls, name)
 
     def _wrap(self, cls, name):
