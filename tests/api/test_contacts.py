@@ -5,11 +5,12 @@ import logging
 import uuid
 
 import pytest
-from tests.api.conftest import contact_body
 
 from salus.core.models import AuditEvent
 from salus.services.models import Contact, Referral
 from salus.stock.models import StockLevel
+
+from .conftest import contact_body
 
 RAW = "MAJO1985M"
 
