@@ -1,4 +1,10 @@
-"""The SQLite backend queues writers on a file lock instead of SQLite's sleeping busy handler."""
+"""The SQLite backend queues writers on a file lock instead of SQLite's sleeping busy handler.
+
+Writes outside a transaction queue on the lock too: Django saves a single row (a token's last
+use, a session) in autocommit mode, without BEGIN, and such a write must wait for the lock in
+the kernel, not meet a busy database (with SQLite's busy handler: sleeping and retrying, for
+seconds under a steady stream of contacts).
+"""
 
 import threading
 import time
@@ -74,3 +80,62 @@ def test_it_releases_the_lock_on_rollback(tmp_path):
 def test_it_takes_no_lock_for_an_in_memory_database():
     w = DatabaseWrapper(dict(connections["default"].settings_dict, NAME=":memory:"), alias="mem-test")
     assert w._salus_lock_path() is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("statement", ["INSERT INTO t VALUES (2)", "  update t SET x = x + 10", "DELETE FROM t"])
+def test_it_makes_an_autocommit_write_wait_for_a_transaction(tmp_path, statement):
+    db = tmp_path / "t.sqlite3"
+    a, b = _wrapper(db), _wrapper(db)
+    with a.cursor() as cur:
+        cur.execute("CREATE TABLE t (x INTEGER)")
+    a._start_transaction_under_autocommit()
+    a.cursor().execute("INSERT INTO t VALUES (1)")
+    order, errors = [], []
+
+    def autocommit_writer():
+        try:
+            b.ensure_connection()
+            assert b.get_autocommit() and not b.in_atomic_block
+            b.cursor().execute(statement)  # waits for ``a`` to commit
+            order.append("b wrote")
+        except Exception as exc:  # reported below: the thread must not swallow it
+            errors.append(exc)
+
+    t = threading.Thread(target=autocommit_writer)
+    t.start()
+    time.sleep(0.3)
+    order.append("a commits")
+    a.commit()
+    t.join(5)
+    assert errors == [] and order == ["a commits", "b wrote"]
+    # The lock is free again: a transaction can start at once.
+    done = threading.Event()
+
+    def next_writer():
+        a._start_transaction_under_autocommit()
+        a.rollback()
+        done.set()
+
+    threading.Thread(target=next_writer).start()
+    assert done.wait(2)
+    a.close()
+    b.close()
+
+
+@pytest.mark.django_db
+def test_it_lets_reads_run_while_a_transaction_writes(tmp_path):
+    db = tmp_path / "t.sqlite3"
+    a, b = _wrapper(db), _wrapper(db)
+    with a.cursor() as cur:
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("CREATE TABLE t (x INTEGER)")
+        cur.execute("INSERT INTO t VALUES (1)")
+    a._start_transaction_under_autocommit()
+    a.cursor().execute("INSERT INTO t VALUES (2)")
+    with b.cursor() as cur:
+        cur.execute("SELECT count(*) FROM t")
+        assert cur.fetchone()[0] == 1  # the committed state, at once
+    a.rollback()
+    a.close()
+    b.close()

@@ -34,23 +34,21 @@ class _QueuedCursor(base.SQLiteCursorWrapper):
         db = self.salus_db
         return not db.in_atomic_block and not db._salus_locked and query.lstrip()[:7].upper().startswith(_WRITES)
 
-    def execute(self, query, params=None):
+    def _queued(self, run, query, params):
+        """Run ``run(query, params)``, under the write lock when it is an autocommit write."""
         if not self._autocommit_write(query):
-            return super().execute(query, params)
+            return run(query, params)
         self.salus_db._salus_acquire()
         try:
-            return super().execute(query, params)
+            return run(query, params)
         finally:
             self.salus_db._salus_release()
 
+    def execute(self, query, params=None):
+        return self._queued(super().execute, query, params)
+
     def executemany(self, query, param_list):
-        if not self._autocommit_write(query):
-            return super().executemany(query, param_list)
-        self.salus_db._salus_acquire()
-        try:
-            return super().executemany(query, param_list)
-        finally:
-            self.salus_db._salus_release()
+        return self._queued(super().executemany, query, param_list)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
