@@ -129,6 +129,9 @@ def _databases() -> dict:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            # Django's backend, chaining audit events at commit (salus.core.backends.chain).
+            db["ENGINE"] = "salus.core.backends.postgresql"
         return {"default": db}
     return {
         "default": {

@@ -15,7 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
 os.makedirs(STATIC_ROOT, exist_ok=True)  # noqa: F405
 
-# In-memory test databases need no write lock; Django's own backend also keeps pytest-django's
-# per-worker database naming (it recognises the engine by name).
+# The test database is in memory (one per pytest-xdist worker process). pytest-django recognises
+# an in-memory SQLite database by Django's engine name or by this test name; Salus's backend (its
+# write lock is off for in-memory databases, its audit chaining at commit is kept) needs the name.
 if DATABASES["default"]["ENGINE"] == "salus.core.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405

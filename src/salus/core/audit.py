@@ -3,7 +3,9 @@
 Call :func:`record` from action functions (writes) and from the view helpers that show an
 individual record (reads). Rows are chained: each row's hash covers the previous row's hash, so a
 changed, inserted or deleted row is detected by :func:`verify` (``salus audit verify``).
-Writers take a lock on the chain head so two concurrent events cannot fork the chain.
+A write's events are chained when it commits (``salus.core.backends.chain``): its last
+statements lock the chain's head, append the events and move the head, so two concurrent writes
+cannot fork the chain and the head is held only for those statements.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ def record(
 ):
     """Append one event. ``obj`` names the object by model name and primary key.
 
+    Inside a write the event is chained when the write commits (and dropped if it rolls back);
+    outside one it is written at once, in a transaction of its own.
+
     ``detail`` must not contain raw UICs, test results or free text: ids and counts only.
     """
     from salus.core.models import AuditEvent
@@ -66,26 +71,38 @@ def record(
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
     site_code = getattr(site, "code", site) or ""
+    ev = AuditEvent(
+        at=timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=getattr(actor, "username", "") or (actor if isinstance(actor, str) else ""),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        site_code=site_code,
+        ip=current_ip.get(),
+        detail=json.loads(json.dumps(detail or {}, default=str)),
+    )
     # No savepoint: inside a caller's transaction a failed audit row must undo the whole write.
     with transaction.atomic(savepoint=False):
-        prev_hash = _lock_head()
-        ev = AuditEvent(
-            at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_name=getattr(actor, "username", "") or (actor if isinstance(actor, str) else ""),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            site_code=site_code,
-            ip=current_ip.get(),
-            detail=json.loads(json.dumps(detail or {}, default=str)),
-            prev_hash=prev_hash,
-        )
-        # Store at microsecond precision as read back, so the hash verifies after a round trip.
-        ev.hash = compute_hash(ev.prev_hash, ev)
-        ev.save()
-        _move_head(ev.hash)
+        if not connection.salus_audit_defer(ev):
+            chain([ev])
     return ev
+
+
+def chain(events: list) -> None:
+    """Append ``events`` (unsaved, in the order they happened) to the chain, in the current
+    transaction, holding the head's lock from here to the transaction's end.
+
+    Called by the database connection just before a write commits (``ChainAtCommit``), so
+    the lock is the last one a write takes and is held only for these statements.
+    """
+    prev_hash = _lock_head()
+    for ev in events:
+        ev.prev_hash = prev_hash
+        # ``at`` is stored at microsecond precision, as read back, so the hash verifies.
+        ev.hash = prev_hash = compute_hash(prev_hash, ev)
+        ev.save(force_insert=True)
+    _move_head(prev_hash)
 
 
 # Every write in Salus reads and moves the chain head, so these two statements on its one row
@@ -103,7 +120,7 @@ def _lock_head() -> str:
     Creates the head on the first event."""
     from salus.core.models import AuditHead
 
-    if not connection.in_atomic_block:
+    if connection.get_autocommit():
         raise TransactionManagementError("the audit chain can only be locked inside a transaction")
     sql = f"SELECT last_hash FROM {_head_table()} WHERE id = %s"
     if connection.features.has_select_for_update:
@@ -120,22 +137,6 @@ def _lock_head() -> str:
 def _move_head(new_hash: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_head_table()} SET last_hash = %s WHERE id = %s", [new_hash, 1])
-
-
-def lock_chain() -> None:
-    """Take the chain's lock now, at the start of a write that records more than one event.
-
-    :func:`record` locks the chain head; a transaction that records an event early (a client
-    registered) and then locks other rows (stock levels) would hold the head while waiting for
-    a row that another writer holds while waiting for the head: a deadlock on PostgreSQL.
-    Taking the head first in such writes gives every writer the same lock order.
-
-    SQLite has no row locks: its transactions take the database's write lock at BEGIN
-    (IMMEDIATE), which already puts writers in one order, so there is nothing to take.
-    """
-    if connection.vendor == "sqlite":
-        return
-    _lock_head()
 
 
 @dataclass

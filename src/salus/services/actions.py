@@ -196,8 +196,6 @@ def do_record_contact_for_uic(actor, *, site: Site, hashes, attrs: ClientAttribu
 
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at, program_tz())
-    # Registering audits early; lock the audit chain before any other row (no deadlock).
-    audit.lock_chain()
     # No seen_on: do_record_contact links the client to the site and sets the first contact date.
     client, _created = get_or_register_client(actor, site, hashes, attrs)
     return do_record_contact(

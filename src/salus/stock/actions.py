@@ -104,8 +104,6 @@ def do_record_stock_movement(
         raise ValueError("a receipt must be a positive quantity")
     if kind == StockMovement.Kind.TRANSFER_OUT and quantity > 0:
         quantity = -quantity
-    # The same lock order as contact recording (audit chain, then levels): no deadlock.
-    audit.lock_chain()
     move = StockMovement.objects.create(
         site=site, commodity=commodity, kind=kind, quantity=quantity, occurred_on=occurred_on,
         recorded_by=actor if getattr(actor, "pk", None) else None, note=note,

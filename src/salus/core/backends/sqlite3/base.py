@@ -6,7 +6,8 @@ concurrent writers a few requests wait far longer than the work takes: the tail 
 recording contacts grows to seconds. Here every write transaction first takes an exclusive
 ``flock`` on ``<database>.write-lock``: waiting writers sleep in the kernel and wake the moment the
 lock is free, in arrival order, and SQLite never sees two writers at once. Readers (WAL) are not
-affected. In-memory databases (the test suite) need no lock.
+affected. In-memory databases (the test suite) need no lock. Audit events are chained at commit
+(``salus.core.backends.chain``).
 
 A write outside any transaction (Django saves one row, or runs ``QuerySet.update()``, in
 autocommit mode without BEGIN) takes the same lock for its one statement; otherwise it would
@@ -20,6 +21,8 @@ import fcntl
 import os
 
 from django.db.backends.sqlite3 import base
+
+from salus.core.backends.chain import ChainAtCommit
 
 # Statements that write, as Django's SQLite backend writes them.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -51,7 +54,7 @@ class _QueuedCursor(base.SQLiteCursorWrapper):
         return self._queued(super().executemany, query, param_list)
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(ChainAtCommit, base.DatabaseWrapper):
     _salus_lock_fd: int | None = None
     _salus_locked = False
 

@@ -1,0 +1,91 @@
+"""Audit events chained when their write commits, so the chain's lock is held only at the end.
+
+The audit log is one hash chain (``salus.core.audit``): appending an event reads the newest
+hash and moves it, under a lock on the chain's head that lasts until the transaction ends. If
+events were chained where they happen, a write that records an event early (a client
+registered) would hold the head through every statement after it, and every other write in the
+program would wait that long: on PostgreSQL the whole program's writes went one at a time at
+the pace of the slowest. And a write that locked the head early and a stock level later could
+deadlock with one that locked them the other way round.
+
+So a write's events wait in a list on its database connection and are chained in the last
+statements before its ``COMMIT``: lock the head, insert the events in the order they happened,
+move the head, commit. The head is then always the last lock a write takes, held for a few
+statements, and no writer waits for another lock while holding it (no deadlock through it).
+
+"The end of a write" is the end of its outermost transaction; under Django's test cases (which
+wrap every test in transactions of their own and never commit) it is the end of the outermost
+block that is not the test case's. Events recorded inside a savepoint that is rolled back are
+dropped with it, as Django drops ``on_commit`` callbacks; a rolled-back transaction drops all.
+"""
+
+from __future__ import annotations
+
+from django.db import DatabaseError
+
+
+class ChainAtCommit:
+    """A mixin for Django's ``DatabaseWrapper`` classes (see the module docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (savepoint ids active when recorded, event) for the write in progress.
+        self.salus_audit_pending: list[tuple[tuple, object]] = []
+
+    # Called by salus.core.audit.record --------------------------------------------------------
+
+    def salus_audit_defer(self, event) -> bool:
+        """Keep ``event`` to be chained when the current write ends; False if no enclosing
+        block will chain it (the caller then chains it at once)."""
+        blocks = self.atomic_blocks
+        first_own = next((i for i, b in enumerate(blocks) if not getattr(b, "_from_testcase", False)), None)
+        if first_own is None:
+            return False
+        if first_own > 0:
+            # Nested in a test case's blocks: its end is seen only if it has a savepoint
+            # (savepoint_commit below). ``savepoint_ids`` has one entry per block but the
+            # outermost one (or per block, when the outermost began with autocommit off).
+            offset = len(blocks) - len(self.savepoint_ids)
+            if self.savepoint_ids[first_own - offset] is None:
+                return False
+        self.salus_audit_pending.append((tuple(self.savepoint_ids), event))
+        return True
+
+    def _salus_chain_pending(self) -> None:
+        from salus.core import audit
+
+        pending, self.salus_audit_pending = self.salus_audit_pending, []
+        if not pending:
+            return
+        try:
+            audit.chain([event for _sids, event in pending])
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            # Django rolls a failed commit back only on DatabaseError; anything else would leave
+            # the transaction open on a connection about to return to autocommit.
+            raise DatabaseError("the audit events of this write could not be written") from exc
+
+    # Transaction ends -------------------------------------------------------------------------
+
+    def commit(self):
+        self._salus_chain_pending()
+        super().commit()
+
+    def rollback(self):
+        self.salus_audit_pending = []
+        super().rollback()
+
+    def savepoint_commit(self, sid):
+        if self.salus_audit_pending and all(getattr(b, "_from_testcase", False) for b in self.atomic_blocks):
+            # The outermost block of the write (inside a test case's blocks) is ending.
+            self._salus_chain_pending()
+        super().savepoint_commit(sid)
+
+    def savepoint_rollback(self, sid):
+        self.salus_audit_pending = [(sids, ev) for sids, ev in self.salus_audit_pending if sid not in sids]
+        super().savepoint_rollback(sid)
+
+    def close(self):
+        self.salus_audit_pending = []
+        super().close()
