@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, connection, connections, transaction
 
 from salus.core import audit
-from salus.core.models import AuditEvent, Area
+from salus.core.models import Area, AuditEvent
 
 
 def _actions() -> list[str]:
