@@ -154,16 +154,30 @@ class Server:
         /proc: a figure that does not depend on what else the machine is doing."""
         if self.proc is None:
             return 0.0
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
-            if int(fields[2]) == self.proc.pid:
-                total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(lambda name, pgrp: pgrp == self.proc.pid)
+
+
+def process_cpu_seconds(keep) -> float:
+    """CPU seconds (user + system) of the live processes for which ``keep(command name,
+    process group)`` is true, from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1:text.rfind(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
+        if keep(name, int(fields[2])):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds() -> float:
+    """CPU seconds of the PostgreSQL processes on this machine (a local test server: when it
+    serves nothing else, the database's share of each contact)."""
+    return process_cpu_seconds(lambda name, pgrp: name == "postgres")
 
     def kill(self) -> None:
         """SIGKILL to every process of the server: nothing gets to clean up."""
@@ -427,11 +441,13 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
             report["crash"]["restarted_and_warmed"] = True
             elapsed += load(port, token, clients, seconds / 2, results, stop, seed=2)
         else:
-            cpu0, own0 = server.cpu_seconds(), time.process_time()
+            cpu0, own0, db0 = server.cpu_seconds(), time.process_time(), database_cpu_seconds()
             elapsed = load(port, token, clients, seconds, results, stop)
             measured = len(results.acked) - warmed
             if measured:
                 report["server_cpu_ms_per_contact"] = round((server.cpu_seconds() - cpu0) * 1000 / measured, 1)
+                if database_url:
+                    report["database_cpu_ms_per_contact"] = round((database_cpu_seconds() - db0) * 1000 / measured, 1)
                 # The load generator runs on the same CPUs: what it takes is not the server's.
                 report["client_cpu_ms_per_contact"] = round((time.process_time() - own0) * 1000 / measured, 1)
         report.update(
@@ -451,7 +467,10 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
             f"p50 {report['p50_ms']} ms, p99 {report['p99_ms']} ms, errors {report['errors']}, "
             f"clients' mean latency {report['client_mean_ms'][0]} to {report['client_mean_ms'][1]} ms"
             + (f", server CPU {report['server_cpu_ms_per_contact']} ms per contact (load generator "
-               f"{report['client_cpu_ms_per_contact']} ms)" if "server_cpu_ms_per_contact" in report else "")
+               f"{report['client_cpu_ms_per_contact']} ms"
+               + (f", PostgreSQL processes {report['database_cpu_ms_per_contact']} ms"
+                  if "database_cpu_ms_per_contact" in report else "")
+               + ")" if "server_cpu_ms_per_contact" in report else "")
             + f" (machine load average {report['load_average_at_end']} on {report['cpus']} CPUs)")
         retry = retries(port, token)
         bad = [s for s in retry["statuses"] if s not in (200, 201)]
