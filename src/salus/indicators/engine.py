@@ -182,6 +182,8 @@ class _Computation:
                    ROW_NUMBER() OVER (ORDER BY s.code) AS site_rank
             FROM {self.t.site} s JOIN {self.t.area} a ON a.id = s.area_id""")
         self._clients_table: str | None = None
+        # What decrypt_results keeps for clinical: name -> table of ciphertexts.
+        self.flags: dict[str, str] = {}
         self._lock = threading.Lock()
         self.age = _age_sql(period.end.year)
         # fine cell (sex, age, area, site) -> measure -> number
@@ -231,7 +233,6 @@ class _Computation:
             census=self.census if self.needs("ART_PWID") else None,
             results=self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"),
         ))
-        self.known: dict[str, dict[str, bool]] = {"hiv": {}, "hcv": {}}
 
     def contacts(self, r: Runner) -> None:
         """Sum the contacts read per client and site, then per client, then per fine cell."""
@@ -253,32 +254,52 @@ class _Computation:
         self._contact_counts(r)
 
     def decrypt_results(self) -> None:
-        """Decrypt the period's HIV and HCV results once (after :meth:`read_contacts`).
+        """Decrypt, once each, the clinical values the catalogue needs (after :meth:`read_contacts`).
 
         Needs nothing but the contacts read, so it runs beside :meth:`contacts` (Python work
-        beside DuckDB work); positivity and ART then look the results up.
+        beside DuckDB work). What it keeps is which ciphertexts are positive results (HIV:
+        every result read, for positivity and for ART; HCV: the period's) and which latest ART
+        statuses are "on ART", as tables of ciphertexts in the runner (:meth:`Runner.keys`):
+        the plain values themselves go no further than this method, and :meth:`clinical` is
+        SQL over those tables. They are dropped at the end of :meth:`clinical`.
         """
-        from salus.indicators.clinical import decryptor
+        from salus.indicators.clinical import tokens_of
 
-        tests = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
-        if not tests:
-            return
-        decrypt = [decryptor(f"{t}_result") for t in tests]
-        known = [self.known[t] for t in tests]
-        for values in self.r.rows(f"""
-                SELECT {', '.join(f'{t}_ct' for t in tests)} FROM {self.scan}
-                WHERE in_period = 1 AND ({' OR '.join(f'{t}_ct IS NOT NULL' for t in tests)})"""):
-            for ct, dec, seen in zip(values, decrypt, known, strict=True):
-                if ct is not None and ct not in seen:
-                    seen[ct] = dec(ct) == "positive"
+        r = self.r
+        wanted = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
+        if self.needs("ART_PWID") and "hiv" not in wanted:
+            wanted.insert(0, "hiv")
+        for test in wanted:
+            # HIV results are read for the period and, for ART, the history (hiv_ct is NULL on
+            # rows read for neither); HCV results are wanted for the period only.
+            where = f"{test}_ct IS NOT NULL" + (" AND in_period = 1" if test == "hcv" else "")
+            cts = r.rows(f"SELECT DISTINCT {test}_ct FROM {self.scan} WHERE {where}")
+            self.flags[f"{test}_pos"] = r.keys(
+                f"ind_{test}_pos", tokens_of(f"{test}_result", "positive", (ct for (ct,) in cts)))
+        if self.needs("ART_PWID"):
+            # Each client's latest ART status recorded up to the census date, at any site (ties:
+            # the greater ciphertext, an arbitrary rule that every runner applies alike).
+            self.art_last = r.materialise("ind_art_last", f"""
+                SELECT client_id, art_ct FROM (
+                    SELECT client_id, art_ct, ROW_NUMBER() OVER (
+                        PARTITION BY client_id ORDER BY occurred_at DESC, art_ct DESC) AS rn
+                    FROM {self.scan} WHERE in_hist = 1 AND art_ct IS NOT NULL) ranked
+                WHERE rn = 1""")
+            cts = r.rows(f"SELECT DISTINCT art_ct FROM {self.art_last}")
+            self.flags["on_art"] = r.keys("ind_on_art", tokens_of("art_status", "on_art", (ct for (ct,) in cts)))
 
     def clinical(self) -> None:
         """The indicators that need decrypted values (after :meth:`contacts` and
-        :meth:`decrypt_results`)."""
-        if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
-            self._positivity()
-        if self.needs("ART_PWID"):
-            self._art()
+        :meth:`decrypt_results`); drops the tables of :meth:`decrypt_results` when done."""
+        try:
+            if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
+                self._positivity()
+            if self.needs("ART_PWID"):
+                self._art()
+        finally:
+            for table in self.flags.values():
+                self.r.drop(table)
+            self.flags = {}
 
     def _clients(self, r: Runner) -> None:
         d, pcs = self.d, self.pcs
@@ -315,11 +336,8 @@ class _Computation:
                    MAX(CASE WHEN p.hiv_tests > 0 THEN 1 ELSE 0 END) AS any_hiv_known
             FROM {pcs} p {joins}
             GROUP BY p.client_id""")
-        # ``ck``: a small number per client, cheaper to hand to Python than the id (a UUID
-        # object each, from PostgreSQL).
         self.pcl = r.materialise("ind_pcl", f"""
-            SELECT p.*, {d.row_key('p')} AS ck,
-                   c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
+            SELECT p.*, c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
                    l.code AS last_site, l.area_path AS last_area,
                    f.code AS first_site, f.area_path AS first_area
             FROM {pcl} p JOIN {self.clients} c ON c.client_id = p.client_id
@@ -362,78 +380,36 @@ class _Computation:
             JOIN {self.sites} s ON s.site_rank = p.site_rank
             GROUP BY c.sex, c.age_band, s.area_path, s.code"""), names)
 
-    def _site_of_rank(self) -> dict[int, tuple[str, str]]:
-        """site_rank -> (area path, site code)."""
-        return {rank: (area, code) for rank, area, code in self.r.rows(
-            f"SELECT site_rank, area_path, code FROM {self.sites}")}
-
     def _positivity(self) -> None:
-        from salus.indicators.clinical import decryptor
-
-        site = self._site_of_rank()
-        tests = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
-        decrypt = {t: decryptor(f"{t}_result") for t in tests}
-        counts = {t: Counter() for t in tests}
-        cts = ", ".join(f"x.{t}_ct" for t in tests)
-        for sex, age, rank, *values in self.r.rows(f"""
-                SELECT c.sex, c.age_band, x.site_rank, {cts}
+        """Positive results given in P, per fine cell of the client (site: the contact's)."""
+        for test in ("hiv", "hcv"):
+            if not self.needs(f"{test.upper()}_POSITIVITY"):
+                continue
+            self._add(self.r.rows(f"""
+                SELECT c.sex, c.age_band, s.area_path, s.code, COUNT(*)
                 FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
-                WHERE x.in_period = 1 AND ({' OR '.join(f'x.{t}_ct IS NOT NULL' for t in tests)})"""):
-            for test, ct in zip(tests, values, strict=True):
-                if ct is None:
-                    continue
-                known = self.known[test]
-                positive = known.get(ct)
-                if positive is None:  # decrypt_results has not seen it (it normally has)
-                    positive = known[ct] = decrypt[test](ct) == "positive"
-                counts[test][(sex, age, rank)] += positive
-        for test in tests:
-            self._add(((sex, age, *site[rank], n) for (sex, age, rank), n in counts[test].items()),
-                      (f"{test}_pos",))
+                JOIN {self.sites} s ON s.site_rank = x.site_rank
+                WHERE x.in_period = 1 AND x.{test}_ct IN (SELECT ct FROM {self.flags[f'{test}_pos']})
+                GROUP BY c.sex, c.age_band, s.area_path, s.code"""), (f"{test}_pos",))
 
     def _art(self) -> None:
-        """ART_PWID: decrypts HIV results and the latest ART status of PWID clients seen in P only."""
-        from salus.indicators.clinical import decryptor
-
-        # Every HIV result given and ART status recorded up to the census date, at any site.
-        hist = self.r.materialise("ind_hist", f"""
-            SELECT p.ck AS ck, h.occurred_at AS occurred_at, h.hiv_ct AS hiv_ct, h.art_ct AS art_ct
-            FROM {self.scan} h JOIN {self.pcl} p ON p.client_id = h.client_id
-            WHERE h.in_hist = 1 AND p.injects = 1""")
-        hiv, art = decryptor("hiv_result"), decryptor("art_status")
-        # The latest ART status of each client (ties: any one of them; statuses rarely tie).
-        on_art = {
-            ck for ck, ct in self.r.rows(f"""
-                SELECT ck, art_ct FROM (
-                    SELECT ck, art_ct, ROW_NUMBER() OVER (
-                        PARTITION BY ck ORDER BY occurred_at DESC, art_ct DESC) AS rn
-                    FROM {hist} WHERE art_ct IS NOT NULL) ranked
-                WHERE rn = 1""")
-            if art(ct) == "on_art"
-        }
-        # Being on ART is itself a record of living with HIV; the others need a positive result.
-        # (HIV results of the period were decrypted once, for positivity.)
-        known = self.known["hiv"]
-        positive = set(on_art)
-        for ck, ct in self.r.rows(f"SELECT ck, hiv_ct FROM {hist} WHERE hiv_ct IS NOT NULL"):
-            if ck in positive:
-                continue
-            result = known.get(ct)
-            if result is None:
-                result = hiv(ct) == "positive"
-            if result:
-                positive.add(ck)
-        site = self._site_of_rank()
-        counts: Counter = Counter()
-        for ck, sex, age, rank in self.r.rows(f"""
-                SELECT p.ck, p.sex, p.age_band, p.last_rank FROM {self.pcl} p
-                WHERE p.ck IN (SELECT ck FROM {hist})"""):
-            if ck in positive:
-                counts[(sex, age, rank, ck in on_art)] += 1
-        self._add(
-            ((sex, age, *site[rank], n, n if on else 0) for (sex, age, rank, on), n in counts.items()),
-            ("art_known_pos", "art_on"),
-        )
+        """ART_PWID: PWID clients seen in P who are known to live with HIV (a positive HIV
+        result given, or an ART status, up to the census date at any site), and of those, the
+        ones whose latest ART status is "on ART" (being on ART is itself a record of living
+        with HIV)."""
+        on_art = (f"SELECT client_id FROM {self.art_last} "
+                  f"WHERE art_ct IN (SELECT ct FROM {self.flags['on_art']})")
+        self._add(self.r.rows(f"""
+            SELECT p.sex, p.age_band, s.area_path, s.code, COUNT(*),
+                   SUM(CASE WHEN o.client_id IS NULL THEN 0 ELSE 1 END)
+            FROM {self.pcl} p
+            JOIN (SELECT h.client_id FROM {self.scan} h
+                  WHERE h.in_hist = 1 AND h.hiv_ct IN (SELECT ct FROM {self.flags['hiv_pos']})
+                  UNION {on_art}) k ON k.client_id = p.client_id
+            LEFT JOIN ({on_art}) o ON o.client_id = p.client_id
+            JOIN {self.sites} s ON s.site_rank = p.last_rank
+            WHERE p.injects = 1
+            GROUP BY p.sex, p.age_band, s.area_path, s.code"""), ("art_known_pos", "art_on"))
 
     # OST ----------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
 import shutil
 import tempfile
@@ -65,13 +66,6 @@ class Dialect:
         if self.name == "duckdb":
             return f"BIT_COUNT(BIT_OR({col}))"
         return "(" + " + ".join(f"MAX(({col} >> {b}) & 1)" for b in range(bits)) + ")" if bits else "0"
-
-    def row_key(self, alias: str) -> str:
-        """A number unique to each row of the table ``alias`` (DuckDB's and SQLite's rowid are
-        free; PostgreSQL numbers the rows)."""
-        if self.name == "postgresql":
-            return "ROW_NUMBER() OVER ()"
-        return f"{alias}.rowid"
 
     def add_days(self, col: str, days: int) -> str:
         if self.name == "sqlite":
@@ -199,6 +193,19 @@ class Runner:
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
+    def keys(self, name: str, values: list[str]) -> str:
+        """A relation of one text column ``ct`` holding ``values``, for ``SELECT ct FROM <it>``.
+
+        For what the engine learns from decrypted values (which ciphertexts are positive), so
+        it never goes to disk: a DuckDB runner keeps a table in its in-memory database; the
+        native runner writes the values into the statements themselves (a temporary table of
+        SQLite or PostgreSQL may be written to a temporary file). :meth:`drop` it when done.
+        """
+        raise NotImplementedError
+
+    def drop(self, relation: str) -> None:
+        """Forget a relation made by :meth:`keys`."""
+
     def fork(self) -> Runner | None:
         """A runner over the same tables that another thread may use at the same time as this
         one, or None when there is no such thing (one database connection)."""
@@ -251,6 +258,13 @@ class NativeRunner(Runner):
         with connection.cursor() as cur:
             cur.execute(sql)
             return cur.fetchall()
+
+    def keys(self, name: str, values: list[str]) -> str:
+        if self.dialect.name == "sqlite":
+            # JSON text of base64 and hex: no quote or backslash to escape but the literal's.
+            return f"(SELECT value AS ct FROM json_each({quote(json.dumps(values))})) AS {name}"
+        array = ", ".join(quote(v) for v in values)
+        return f"(SELECT UNNEST(CAST(ARRAY[{array}] AS TEXT[])) AS ct) AS {name}"
 
     def close(self) -> None:
         with connection.cursor() as cur:
@@ -337,6 +351,21 @@ class DuckDBRunner(Runner):
 
     def rows(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
+
+    def keys(self, name: str, values: list[str]) -> str:
+        # One text parameter split in DuckDB: a list parameter is converted value by value in
+        # Python, which costs more than the decryption that made it (measured).
+        if any(" " in v or not v for v in values):
+            raise ValueError("keys: values must be non-empty and have no space")
+        self.con.execute(f"""CREATE OR REPLACE TABLE {name} AS
+                             SELECT ct FROM (SELECT UNNEST(string_split($1, ' ')) AS ct) WHERE ct <> ''""",
+                         [" ".join(values)])
+        self._made.append(("TABLE", name))
+        return name
+
+    def drop(self, relation: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {relation}")
+        self._made.remove(("TABLE", relation))
 
     def fork(self) -> DuckDBRunner:
         # A cursor is a second connection to the same in-memory database: it sees the tables
