@@ -119,6 +119,42 @@ print(json.dumps({{"acked": len(acked), "present": len(present), "missing": sort
 """
 
 
+def process_cpu_seconds(keep) -> float:
+    """CPU seconds (user + system) of the live processes for which ``keep(pid, parent pid,
+    process group)`` is true, from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        pid = int(text.split(None, 1)[0])
+        fields = text.rsplit(")", 1)[1].split()
+        # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
+        if keep(pid, int(fields[1]), int(fields[2])):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def local_postmaster(database_url: str) -> int | None:
+    """The process id of the PostgreSQL server behind ``database_url`` if it runs on this
+    machine (the parent of the backend serving a connection), else None."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def database_cpu_seconds(postmaster: int) -> float:
+    """CPU seconds of a local PostgreSQL server's processes (while it serves only this
+    benchmark: the database's share of each contact)."""
+    return process_cpu_seconds(lambda pid, ppid, pgrp: postmaster in (pid, ppid))
+
+
 class Server:
     """``salus serve`` in its own process group, so a crash can kill master and workers at once."""
 
@@ -154,30 +190,8 @@ class Server:
         /proc: a figure that does not depend on what else the machine is doing."""
         if self.proc is None:
             return 0.0
-        return process_cpu_seconds(lambda name, pgrp: pgrp == self.proc.pid)
+        return process_cpu_seconds(lambda pid, ppid, pgrp: pgrp == self.proc.pid)
 
-
-def process_cpu_seconds(keep) -> float:
-    """CPU seconds (user + system) of the live processes for which ``keep(command name,
-    process group)`` is true, from /proc."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name = text[text.find("(") + 1:text.rfind(")")]
-        fields = text.rsplit(")", 1)[1].split()
-        # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
-        if keep(name, int(fields[2])):
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def database_cpu_seconds() -> float:
-    """CPU seconds of the PostgreSQL processes on this machine (a local test server: when it
-    serves nothing else, the database's share of each contact)."""
-    return process_cpu_seconds(lambda name, pgrp: name == "postgres")
 
     def kill(self) -> None:
         """SIGKILL to every process of the server: nothing gets to clean up."""
@@ -441,13 +455,16 @@ def run(seconds: float = 60, clients: int = 16, database_url: str | None = None,
             report["crash"]["restarted_and_warmed"] = True
             elapsed += load(port, token, clients, seconds / 2, results, stop, seed=2)
         else:
-            cpu0, own0, db0 = server.cpu_seconds(), time.process_time(), database_cpu_seconds()
+            postmaster = local_postmaster(database_url) if database_url else None
+            db0 = database_cpu_seconds(postmaster) if postmaster else 0.0
+            cpu0, own0 = server.cpu_seconds(), time.process_time()
             elapsed = load(port, token, clients, seconds, results, stop)
             measured = len(results.acked) - warmed
             if measured:
                 report["server_cpu_ms_per_contact"] = round((server.cpu_seconds() - cpu0) * 1000 / measured, 1)
-                if database_url:
-                    report["database_cpu_ms_per_contact"] = round((database_cpu_seconds() - db0) * 1000 / measured, 1)
+                if postmaster:
+                    db_cpu = database_cpu_seconds(postmaster) - db0
+                    report["database_cpu_ms_per_contact"] = round(db_cpu * 1000 / measured, 1)
                 # The load generator runs on the same CPUs: what it takes is not the server's.
                 report["client_cpu_ms_per_contact"] = round((time.process_time() - own0) * 1000 / measured, 1)
         report.update(
