@@ -185,3 +185,65 @@ def test_it_draws_a_monthly_trend(world):
     assert got[("2025-01", "SYRINGES_DISTRIBUTED")] == 11
     assert got[("2025-03", "SYRINGES_DISTRIBUTED")] == 6
     assert [r["period"] for r in trend if r["code"] == "CLIENTS_REACHED"] == ["2025-01", "2025-02", "2025-03"]
+
+
+class _StepRunner:
+    """A runner stand-in for engine._run_steps: it can lend one second runner."""
+
+    def __init__(self, name="main", lends=True):
+        self.name, self.lends, self.closed = name, lends, False
+
+    def fork(self):
+        return _StepRunner("side", lends=False) if self.lends else None
+
+    def close(self):
+        self.closed = True
+
+
+def test_it_runs_a_step_only_after_the_steps_it_needs():
+    import threading
+    import time
+
+    from salus.indicators.engine import _run_steps
+
+    log, lock = [], threading.Lock()
+
+    def step(name, seconds):
+        def run(r):
+            with lock:
+                log.append(("start", name, r.name))
+            time.sleep(seconds)
+            with lock:
+                log.append(("end", name, r.name))
+        return run
+
+    slow, quick, last, other = step("slow", 0.2), step("quick", 0.01), step("last", 0), step("other", 0.01)
+    _run_steps(_StepRunner(), [(slow, ()), (quick, ()), (last, (slow, quick)), (other, ())])
+    events = [(kind, name) for kind, name, _r in log]
+    assert events.index(("start", "last")) > max(events.index(("end", "slow")), events.index(("end", "quick")))
+    # Two runners were used, and "other" did not wait for "slow".
+    assert {r for _k, _n, r in log} == {"main", "side"}
+    assert events.index(("end", "other")) < events.index(("end", "slow"))
+
+    # One runner: the order given.
+    log.clear()
+    _run_steps(_StepRunner(lends=False), [(slow, ()), (quick, ()), (last, (slow, quick)), (other, ())])
+    assert [name for kind, name, _r in log if kind == "start"] == ["slow", "quick", "last", "other"]
+
+
+def test_it_raises_the_failure_of_a_step_on_either_thread():
+    from salus.indicators.engine import _run_steps
+
+    ran = []
+
+    def broken(r):
+        raise ValueError("broken step")
+
+    def after(r):
+        ran.append("after")
+
+    for runner in (_StepRunner(), _StepRunner(lends=False)):
+        ran.clear()
+        with pytest.raises(ValueError, match="broken step"):
+            _run_steps(runner, [(broken, ()), (after, (broken,))])
+        assert ran == []  # a step whose need failed never runs

@@ -253,7 +253,7 @@ class _Computation:
         self._clients(r)
         self._contact_counts(r)
 
-    def decrypt_results(self) -> None:
+    def decrypt_results(self, r: Runner) -> None:
         """Decrypt, once each, the clinical values the catalogue needs (after :meth:`read_contacts`).
 
         Needs nothing but the contacts read, so it runs beside :meth:`contacts` (Python work
@@ -265,7 +265,6 @@ class _Computation:
         """
         from salus.indicators.clinical import tokens_of
 
-        r = self.r
         wanted = [t for t in ("hiv", "hcv") if self.needs(f"{t.upper()}_POSITIVITY")]
         if self.needs("ART_PWID") and "hiv" not in wanted:
             wanted.insert(0, "hiv")
@@ -288,17 +287,17 @@ class _Computation:
             cts = r.rows(f"SELECT DISTINCT art_ct FROM {self.art_last}")
             self.flags["on_art"] = r.keys("ind_on_art", tokens_of("art_status", "on_art", (ct for (ct,) in cts)))
 
-    def clinical(self) -> None:
+    def clinical(self, r: Runner) -> None:
         """The indicators that need decrypted values (after :meth:`contacts` and
         :meth:`decrypt_results`); drops the tables of :meth:`decrypt_results` when done."""
         try:
             if self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"):
-                self._positivity()
+                self._positivity(r)
             if self.needs("ART_PWID"):
-                self._art()
+                self._art(r)
         finally:
             for table in self.flags.values():
-                self.r.drop(table)
+                r.drop(table)
             self.flags = {}
 
     def _clients(self, r: Runner) -> None:
@@ -380,26 +379,26 @@ class _Computation:
             JOIN {self.sites} s ON s.site_rank = p.site_rank
             GROUP BY c.sex, c.age_band, s.area_path, s.code"""), names)
 
-    def _positivity(self) -> None:
+    def _positivity(self, r: Runner) -> None:
         """Positive results given in P, per fine cell of the client (site: the contact's)."""
         for test in ("hiv", "hcv"):
             if not self.needs(f"{test.upper()}_POSITIVITY"):
                 continue
-            self._add(self.r.rows(f"""
+            self._add(r.rows(f"""
                 SELECT c.sex, c.age_band, s.area_path, s.code, COUNT(*)
                 FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
                 JOIN {self.sites} s ON s.site_rank = x.site_rank
                 WHERE x.in_period = 1 AND x.{test}_ct IN (SELECT ct FROM {self.flags[f'{test}_pos']})
                 GROUP BY c.sex, c.age_band, s.area_path, s.code"""), (f"{test}_pos",))
 
-    def _art(self) -> None:
+    def _art(self, r: Runner) -> None:
         """ART_PWID: PWID clients seen in P who are known to live with HIV (a positive HIV
         result given, or an ART status, up to the census date at any site), and of those, the
         ones whose latest ART status is "on ART" (being on ART is itself a record of living
         with HIV)."""
         on_art = (f"SELECT client_id FROM {self.art_last} "
                   f"WHERE art_ct IN (SELECT ct FROM {self.flags['on_art']})")
-        self._add(self.r.rows(f"""
+        self._add(r.rows(f"""
             SELECT p.sex, p.age_band, s.area_path, s.code, COUNT(*),
                    SUM(CASE WHEN o.client_id IS NULL THEN 0 ELSE 1 END)
             FROM {self.pcl} p
@@ -762,60 +761,78 @@ def compute_indicators(
             "SYRINGE_RETURN_RATE", "CONDOMS_DISTRIBUTED", "NALOXONE_KITS_DISTRIBUTED", "HIV_TESTS",
             "HIV_POSITIVITY", "HCV_TESTS", "HCV_POSITIVITY",
         }
-        # The parts that do not read contacts, in order; they may run beside the contacts.
-        others = [
-            step for step, codes in (
-                (comp.ost, ("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M")),
-                (comp.referrals, ("REFERRAL_COMPLETION",)),
-                (comp.overdoses, ("OVERDOSE_REVERSALS",)),
-                (comp.stockouts, ("STOCKOUT_DAYS",)),
-            ) if comp.needs(*codes)
-        ]
         if comp.needs("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M", "REFERRAL_COMPLETION",
                       "OVERDOSE_REVERSALS", *contact_codes):
             comp.clients  # noqa: B018 - made once, before two threads could both make it
-        clinical = comp.needs("HIV_POSITIVITY", "HCV_POSITIVITY", "ART_PWID")
+        # The read keeps both cores busy by itself. The steps after it, each with the steps it
+        # needs; the order is that of a single thread, and the priority on two.
+        steps: list[tuple] = []
         if comp.needs(*contact_codes):
-            # The read keeps both cores busy by itself; then the period's results are decrypted
-            # (Python) beside the contacts' sums (DuckDB), and the rest of the decryption beside
-            # the other parts.
             comp.read_contacts()
-            _run_beside(runner, main=comp.decrypt_results, others=[comp.contacts])
-        _run_beside(runner, main=comp.clinical if clinical else None, others=others)
+            steps += [(comp.contacts, ()), (comp.decrypt_results, ())]
+            if comp.needs("HIV_POSITIVITY", "HCV_POSITIVITY", "ART_PWID"):
+                steps.append((comp.clinical, (comp.contacts, comp.decrypt_results)))
+        steps += [
+            (step, ()) for step, codes in (
+                (comp.ost, ("OST_COVERAGE", "OST_MIN_DOSE", "OST_RETENTION_6M")),
+                (comp.stockouts, ("STOCKOUT_DAYS",)),
+                (comp.referrals, ("REFERRAL_COMPLETION",)),
+                (comp.overdoses, ("OVERDOSE_REVERSALS",)),
+            ) if comp.needs(*codes)
+        ]
+        _run_steps(runner, steps)
     finally:
         if own_runner:
             runner.close()
     return _build_rows(comp, scope, p, wanted, disaggregate, census)
 
 
-def _run_beside(runner: Runner, main, others: list) -> None:
-    """Run ``main()`` and each of ``others(runner)``; side by side when the runner can.
+def _run_steps(runner: Runner, steps: list[tuple]) -> None:
+    """Run each ``step(runner)`` of ``steps`` ((step, steps it needs) pairs) once the steps it
+    needs are done; on two threads when the runner can.
 
-    ``main`` is Python work (decryption) and ``others`` DuckDB work, which releases the GIL: a
-    DuckDB runner lends a second cursor (``runner.fork()``) and ``others`` run on a second
-    thread, so that both cores stay busy. The native runner has one database connection: one
-    after the other.
+    DuckDB releases the GIL while it works and decryption is Python, so two threads keep both
+    cores busy: a DuckDB runner lends a second cursor (``runner.fork()``) and each thread takes
+    the first step in ``steps`` whose needs are met. The native runner has one database
+    connection: one step after the other, in the order given (which must list a step after
+    the ones it needs).
     """
-    side = runner.fork() if others and main is not None else None
+    side = runner.fork() if len(steps) > 1 else None
     if side is None:
-        if main is not None:
-            main()
-        for step in others:
+        for step, _needs in steps:
             step(runner)
         return
+    todo = list(steps)
+    done: set = set()
     failure: list[BaseException] = []
+    ready = threading.Condition()
 
-    def run_others() -> None:
-        try:
-            for step in others:
-                step(side)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-            failure.append(exc)
+    def work(r: Runner) -> None:
+        while True:
+            with ready:
+                while True:
+                    if failure or not todo:
+                        return
+                    found = next((i for i, (_step, needs) in enumerate(todo) if done.issuperset(needs)), None)
+                    if found is not None:
+                        step, _needs = todo.pop(found)
+                        break
+                    ready.wait()
+            try:
+                step(r)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                with ready:
+                    failure.append(exc)
+                    ready.notify_all()
+                return
+            with ready:
+                done.add(step)
+                ready.notify_all()
 
-    thread = threading.Thread(target=run_others, name="salus-indicators-side")
+    thread = threading.Thread(target=work, args=(side,), name="salus-indicators-side")
     thread.start()
     try:
-        main()
+        work(runner)
     finally:
         thread.join()
         side.close()
