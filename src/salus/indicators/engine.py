@@ -218,7 +218,7 @@ class _Computation:
         """Every client's sex, age band (census year), PWID flag and first-ever contact date."""
         if self._clients_table is None:
             self._clients_table = self.r.materialise("ind_clients", f"""
-                SELECT cl.id AS client_id, cl.sex AS sex, {self.age} AS age_band,
+                SELECT {self.r.uuid('cl.id')} AS client_id, cl.sex AS sex, {self.age} AS age_band,
                        {self.d.flag('cl.injects')} AS injects, cl.first_contact_date AS fcd
                 FROM {self.t.client} cl""")
         return self._clients_table
