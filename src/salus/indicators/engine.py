@@ -178,7 +178,7 @@ class _Computation:
         # The sites, read once (a few hundred rows), ranked by code (ties between sites go to
         # the greater code, the same way in every dialect).
         self.sites = runner.materialise("ind_sites", f"""
-            SELECT s.id AS id, s.code AS code, a.path AS area_path,
+            SELECT {runner.uuid('s.id')} AS id, s.code AS code, a.path AS area_path,
                    ROW_NUMBER() OVER (ORDER BY s.code) AS site_rank
             FROM {self.t.site} s JOIN {self.t.area} a ON a.id = s.area_id""")
         self._clients_table: str | None = None
@@ -229,7 +229,7 @@ class _Computation:
         """Copy the contacts the catalogue needs (Runner.read_contacts)."""
         p = self.p
         self.scan = self.r.read_contacts(ContactRead(
-            start=p.start, end=p.end, sites=self.sites, site_ids=self.scope.site_ids,
+            start=p.start, end=p.end, site_ids=self.scope.site_ids,
             census=self.census if self.needs("ART_PWID") else None,
             results=self.needs("HIV_POSITIVITY", "HCV_POSITIVITY"),
         ))
@@ -239,8 +239,10 @@ class _Computation:
         d, p = self.d, self.p
         # Per client and site: what the contact counts and the client-level measures need.
         month_bit = f"1 << ({d.month_number('date')} - {p.start.year * 12 + p.start.month})"
+        # Grouped by the site's id, then ranked: the join is made once per group, not per contact.
         self.pcs = r.materialise("ind_pcs", f"""
-            SELECT client_id, site_rank, COUNT(*) AS contacts, SUM(syringes_given) AS syringes,
+            SELECT g.*, s.site_rank AS site_rank FROM (
+            SELECT client_id, site_id, COUNT(*) AS contacts, SUM(syringes_given) AS syringes,
                    SUM(syringes_returned) AS returned, SUM(condoms_given) AS condoms,
                    SUM(naloxone_kits_given) AS naloxone, SUM(hiv_result_given) AS hiv_tests,
                    SUM(hcv_result_given) AS hcv_tests,
@@ -249,7 +251,7 @@ class _Computation:
                    MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
                    MAX(hcv_tested) AS any_hcv_test
             FROM {self.scan} WHERE in_period = 1
-            GROUP BY client_id, site_rank""")
+            GROUP BY client_id, site_id) g JOIN {self.sites} s ON s.id = g.site_id""")
         self._clients(r)
         self._contact_counts(r)
 
@@ -387,7 +389,7 @@ class _Computation:
             self._add(r.rows(f"""
                 SELECT c.sex, c.age_band, s.area_path, s.code, COUNT(*)
                 FROM {self.scan} x JOIN {self.pcl} c ON c.client_id = x.client_id
-                JOIN {self.sites} s ON s.site_rank = x.site_rank
+                JOIN {self.sites} s ON s.id = x.site_id
                 WHERE x.in_period = 1 AND x.{test}_ct IN (SELECT ct FROM {self.flags[f'{test}_pos']})
                 GROUP BY c.sex, c.age_band, s.area_path, s.code"""), (f"{test}_pos",))
 

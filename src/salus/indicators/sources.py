@@ -114,9 +114,6 @@ class ContactRead:
 
     start: dt.date
     end: dt.date
-    # A table of the runner with every site's ``id`` and a small number ``site_rank``: the
-    # contacts arrive with the rank, not the 32-character id (cheaper to group and join on).
-    sites: str
     # Ids of the sites in scope; None for every site.
     site_ids: tuple[uuid.UUID, ...] | None = None
     census: dt.date | None = None
@@ -147,17 +144,17 @@ class Runner:
     def read_contacts(self, read: ContactRead) -> str:
         """Materialise the contacts ``read`` asks for; returns the table name.
 
-        Columns: client_id, site_rank, occurred_at, date, the CONTACT_COUNTS, the CONTACT_FLAGS
+        Columns: client_id, site_id (both as :meth:`uuid` gives them), occurred_at, date, the CONTACT_COUNTS, the CONTACT_FLAGS
         (0/1), hiv_ct and hcv_ct (the result's ciphertext when one was given, else NULL), art_ct
         (the ART status's ciphertext, or NULL), in_period and in_hist (0/1).
         """
         d = self.dialect
         period, hist = self._contact_conditions(read, d, "c")
         return self.materialise("ind_scan", f"""
-            SELECT {self._contact_select(read, d, 'c')}, s.site_rank AS site_rank,
+            SELECT {self._contact_select(read, d, 'c')}, c.site_id AS site_id,
                    CASE WHEN {period} THEN 1 ELSE 0 END AS in_period,
                    {f'CASE WHEN {hist} THEN 1 ELSE 0 END' if hist else '0'} AS in_hist
-            FROM {self.table(_contact_model())} c JOIN {read.sites} s ON s.id = c.site_id
+            FROM {self.table(_contact_model())} c
             WHERE ({period}){f' OR ({hist})' if hist else ''}""")
 
     def _contact_conditions(self, read: ContactRead, d: Dialect, alias: str,
@@ -481,10 +478,10 @@ class DuckDBRunner(Runner):
         # sqlite_query returns text: each part is typed as it is read.
         # Counts as INTEGER (as Django stores them): DuckDB sums those in 64 bits, BIGINTs in 128.
         typed = ", ".join([
-            # The client's id as a UUID (16 bytes) rather than 32 characters: cheaper to group
-            # and join on, and PostgreSQL's type (DuckDB compares it with the text of other
-            # tables by reading that as a UUID).
-            "CAST(client_id AS UUID) AS client_id", "site_id", "CAST(occurred_at AS TIMESTAMP) AS occurred_at", "CAST(date AS DATE) AS date",
+            # Ids as UUIDs (16 bytes) rather than 32 characters: cheaper to group and join on,
+            # and PostgreSQL's type (DuckDB compares them with the text of other tables by
+            # reading that as a UUID).
+            "CAST(client_id AS UUID) AS client_id", "CAST(site_id AS UUID) AS site_id", "CAST(occurred_at AS TIMESTAMP) AS occurred_at", "CAST(date AS DATE) AS date",
             *(f"CAST({c} AS INTEGER) AS {c}" for c in CONTACT_COUNTS),
             "CAST(packed AS INTEGER) AS packed", "hiv_ct", "hcv_ct", "art_ct",
         ])
@@ -493,7 +490,7 @@ class DuckDBRunner(Runner):
 
     def _part_template(self, read: ContactRead, source: str) -> str:
         """The DuckDB query that types one part (``source``) of the contacts, with its 0/1 values
-        packed in one byte and its site as a rank (``{query}`` in ``source``: the part's query).
+        packed in one byte (``{query}`` in ``source``: the part's query).
 
         Which rows are the period's and which the history's is worked out again here, from the
         values read, rather than sent by the database: that cost SQLite a tenth of the read
@@ -507,8 +504,7 @@ class DuckDBRunner(Runner):
             f"SELECT q.client_id, q.occurred_at, q.date, {', '.join(f'q.{c}' for c in CONTACT_COUNTS)}, "
             f"CAST(q.packed + CASE WHEN {in_period} THEN {_IN_PERIOD} ELSE 0 END "
             f"+ CASE WHEN {in_hist} THEN {_IN_HIST} ELSE 0 END AS UTINYINT) AS bits, "
-            f"q.hiv_ct, q.hcv_ct, q.art_ct, s.site_rank AS site_rank "
-            f"FROM {source} q JOIN {read.sites} s ON s.id = q.site_id"
+            f"q.hiv_ct, q.hcv_ct, q.art_ct, q.site_id FROM {source} q"
         )
 
     # PostgreSQL ----------------------------------------------------------------------------
@@ -572,7 +568,7 @@ class DuckDBRunner(Runner):
             CREATE OR REPLACE VIEW ind_scan AS
             SELECT client_id, occurred_at, date, {', '.join(CONTACT_COUNTS)},
                    {', '.join(f'(bits >> {i}) & 1 AS {f}' for i, f in enumerate(CONTACT_FLAGS))},
-                   hiv_ct, hcv_ct, art_ct, site_rank,
+                   hiv_ct, hcv_ct, art_ct, site_id,
                    (bits >> {_IN_PERIOD.bit_length() - 1}) & 1 AS in_period,
                    (bits >> {_IN_HIST.bit_length() - 1}) & 1 AS in_hist
             FROM ({union}) parts""")
