@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
+from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -101,8 +102,7 @@ def chain(events: list) -> None:
         ev.prev_hash = prev_hash
         # ``at`` is stored at microsecond precision, as read back, so the hash verifies.
         ev.hash = prev_hash = compute_hash(prev_hash, ev)
-        ev.save(force_insert=True)
-    _move_head(prev_hash)
+    _insert_and_move_head(events, prev_hash)
 
 
 # Every write in Salus reads and moves the chain head, so these two statements on its one row
@@ -134,9 +134,24 @@ def _lock_head() -> str:
     return head.last_hash
 
 
-def _move_head(new_hash: str) -> None:
+def _insert_and_move_head(events: list, new_hash: str) -> None:
+    """Insert the chained ``events`` and make ``new_hash`` the head's."""
+    from salus.core.models import AuditEvent
+
+    move = f"UPDATE {_head_table()} SET last_hash = %s WHERE id = %s"
+    if connection.vendor != "postgresql":
+        for ev in events:
+            ev.save(force_insert=True)
+        with connection.cursor() as cursor:
+            cursor.execute(move, [new_hash, 1])
+        return
+    # One statement on PostgreSQL: a round trip fewer while the head (and the write's stock
+    # levels) are locked. The INSERT is the ORM's own, so values are prepared as by save().
+    query = InsertQuery(AuditEvent)
+    query.insert_values([f for f in AuditEvent._meta.concrete_fields if not f.primary_key], events)
+    [(insert, params)] = query.get_compiler(connection=connection).as_sql()
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_head_table()} SET last_hash = %s WHERE id = %s", [new_hash, 1])
+        cursor.execute(f"WITH moved AS ({move}) {insert}", [new_hash, 1, *params])
 
 
 @dataclass

@@ -40,6 +40,18 @@ def _add_to_existing_level(site: Site, commodity_code: str, delta: int) -> bool:
         return cursor.rowcount > 0
 
 
+def _levels_held(site: Site, codes: list[str]) -> set[str]:
+    """Which of ``codes`` the site has a level for (plain SQL: see _add_to_existing_level)."""
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    marks = ", ".join(["%s"] * len(codes))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT commodity_id FROM {table} WHERE site_id = %s AND commodity_id IN ({marks})",
+            [StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection), *codes],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def apply_to_level(site: Site, commodity_code: str, delta: int) -> None:
     """Add ``delta`` to the level atomically (exact under concurrent writers)."""
     if _add_to_existing_level(site, commodity_code, delta):
@@ -71,16 +83,17 @@ def distribute_for_contact(actor, contact) -> list[StockMovement]:
     if not wanted:
         return []
     site = contact.site
-    # Levels first, in code order (the same lock order in every writer). A level row exists
-    # only for a defined commodity (foreign key), so the commodity table is read only for what
+    # Movements first, levels last: a level row stays locked from its UPDATE until the write
+    # commits, and every contact at the site updates the same rows, so the contact's other
+    # statements must not run while it is held (docs/decisions/0005). A level row exists only
+    # for a defined commodity (foreign key), so the commodity table is read only for what
     # this site has never held: usually not at all.
-    unknown_level = [code for code in sorted(wanted) if not _add_to_existing_level(site, code, -wanted[code])]
-    if unknown_level:
-        defined = set(Commodity.objects.filter(code__in=unknown_level).values_list("code", flat=True))
-        for code in unknown_level:
-            if code in defined:
-                apply_to_level(site, code, -wanted[code])
-            else:
+    held = _levels_held(site, list(wanted))
+    never_held = [code for code in wanted if code not in held]
+    if never_held:
+        defined = set(Commodity.objects.filter(code__in=never_held).values_list("code", flat=True))
+        for code in never_held:
+            if code not in defined:
                 del wanted[code]
     moves = [
         StockMovement(
@@ -90,6 +103,9 @@ def distribute_for_contact(actor, contact) -> list[StockMovement]:
         for code, qty in sorted(wanted.items())
     ]
     StockMovement.objects.bulk_create(moves)
+    # In code order: the same lock order in every writer.
+    for code in sorted(wanted):
+        apply_to_level(site, code, -wanted[code])
     return moves
 
 
