@@ -91,6 +91,12 @@ def _overdose_body(program, record_contact):
                                  "naloxone_kits_used": 1, "outcome": "survived"}
 
 
+def _lookup_body(program, record_contact):
+    uic = fresh_uic()
+    record_contact(program.site_a, uic, when=dt.date(2025, 3, 1))
+    return "/api/v1/clients/lookup", {"uic": uic}
+
+
 def _api(route, allowed, build, method="GET", site_scoped=True, ok=frozenset({200})):
     return Spec(route, allowed, build, method=method, site_scoped=site_scoped, kind="api", ok_statuses=ok)
 
@@ -100,6 +106,7 @@ SPECS = [
     # Lists answer 200 for every allowed persona: each sees only their own sites' rows.
     _api("GET /api/v1/clients", FRONTLINE, _get("/api/v1/clients"), site_scoped=False),
     _api("POST /api/v1/clients", FRONTLINE, _client_body, "POST", ok=frozenset({200, 201})),
+    _api("POST /api/v1/clients/lookup", FRONTLINE, _lookup_body, "POST", site_scoped=False),
     _api("GET /api/v1/clients/{client_id}", FRONTLINE, _client_url),
     _api("GET /api/v1/contacts", FRONTLINE, _get("/api/v1/contacts"), site_scoped=False),
     _api("POST /api/v1/contacts", FRONTLINE, _contact_body, "POST", ok=CREATED),

@@ -28,6 +28,22 @@ def test_it_finds_a_client_by_raw_code_among_visible_clients_only(api, program, 
     assert AuditEvent.objects.filter(action="client.lookup", object_id=str(mine.id)).count() == 2
 
 
+def test_it_finds_a_client_by_a_code_sent_in_the_body(api, program, record_contact):
+    mine = record_contact(program.site_a, RAW).client
+    record_contact(program.site_b, "FATI1990F")
+    body = api.post("/clients/lookup", {"uic": "majo-1985-m"}, as_="worker_a").json()
+    assert body["found"] and body["client"]["id"] == str(mine.id)
+    assert body["client"]["sites"] == ["NA1"]
+    # Another site's client is not found, as if unknown; the code is never echoed.
+    for raw in ("FATI1990F", "ZZZZ1970X"):
+        response = api.post("/clients/lookup", {"uic": raw}, as_="worker_a")
+        assert response.json() == {"found": False, "client": None}
+        assert raw.encode() not in response.content
+    response = api.post("/clients/lookup", {"uic": "MAJO19X5M"}, as_="worker_a")
+    assert response.status_code == 422 and _fields(response) == {"uic"}
+    assert AuditEvent.objects.filter(action="client.lookup", object_id=str(mine.id)).count() == 1
+
+
 @pytest.mark.parametrize("bad", ["", "ABC", "MAJO19X5M", "MAJO1985Q", "12AB1985M"])
 def test_it_names_uic_when_the_code_does_not_fit_the_recipe(api, program, bad):
     response = api.get(f"/clients?uic={bad}", as_="worker_a")

@@ -1,8 +1,9 @@
-"""Clients: GET/POST /clients, GET /clients/{client_id}.
+"""Clients: GET/POST /clients, POST /clients/lookup, GET /clients/{client_id}.
 
-``GET /clients?uic=RAW`` finds a client by their code: the code is hashed on the server and
-compared with the stored hash, only among clients the user may see. The raw code is never
-stored, echoed or logged.
+``POST /clients/lookup`` (the code in the body) and ``GET /clients?uic=RAW`` find a client by
+their code: the code is hashed on the server and compared with the stored hash, only among
+clients the user may see. The raw code is never stored, echoed or logged. The POST keeps the
+code out of URLs, which proxies, browsers and servers tend to log.
 """
 
 from __future__ import annotations
@@ -60,6 +61,15 @@ class ClientIn(StrictIn):
     consent_follow_up: bool | None = None
 
 
+class ClientLookupIn(StrictIn):
+    uic: str = Field(min_length=1, max_length=64, description="Raw UIC; write-only, never returned.")
+
+
+class ClientLookupOut(Schema):
+    found: bool = Field(description="Whether a client with this code is served at the user's sites.")
+    client: ClientOut | None
+
+
 class ClientListParams(ListParams):
     uic: str | None = Field(None, max_length=64, description="Find the client with this raw UIC.")
 
@@ -99,11 +109,7 @@ def list_clients(request, params: Query[ClientListParams]):
     check_dates(params)
     qs = access.clients(user)
     if params.uic is not None:
-        hashes = hash_uic(params.uic)
-        found = find_by_hashes(hashes)
-        qs = qs.filter(pk=found.pk if found else None)
-        if found is not None and qs.exists():
-            audit.record(user, "client.lookup", found, detail={"via": "api"})
+        qs = _by_code(user, qs, params.uic)
     links = _links_at_users_sites(user)
     if params.site:
         try:
@@ -118,6 +124,28 @@ def list_clients(request, params: Query[ClientListParams]):
         qs = qs.filter(id__in=links.values("client_id"))
     qs = _with_links(user, qs.order_by("registered_at", "id"))
     return page(qs, params, lambda c: serialise_client(user, c))
+
+
+def _by_code(user, qs, raw_uic: str):
+    """``qs`` narrowed to the client with this raw code (none if unknown or not visible);
+    a visible match is audited as ``client.lookup``."""
+    found = find_by_hashes(hash_uic(raw_uic))
+    qs = qs.filter(pk=found.pk if found else None)
+    if found is not None and qs.exists():
+        audit.record(user, "client.lookup", found, detail={"via": "api"})
+    return qs
+
+
+@router.post("/clients/lookup", response={200: ClientLookupOut, **ERRORS})
+def lookup_client(request, payload: ClientLookupIn):
+    """Find a client by their code, sent in the body so that it never enters a URL.
+
+    A client known only at other sites is "not found", as in ``GET /clients?uic=``.
+    """
+    user = request.auth
+    access.require(user, "client.view")
+    client = _with_links(user, _by_code(user, access.clients(user), payload.uic)).first()
+    return {"found": client is not None, "client": serialise_client(user, client) if client else None}
 
 
 @router.get("/clients/{client_id}", response={200: ClientDetailOut, **ERRORS})
