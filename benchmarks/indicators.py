@@ -516,6 +516,8 @@ def measure(engines: list[str], repeat: int, stages: bool) -> dict:
             rows = compute_indicators(PERIOD, as_of=dt.date(2026, 1, 1), runner=runner)
             out[f"engine_{engine}{suffix}"] = round(time.perf_counter() - t0, 3)
             out[f"engine_{engine}_cpu_here{suffix}"] = round(time.process_time() - c0, 3)
+            # Other work on the machine slows every figure: how busy it was, run by run.
+            out[f"load_average_1min{suffix}"] = round(os.getloadavg()[0], 2)
             if s0 is not None:
                 out[f"engine_{engine}_cpu_server{suffix}"] = round(server_cpu() - s0, 2)
             runner.close()
@@ -610,8 +612,12 @@ def main() -> int:
             key=lambda kv: kv[1])
         for engine in args.engines.split(","):
             t = figures[f"engine_{engine}{suffix}"]
+            cpu = figures[f"engine_{engine}_cpu_here{suffix}"]
+            server = figures.get(f"engine_{engine}_cpu_server{suffix}")
             print(f"  full catalogue ({engine}{suffix}): {t:.2f} s = {t / fastest:.2f} x the fastest reference "
-                  f"aggregate ({fastest_name.removesuffix(suffix)}: {fastest:.2f} s)")
+                  f"aggregate ({fastest_name.removesuffix(suffix)}: {fastest:.2f} s); "
+                  f"{cpu:.2f} s CPU here" + (f" + {server:.2f} s server" if server is not None else "")
+                  + f"; load average {figures.get(f'load_average_1min{suffix}', figures['load_average_1min'])}")
     print(f"  peak memory of the measuring process: {figures['peak_rss_mb']} MB")
     if not args.keep and not args.database_url:
         import shutil
