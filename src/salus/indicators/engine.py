@@ -12,8 +12,9 @@ first site, the months they got syringes...), and joined to the client's sex, ag
 flag. Every client is put in exactly one *fine cell* (sex x age band x site) and every measure
 is summed per fine cell in SQL; the disaggregations (sex, age, sex x age, area, site) are sums
 of fine cells, so they always add up to the total. HIV/HCV results and ART status are
-encrypted: only the rows with a result given (or an ART status) are decrypted, in Python, and
-never leave this module.
+encrypted: only the results given (and each client's latest ART status) are decrypted, once
+each, in Python (salus.indicators.clinical); SQL gets back which ciphertexts are positive or
+"on ART", and counts them. Plain values never leave that module.
 
 Rules and choices are documented in docs/indicators.md; the definitions are in
 salus.indicators.catalogue.
@@ -394,10 +395,9 @@ class _Computation:
                 GROUP BY c.sex, c.age_band, s.area_path, s.code"""), (f"{test}_pos",))
 
     def _art(self, r: Runner) -> None:
-        """ART_PWID: PWID clients seen in P who are known to live with HIV (a positive HIV
-        result given, or an ART status, up to the census date at any site), and of those, the
-        ones whose latest ART status is "on ART" (being on ART is itself a record of living
-        with HIV)."""
+        """ART_PWID: PWID clients seen in P known to live with HIV (a positive HIV result
+        given up to the census date at any site, or a latest ART status of "on ART": being on
+        ART is itself a record of living with HIV), and of those, the ones on ART."""
         on_art = (f"SELECT client_id FROM {self.art_last} "
                   f"WHERE art_ct IN (SELECT ct FROM {self.flags['on_art']})")
         self._add(r.rows(f"""

@@ -144,8 +144,8 @@ class Runner:
     def read_contacts(self, read: ContactRead) -> str:
         """Materialise the contacts ``read`` asks for; returns the table name.
 
-        Columns: client_id, site_id (both as :meth:`uuid` gives them), occurred_at, date, the CONTACT_COUNTS, the CONTACT_FLAGS
-        (0/1), hiv_ct and hcv_ct (the result's ciphertext when one was given, else NULL), art_ct
+        Columns: client_id and site_id (as :meth:`uuid` gives them), occurred_at, date, the
+        CONTACT_COUNTS, the CONTACT_FLAGS (0/1), hiv_ct and hcv_ct (the result's ciphertext when one was given, else NULL), art_ct
         (the ART status's ciphertext, or NULL), in_period and in_hist (0/1).
         """
         d = self.dialect
@@ -191,7 +191,8 @@ class Runner:
         raise NotImplementedError
 
     def uuid(self, expr: str) -> str:
-        """A UUID column ``expr`` of the source as the runner keeps it (a client's id)."""
+        """A UUID column ``expr`` of the source (a client's or a site's id) as the runner keeps
+        ids: contacts arrive with their ids in that form, so whatever joins them uses it too."""
         return expr
 
     def keys(self, name: str, values: list[str]) -> str:
@@ -481,7 +482,8 @@ class DuckDBRunner(Runner):
             # Ids as UUIDs (16 bytes) rather than 32 characters: cheaper to group and join on,
             # and PostgreSQL's type (DuckDB compares them with the text of other tables by
             # reading that as a UUID).
-            "CAST(client_id AS UUID) AS client_id", "CAST(site_id AS UUID) AS site_id", "CAST(occurred_at AS TIMESTAMP) AS occurred_at", "CAST(date AS DATE) AS date",
+            "CAST(client_id AS UUID) AS client_id", "CAST(site_id AS UUID) AS site_id",
+            "CAST(occurred_at AS TIMESTAMP) AS occurred_at", "CAST(date AS DATE) AS date",
             *(f"CAST({c} AS INTEGER) AS {c}" for c in CONTACT_COUNTS),
             "CAST(packed AS INTEGER) AS packed", "hiv_ct", "hcv_ct", "art_ct",
         ])
