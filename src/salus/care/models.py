@@ -27,7 +27,7 @@ class PromptCheck(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", db_index=False)
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     shown_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The program-local date the prompts were shown on.
@@ -80,7 +80,7 @@ class Goal(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="care_goals")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="care_goals", db_index=False)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     rung = models.CharField(_("goal"), max_length=40)
     chosen_on = models.DateField(_("chosen on"))
@@ -169,7 +169,7 @@ class RightsReport(models.Model):
         CLIENT_STOPPED = "client_stopped", _("The client chose to stop")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     occurred_on = models.DateField(_("when it happened"))
@@ -203,7 +203,7 @@ class Feedback(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Day only: an exact time could tell staff who was at the tablet.
     submitted_on = models.DateField(_("given on"))
     language = models.CharField(_("language"), max_length=10, blank=True)

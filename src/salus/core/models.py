@@ -22,7 +22,7 @@ class Area(models.Model):
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", db_index=False
     )
     # Denormalised path of codes from the top; kept in step by salus.core.actions.
     path = models.CharField(max_length=400, unique=True, editable=False)
@@ -182,7 +182,7 @@ class PopulationSizeEstimate(models.Model):
         PWID_HIV = "pwid_hiv", _("People who inject drugs living with HIV")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="population_estimates")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="population_estimates", db_index=False)
     population = models.CharField(_("population"), max_length=20, choices=Population.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     estimate = models.PositiveIntegerField(_("estimate"))

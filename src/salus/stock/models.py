@@ -50,7 +50,7 @@ class StockMovement(models.Model):
         TRANSFER_IN = "transfer_in", _("Received from another site")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stock_movements")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="stock_movements", db_index=False)
     commodity = models.ForeignKey(Commodity, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # Signed: receipts positive, distributions negative, adjustments either.
@@ -76,7 +76,7 @@ class StockMovement(models.Model):
 
 
 class StockLevel(models.Model):
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="stock_levels")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="stock_levels", db_index=False)
     commodity = models.ForeignKey(Commodity, on_delete=models.PROTECT, related_name="levels")
     quantity = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
