@@ -128,7 +128,9 @@ def _contact_fields(services: ContactServices) -> dict:
     )
 
 
-@transaction.atomic
+# No savepoint of its own inside a caller's transaction (a failure here undoes the whole write
+# anyway): a savepoint's release would be one more round trip after the stock levels are locked.
+@transaction.atomic(savepoint=False)
 def do_record_contact(
     actor,
     *,
