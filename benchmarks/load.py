@@ -143,10 +143,11 @@ def local_postmaster(database_url: str) -> int | None:
 
     with psycopg.connect(database_url) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    try:
-        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
+        # Read while connected: the backend process ends with the connection.
+        try:
+            return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return None
 
 
 def database_cpu_seconds(postmaster: int) -> float:
