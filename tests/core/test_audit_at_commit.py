@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
@@ -114,4 +115,85 @@ def test_a_write_does_not_hold_the_chain_while_it_works():
     assert not errors
     # In the chain in the order the writes committed.
     assert _actions() == ["test.quick", "test.slow"]
+    assert audit.verify().ok
+
+
+def _level_update(site, code: str, delta: int):
+    from salus.stock.models import StockLevel
+
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    sql = f"UPDATE {table} SET quantity = quantity + %s WHERE site_id = %s AND commodity_id = %s"
+    site_key = StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection)
+    return ("stock_level", str(site.pk), code), sql, [delta, site_key, code]
+
+
+def _syringes(site) -> int:
+    from salus.stock.models import StockLevel
+
+    return StockLevel.objects.get(site=site, commodity_id="syringe").quantity
+
+
+def _receive(site, quantity=100):
+    import datetime as dt
+
+    from salus.stock.actions import do_record_stock_movement
+    from salus.stock.models import Commodity
+
+    commodity, _ = Commodity.objects.get_or_create(code="syringe", defaults={"name": "Syringe", "category": "x"})
+    do_record_stock_movement("test", site=site, commodity=commodity, kind="receipt", quantity=quantity,
+                             occurred_on=dt.date(2025, 1, 1))
+
+
+@pytest.mark.django_db
+def test_hot_row_updates_run_at_the_end_and_go_with_their_savepoint(program):
+    _receive(program.site_a)
+    with transaction.atomic():
+        connection.salus_update_last(*_level_update(program.site_a, "syringe", -5))
+        assert _syringes(program.site_a) == 100  # not yet: among the write's last statements
+        with pytest.raises(ValueError), transaction.atomic():
+            connection.salus_update_last(*_level_update(program.site_a, "syringe", -50))
+            raise ValueError
+        audit.record("test", "test.took")
+    assert _syringes(program.site_a) == 95
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hot_row_update_that_finds_no_row_fails_the_whole_write(program):
+    _receive(program.site_a)
+    before = AuditEvent.objects.count()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        connection.salus_update_last(*_level_update(program.site_a, "syringe", -5))
+        connection.salus_update_last(*_level_update(program.site_b, "syringe", -5))  # no such level
+        audit.record("test", "test.took")
+    assert _syringes(program.site_a) == 100
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_refused_at_commit_leaves_nothing_and_the_connection_usable(program):
+    """A deferred foreign-key check fails at COMMIT, which on PostgreSQL is sent together with
+    the audit rows: the whole write is undone and the error is Django's."""
+    from django.db import IntegrityError
+
+    from salus.stock.models import StockMovement
+
+    _receive(program.site_a)
+    before = AuditEvent.objects.count()
+    table = connection.ops.quote_name(StockMovement._meta.db_table)
+    site_key = StockMovement._meta.get_field("site").get_db_prep_value(program.site_a.pk, connection)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {table} (id, site_id, commodity_id, kind, quantity, occurred_on, at, note) "
+                "VALUES (%s, %s, 'no_such_commodity', 'adjustment', 1, %s, %s, '')",
+                [StockMovement._meta.pk.get_db_prep_value(uuid.uuid4(), connection), site_key, "2025-01-01",
+                 "2025-01-01 00:00:00+00:00"],
+            )
+        connection.salus_update_last(*_level_update(program.site_a, "syringe", -5))
+        audit.record("test", "test.refused")
+    assert _syringes(program.site_a) == 100
+    assert AuditEvent.objects.count() == before
+    assert not StockMovement.objects.filter(commodity_id="no_such_commodity").exists()
+    audit.record("test", "test.after")
     assert audit.verify().ok

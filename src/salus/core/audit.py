@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -90,19 +91,50 @@ def record(
     return ev
 
 
-def chain(events: list) -> None:
-    """Append ``events`` (unsaved, in the order they happened) to the chain, in the current
-    transaction, holding the head's lock from here to the transaction's end.
+def chain(events: list, updates: list[tuple[str, list]] = (), commit=None) -> None:
+    """Run a write's last statements, in the current transaction: ``updates`` (each an UPDATE
+    of exactly one existing row, in the order given), then append ``events`` (unsaved, in the
+    order they happened) to the chain, holding the head's lock from here to the transaction's
+    end.
 
     Called by the database connection just before a write commits (``ChainAtCommit``), so
-    the lock is the last one a write takes and is held only for these statements.
+    these locks are the last a write takes and are held only for these statements. On
+    PostgreSQL they go in two round trips (psycopg's pipeline mode): the updates with the
+    head's lock, then the audit rows with the head's move and, given ``commit``, the COMMIT.
     """
-    prev_hash = _lock_head()
-    for ev in events:
-        ev.prev_hash = prev_hash
-        # ``at`` is stored at microsecond precision, as read back, so the hash verifies.
-        ev.hash = prev_hash = compute_hash(prev_hash, ev)
-    _insert_and_move_head(events, prev_hash)
+    pipelined = bool(events) and connection.vendor == "postgresql"
+    with connection.wrap_database_errors, (connection.connection.pipeline() if pipelined else nullcontext()):
+        cursors = [_execute(sql, params) for sql, params in updates]
+        prev_hash = _lock_head() if events else ""
+        # The head's row has come back, so have the updates' counts (the first round trip).
+        for cursor in cursors:
+            _check_one_row(cursor)
+        if events:
+            for ev in events:
+                ev.prev_hash = prev_hash
+                # ``at`` is stored at microsecond precision, as read back, so the hash verifies.
+                ev.hash = prev_hash = compute_hash(prev_hash, ev)
+            _insert_and_move_head(events, prev_hash)
+        if pipelined and commit is not None:
+            commit()
+
+
+def update_one_row(sql: str, params: list) -> None:
+    """Run an UPDATE that must change exactly one row (see :func:`chain`)."""
+    _check_one_row(_execute(sql, params))
+
+
+def _execute(sql: str, params: list):
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    return cursor
+
+
+def _check_one_row(cursor) -> None:
+    count = cursor.rowcount
+    cursor.close()
+    if count != 1:
+        raise DatabaseError(f"a write's last statements: an update changed {count} rows instead of one")
 
 
 # Every write in Salus reads and moves the chain head, so these two statements on its one row

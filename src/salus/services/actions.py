@@ -128,9 +128,7 @@ def _contact_fields(services: ContactServices) -> dict:
     )
 
 
-# No savepoint of its own inside a caller's transaction (a failure here undoes the whole write
-# anyway): a savepoint's release would be one more round trip after the stock levels are locked.
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def do_record_contact(
     actor,
     *,

@@ -29,14 +29,15 @@ class ChainAtCommit:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # (savepoint ids active when recorded, event) for the write in progress.
+        # For the write in progress: (savepoint ids active when recorded, event) and
+        # (savepoint ids, order key, sql, params) of the hot-row updates.
         self.salus_audit_pending: list[tuple[tuple, object]] = []
+        self.salus_updates_pending: list[tuple[tuple, tuple, str, list]] = []
 
-    # Called by salus.core.audit.record --------------------------------------------------------
+    # Called by salus.core.audit.record and by writers of hot rows --------------------------
 
-    def salus_audit_defer(self, event) -> bool:
-        """Keep ``event`` to be chained when the current write ends; False if no enclosing
-        block will chain it (the caller then chains it at once)."""
+    def _salus_can_defer(self) -> bool:
+        """Whether an enclosing block will run this write's last statements when it ends."""
         blocks = self.atomic_blocks
         first_own = next((i for i, b in enumerate(blocks) if not getattr(b, "_from_testcase", False)), None)
         if first_own is None:
@@ -48,44 +49,79 @@ class ChainAtCommit:
             offset = len(blocks) - len(self.savepoint_ids)
             if self.savepoint_ids[first_own - offset] is None:
                 return False
+        return True
+
+    def salus_audit_defer(self, event) -> bool:
+        """Keep ``event`` to be chained when the current write ends; False if no enclosing
+        block will chain it (the caller then chains it at once)."""
+        if not self._salus_can_defer():
+            return False
         self.salus_audit_pending.append((tuple(self.savepoint_ids), event))
         return True
 
-    def _salus_chain_pending(self) -> None:
+    def salus_update_last(self, order_key: tuple, sql: str, params: list) -> None:
+        """Run ``sql``, an UPDATE of exactly one existing row that many writes update (a stock
+        level), among the write's last statements: in ``order_key`` order (one lock order for
+        every write), just before the audit chain, so that the row stays locked only for the
+        write's last round trips. Outside a write it runs at once."""
+        if not self._salus_can_defer():
+            from salus.core import audit
+
+            audit.update_one_row(sql, params)
+            return
+        self.salus_updates_pending.append((tuple(self.savepoint_ids), order_key, sql, params))
+
+    def _salus_last_statements(self, commit=None) -> None:
         from salus.core import audit
 
-        pending, self.salus_audit_pending = self.salus_audit_pending, []
-        if not pending:
+        events, self.salus_audit_pending = self.salus_audit_pending, []
+        updates, self.salus_updates_pending = self.salus_updates_pending, []
+        if not events and not updates:
             return
         try:
-            audit.chain([event for _sids, event in pending])
+            audit.chain(
+                [event for _sids, event in events],
+                updates=[(sql, params) for _sids, _key, sql, params in sorted(updates, key=lambda u: u[1])],
+                commit=commit,
+            )
         except DatabaseError:
             raise
         except Exception as exc:
             # Django rolls a failed commit back only on DatabaseError; anything else would leave
             # the transaction open on a connection about to return to autocommit.
-            raise DatabaseError("the audit events of this write could not be written") from exc
+            raise DatabaseError("the last statements of this write could not be run") from exc
+
+    def _salus_drop(self, sid=None) -> None:
+        """Forget what was recorded inside savepoint ``sid`` (everything if None)."""
+        if sid is None:
+            self.salus_audit_pending, self.salus_updates_pending = [], []
+            return
+        self.salus_audit_pending = [p for p in self.salus_audit_pending if sid not in p[0]]
+        self.salus_updates_pending = [p for p in self.salus_updates_pending if sid not in p[0]]
 
     # Transaction ends -------------------------------------------------------------------------
 
     def commit(self):
-        self._salus_chain_pending()
+        # The COMMIT itself may join the last round trip (audit.chain).
+        self._salus_last_statements(commit=self.connection.commit)
         super().commit()
 
     def rollback(self):
-        self.salus_audit_pending = []
+        self._salus_drop()
         super().rollback()
 
     def savepoint_commit(self, sid):
-        if self.salus_audit_pending and all(getattr(b, "_from_testcase", False) for b in self.atomic_blocks):
+        if (self.salus_audit_pending or self.salus_updates_pending) and all(
+            getattr(b, "_from_testcase", False) for b in self.atomic_blocks
+        ):
             # The outermost block of the write (inside a test case's blocks) is ending.
-            self._salus_chain_pending()
+            self._salus_last_statements()
         super().savepoint_commit(sid)
 
     def savepoint_rollback(self, sid):
-        self.salus_audit_pending = [(sids, ev) for sids, ev in self.salus_audit_pending if sid not in sids]
+        self._salus_drop(sid)
         super().savepoint_rollback(sid)
 
     def close(self):
-        self.salus_audit_pending = []
+        self._salus_drop()
         super().close()
