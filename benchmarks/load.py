@@ -119,9 +119,10 @@ print(json.dumps({{"acked": len(acked), "present": len(present), "missing": sort
 """
 
 
-def process_cpu_seconds(keep) -> float:
+def process_cpu_seconds(keep, reaped_by: int | None = None) -> float:
     """CPU seconds (user + system) of the live processes for which ``keep(pid, parent pid,
-    process group)`` is true, from /proc."""
+    process group)`` is true, from /proc; with ``reaped_by``, plus those of that process's
+    children that have ended (a database server's closed connections)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -130,9 +131,12 @@ def process_cpu_seconds(keep) -> float:
             continue
         pid = int(text.split(None, 1)[0])
         fields = text.rsplit(")", 1)[1].split()
-        # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th).
+        # After the command name: state, ppid, pgrp, ..., utime (12th), stime (13th), and the
+        # ended children's cutime (14th) and cstime (15th).
         if keep(pid, int(fields[1]), int(fields[2])):
             total += int(fields[11]) + int(fields[12])
+            if pid == reaped_by:
+                total += int(fields[13]) + int(fields[14])
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -153,7 +157,7 @@ def local_postmaster(database_url: str) -> int | None:
 def database_cpu_seconds(postmaster: int) -> float:
     """CPU seconds of a local PostgreSQL server's processes (while it serves only this
     benchmark: the database's share of each contact)."""
-    return process_cpu_seconds(lambda pid, ppid, pgrp: postmaster in (pid, ppid))
+    return process_cpu_seconds(lambda pid, ppid, pgrp: postmaster in (pid, ppid), reaped_by=postmaster)
 
 
 class Server:

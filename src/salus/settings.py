@@ -128,7 +128,9 @@ TEMPLATES = [
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL", "")
     if url:
-        db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        # Connections persist, as on SQLite: a new one costs a server process and the
+        # statements it had prepared. The health check replaces one that broke (a restart).
+        db = dj_database_url.parse(url, conn_max_age=None, conn_health_checks=True)
         if db["ENGINE"] == "django.db.backends.postgresql":
             # Django's backend, chaining audit events at commit (salus.core.backends.chain).
             db["ENGINE"] = "salus.core.backends.postgresql"

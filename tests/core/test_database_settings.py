@@ -18,6 +18,8 @@ def test_postgresql_gets_salus_backend_with_prepared_statements(monkeypatch):
     db = _databases()["default"]
     assert db["ENGINE"] == "salus.core.backends.postgresql"
     assert db["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    # Kept open (their prepared statements with them), checked before reuse.
+    assert db["CONN_MAX_AGE"] is None and db["CONN_HEALTH_CHECKS"] is True
 
 
 def test_prepared_statements_can_be_turned_off_for_poolers(monkeypatch):

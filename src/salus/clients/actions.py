@@ -28,7 +28,11 @@ class ClientAttributes:
 
 def find_by_hashes(hashes: uicmod.UICHashes) -> Client | None:
     """The live client with this UIC (following merges), or None."""
-    client = Client.objects.filter(uic_hash=hashes.uic_hash).first()
+    # get(), not first(): the hash is unique, and an ordered query costs more to build.
+    try:
+        client = Client.objects.get(uic_hash=hashes.uic_hash)
+    except Client.DoesNotExist:
+        client = None
     seen = 0
     while client is not None and client.merged_into_id is not None and seen < 20:
         client = client.merged_into
@@ -100,7 +104,10 @@ def get_or_register_client(
 
 
 def link_client_to_site(client: Client, site: Site, day: dt.date) -> None:
-    link = ClientSite.objects.filter(client=client, site=site).first()
+    try:
+        link = ClientSite.objects.get(client=client, site=site)  # unique together
+    except ClientSite.DoesNotExist:
+        link = None
     if link is None:
         try:
             with transaction.atomic():

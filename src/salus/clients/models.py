@@ -80,6 +80,9 @@ class ClientSite(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "client"], name="client_site_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.client_id} @ {self.site_id}"
+
 
 class UICNeighbourKey(models.Model):
     """HMAC of the client's UIC with one component blanked: finds one-component typos."""
@@ -97,6 +100,9 @@ class UICNeighbourKey(models.Model):
             models.UniqueConstraint(fields=["client", "position"], name="uicneighbour_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.client_id} #{self.position}"
+
 
 class DuplicateDismissal(models.Model):
     """A coordinator's decision that two look-alike records are different people."""
@@ -107,3 +113,6 @@ class DuplicateDismissal(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client_a", "client_b"], name="dup_dismissal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.client_a_id} / {self.client_b_id}"

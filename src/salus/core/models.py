@@ -168,6 +168,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return self.last_hash
+
 
 class PopulationSizeEstimate(models.Model):
     """A population size estimate (PSE) for an area and year: the population-level denominator.

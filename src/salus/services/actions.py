@@ -128,7 +128,6 @@ def _contact_fields(services: ContactServices) -> dict:
     )
 
 
-@transaction.atomic
 def do_record_contact(
     actor,
     *,
@@ -148,18 +147,11 @@ def do_record_contact(
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at, program_tz())
     digest = _content_hash(client.pk, site.pk, occurred_at, services)
-    contact = Contact(
-        id=contact_id or uuid.uuid4(), client=client, site=site,
-        staff=actor if getattr(actor, "pk", None) else None,
-        occurred_at=occurred_at, date=local_date(occurred_at), source=source,
-        content_hash=digest, **_contact_fields(services),
-    )
     # No look-up of the id first: the INSERT is the check. A reused id fails it with an
-    # IntegrityError, which this savepoint undoes before the stored contact is read; new
-    # contacts, by far the most, save a query.
+    # IntegrityError, which undoes the write (its savepoint, inside a caller's transaction)
+    # before the stored contact is read; new contacts, by far the most, save a query.
     try:
-        with transaction.atomic():
-            contact.save(force_insert=True)
+        return _record_new_contact(actor, site, client, occurred_at, services, contact_id, source, digest), True
     except IntegrityError:
         # The id is taken (a retry, or the same id posted concurrently and the other request won):
         # compare contents with the stored contact.
@@ -169,6 +161,18 @@ def do_record_contact(
         if existing is None:
             raise
         return _same_or_conflict(existing, digest), False
+
+
+@transaction.atomic
+def _record_new_contact(actor, site: Site, client: Client, occurred_at: dt.datetime, services: ContactServices,
+                        contact_id: uuid.UUID | None, source: str, digest: str) -> Contact:
+    contact = Contact(
+        id=contact_id or uuid.uuid4(), client=client, site=site,
+        staff=actor if getattr(actor, "pk", None) else None,
+        occurred_at=occurred_at, date=local_date(occurred_at), source=source,
+        content_hash=digest, **_contact_fields(services),
+    )
+    contact.save(force_insert=True)
     link_client_to_site(client, site, contact.date)
     if client.first_contact_date is None or contact.date < client.first_contact_date:
         client.first_contact_date = contact.date
@@ -178,12 +182,11 @@ def do_record_contact(
             client=client, site=site, contact=contact, service=service, made_on=contact.date,
             made_by=contact.staff,
         )
-    # Stock last: it updates the site's level rows, which every contact at the site updates
-    # too and which stay locked until this write commits. Only the audit chain, locked at
-    # commit, comes after them (docs/decisions/0005).
+    # Stock last: its level rows, which every contact at the site updates too, are updated
+    # among the write's last statements, at commit (docs/decisions/0005).
     distribute_for_contact(actor, contact)
     audit.record(actor, "contact.record", contact, site=site, detail={"source": source})
-    return contact, True
+    return contact
 
 
 def _same_or_conflict(existing: Contact, digest: str) -> Contact:

@@ -223,6 +223,9 @@ class OSTDose(models.Model):
         ordering = ["date"]
         indexes = [models.Index(fields=["episode", "-date"], name="ostdose_latest")]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.dose_mg} mg"
+
 
 class OverdoseEvent(models.Model):
     class Involvement(models.TextChoices):
