@@ -1,4 +1,4 @@
-"""Audit events chained when their write commits, so the chain's lock is held only at the end.
+"""Audit events chained, and hot rows updated, when their write commits: their locks are held only at the end.
 
 The audit log is one hash chain (``salus.core.audit``): appending an event reads the newest
 hash and moves it, under a lock on the chain's head that lasts until the transaction ends. If
@@ -12,6 +12,11 @@ So a write's events wait in a list on its database connection and are chained in
 statements before its ``COMMIT``: lock the head, insert the events in the order they happened,
 move the head, commit. The head is then always the last lock a write takes, held for a few
 statements, and no writer waits for another lock while holding it (no deadlock through it).
+
+Rows that many writes update, the stock levels of a site, wait the same way
+(``salus_update_last``): they are updated just before the chain, in one order, so each stays
+locked only for the write's last round trips (two on PostgreSQL: ``salus.core.audit.chain``).
+See docs/decisions/0005.
 
 "The end of a write" is the end of its outermost transaction; under Django's test cases (which
 wrap every test in transactions of their own and never commit) it is the end of the outermost
