@@ -108,7 +108,7 @@ class ChainAtCommit:
 
     def commit(self):
         # The COMMIT itself may join the last round trip (audit.chain).
-        self._salus_last_statements(commit=self.connection.commit)
+        self._salus_last_statements(commit=getattr(self.connection, "commit", None))
         super().commit()
 
     def rollback(self):
