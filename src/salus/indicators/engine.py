@@ -434,29 +434,15 @@ class _Computation:
                     FROM {eps} e
                     WHERE start_date <= {census} AND (end_date IS NULL OR end_date >= {census})
                 ) ranked WHERE rn = 1""")
-            dose = r.materialise("ind_ost_dose", f"""
-                SELECT episode_id, dose_mg, phase FROM (
-                    SELECT x.episode_id AS episode_id, x.dose_mg AS dose_mg, x.phase AS phase,
-                           ROW_NUMBER() OVER (PARTITION BY x.episode_id ORDER BY x.date DESC, x.id DESC) AS rn
-                    FROM {t.dose} x JOIN {act} a ON a.episode_id = x.episode_id
-                    WHERE x.date <= {census}
-                ) ranked WHERE rn = 1""")
-            eligible = (
-                f"a.medication IN ('methadone', 'buprenorphine') "
-                f"AND {d.days_between('a.start_date', census)} >= {INDUCTION_DAYS} "
-                f"AND (x.phase IS NULL OR x.phase = 'maintenance')"
-            )
-            adequate = (
-                f"x.dose_mg IS NOT NULL AND ((a.medication = 'methadone' AND x.dose_mg >= {MIN_DOSE_MG['methadone']}) "
-                f"OR (a.medication = 'buprenorphine' AND x.dose_mg >= {MIN_DOSE_MG['buprenorphine']}))"
-            )
-            self._add(r.rows(f"""
-                SELECT a.sex, a.age_band, a.area_path, a.site_code, COUNT(*),
-                       SUM(CASE WHEN {eligible} THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN {eligible} AND {adequate} THEN 1 ELSE 0 END)
-                FROM {act} a LEFT JOIN {dose} x ON x.episode_id = a.episode_id
-                GROUP BY a.sex, a.age_band, a.area_path, a.site_code"""),
-                ("on_ost", "ost_eligible", "ost_adequate"))
+            if self.needs("OST_MIN_DOSE"):
+                self._ost_doses(r, act)
+            else:
+                # Coverage counts the clients on OST; only the minimum-dose indicator needs each
+                # one's latest dose (the month-by-month trend asks for coverage alone).
+                self._add(r.rows(f"""
+                    SELECT a.sex, a.age_band, a.area_path, a.site_code, COUNT(*)
+                    FROM {act} a
+                    GROUP BY a.sex, a.age_band, a.area_path, a.site_code"""), ("on_ost",))
         if self.needs("OST_RETENTION_6M"):
             day182 = d.add_days("start_date", RETENTION_DAYS)
             self._add(r.rows(f"""
@@ -465,6 +451,35 @@ class _Computation:
                 FROM {eps}
                 WHERE start_date >= {start} AND start_date <= {end} AND {day182} <= {self._lit(self.as_of)}
                 GROUP BY sex, age_band, area_path, site_code"""), ("ret_cohort", "ret_retained"))
+
+    def _ost_doses(self, r: Runner, act: str) -> None:
+        """Clients on OST on the census date (``act``), with whether their latest dose makes
+        them eligible for, and adequately dosed under, OST_MIN_DOSE."""
+        d = self.d
+        census = self._lit(self.census)
+        dose = r.materialise("ind_ost_dose", f"""
+            SELECT episode_id, dose_mg, phase FROM (
+                SELECT x.episode_id AS episode_id, x.dose_mg AS dose_mg, x.phase AS phase,
+                       ROW_NUMBER() OVER (PARTITION BY x.episode_id ORDER BY x.date DESC, x.id DESC) AS rn
+                FROM {self.t.dose} x JOIN {act} a ON a.episode_id = x.episode_id
+                WHERE x.date <= {census}
+            ) ranked WHERE rn = 1""")
+        eligible = (
+            f"a.medication IN ('methadone', 'buprenorphine') "
+            f"AND {d.days_between('a.start_date', census)} >= {INDUCTION_DAYS} "
+            f"AND (x.phase IS NULL OR x.phase = 'maintenance')"
+        )
+        adequate = (
+            f"x.dose_mg IS NOT NULL AND ((a.medication = 'methadone' AND x.dose_mg >= {MIN_DOSE_MG['methadone']}) "
+            f"OR (a.medication = 'buprenorphine' AND x.dose_mg >= {MIN_DOSE_MG['buprenorphine']}))"
+        )
+        self._add(r.rows(f"""
+            SELECT a.sex, a.age_band, a.area_path, a.site_code, COUNT(*),
+                   SUM(CASE WHEN {eligible} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {eligible} AND {adequate} THEN 1 ELSE 0 END)
+            FROM {act} a LEFT JOIN {dose} x ON x.episode_id = a.episode_id
+            GROUP BY a.sex, a.age_band, a.area_path, a.site_code"""),
+            ("on_ost", "ost_eligible", "ost_adequate"))
 
     # Referrals, overdoses, stock --------------------------------------------------------
 

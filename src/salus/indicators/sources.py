@@ -317,6 +317,8 @@ class DuckDBRunner(Runner):
         # keeping it would stop DuckDB from filling a table from both threads at once.
         self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
                                                       "preserve_insertion_order": False})
+        # No progress bar: a long query would otherwise draw one on the server's error output.
+        self.con.execute("SET enable_progress_bar = false")
         self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
         # (kind, name) of what the current computation made: "TABLE" or "VIEW".
         self._made: list[tuple[str, str]] = []
