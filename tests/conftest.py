@@ -32,6 +32,19 @@ def _keys(settings, tmp_path_factory):
     translation.activate("en")
 
 
+@pytest.fixture
+def own_keys(tmp_path, monkeypatch):
+    """Key files of this test only, so adding, rotating or wrapping keys touches no other test."""
+    from salus.core import keyvault
+
+    monkeypatch.setenv("SALUS_FIELD_KEYS_FILE", str(tmp_path / "field-keys.json"))
+    monkeypatch.setenv("SALUS_UIC_KEY_FILE", str(tmp_path / "uic.key"))
+    keys.ensure_keys()
+    yield tmp_path
+    keyvault.set_passphrase(None)
+    keys.reset_cache()
+
+
 @dataclass
 class Program:
     area_a: object

@@ -119,12 +119,10 @@ def test_a_write_does_not_hold_the_chain_while_it_works():
 
 
 def _level_update(site, code: str, delta: int):
-    from salus.stock.models import StockLevel
+    """The arguments of ``salus_update_last`` for a stock level, as the stock actions give them."""
+    from salus.stock.actions import _level_update_sql, _site_key
 
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    sql = f"UPDATE {table} SET quantity = quantity + %s WHERE site_id = %s AND commodity_id = %s"
-    site_key = StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection)
-    return ("stock_level", str(site.pk), code), sql, [delta, site_key, code]
+    return ("stock_level", str(site.pk), code), _level_update_sql(), [delta, _site_key(site), code]
 
 
 def _syringes(site) -> int:

@@ -11,16 +11,6 @@ from salus.core import crypto, keys, keyvault
 CONTEXT = "services.Contact.hiv_result"
 
 
-@pytest.fixture
-def own_keys(tmp_path, monkeypatch):
-    """Key files of this test only, so adding a key touches no other test."""
-    monkeypatch.setenv("SALUS_FIELD_KEYS_FILE", str(tmp_path / "field-keys.json"))
-    monkeypatch.setenv("SALUS_UIC_KEY_FILE", str(tmp_path / "uic.key"))
-    keys.ensure_keys()
-    yield tmp_path
-    keys.reset_cache()
-
-
 def _tamper(token: str) -> str:
     """The token with one bit of its ciphertext flipped (still valid base64)."""
     head, kid, payload = token.split(".", 2)

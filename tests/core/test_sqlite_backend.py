@@ -56,6 +56,21 @@ def test_it_makes_a_second_writer_wait_for_the_first_to_commit(tmp_path):
     b.close()
 
 
+def _starts_a_transaction_soon(wrapper, seconds: float = 2) -> bool:
+    """Whether ``wrapper`` can begin (and roll back) a write transaction, from another thread,
+    within ``seconds``: the write lock is free."""
+    done = threading.Event()
+
+    def writer():
+        wrapper.ensure_connection()
+        wrapper._start_transaction_under_autocommit()
+        wrapper.rollback()
+        done.set()
+
+    threading.Thread(target=writer, daemon=True).start()
+    return done.wait(seconds)
+
+
 @pytest.mark.django_db
 def test_it_releases_the_lock_on_rollback(tmp_path):
     db = tmp_path / "t.sqlite3"
@@ -63,16 +78,7 @@ def test_it_releases_the_lock_on_rollback(tmp_path):
     a.ensure_connection()
     a._start_transaction_under_autocommit()
     a.rollback()
-    done = threading.Event()
-
-    def writer():
-        b.ensure_connection()
-        b._start_transaction_under_autocommit()
-        b.rollback()
-        done.set()
-
-    threading.Thread(target=writer).start()
-    assert done.wait(2), "a rolled-back transaction must free the write lock"
+    assert _starts_a_transaction_soon(b), "a rolled-back transaction must free the write lock"
     a.close()
     b.close()
 
@@ -110,15 +116,7 @@ def test_it_makes_an_autocommit_write_wait_for_a_transaction(tmp_path, statement
     t.join(5)
     assert errors == [] and order == ["a commits", "b wrote"]
     # The lock is free again: a transaction can start at once.
-    done = threading.Event()
-
-    def next_writer():
-        a._start_transaction_under_autocommit()
-        a.rollback()
-        done.set()
-
-    threading.Thread(target=next_writer).start()
-    assert done.wait(2)
+    assert _starts_a_transaction_soon(a)
     a.close()
     b.close()
 

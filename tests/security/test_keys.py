@@ -16,17 +16,6 @@ from salus.services.models import Contact, OverdoseEvent
 PASSPHRASE = "a long passphrase for tests"
 
 
-@pytest.fixture
-def own_keys(tmp_path, monkeypatch):
-    """Key files of this test only, so wrapping or rotating them touches no other test."""
-    monkeypatch.setenv("SALUS_FIELD_KEYS_FILE", str(tmp_path / "field-keys.json"))
-    monkeypatch.setenv("SALUS_UIC_KEY_FILE", str(tmp_path / "uic.key"))
-    keys.ensure_keys()
-    yield tmp_path
-    keyvault.set_passphrase(None)
-    keys.reset_cache()
-
-
 def _raw(table, column):
     with connection.cursor() as cur:
         cur.execute(f"SELECT {column} FROM {table} WHERE {column} <> ''")

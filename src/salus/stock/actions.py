@@ -23,6 +23,11 @@ CONTACT_COMMODITIES: dict[str, str] = {
 TEST_COMMODITIES: dict[str, str] = {"hiv_tested": "hiv_test_kit", "hcv_tested": "hcv_test_kit"}
 
 
+def _site_key(site: Site):
+    """The site's id as the database takes it in plain SQL."""
+    return StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection)
+
+
 def _level_update_sql() -> str:
     """Add a quantity to one site's level of one commodity (exact under concurrent writers)."""
     table = connection.ops.quote_name(StockLevel._meta.db_table)
@@ -40,7 +45,7 @@ def _add_to_existing_level(site: Site, commodity_code: str, delta: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             _level_update_sql(),
-            [delta, StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection), commodity_code],
+            [delta, _site_key(site), commodity_code],
         )
         return cursor.rowcount > 0
 
@@ -52,7 +57,7 @@ def _levels_held(site: Site, codes: list[str]) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT commodity_id FROM {table} WHERE site_id = %s AND commodity_id IN ({marks})",
-            [StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection), *codes],
+            [_site_key(site), *codes],
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -108,7 +113,7 @@ def distribute_for_contact(actor, contact) -> list[StockMovement]:
         for code, qty in sorted(wanted.items())
     ]
     StockMovement.objects.bulk_create(moves)
-    site_key = StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection)
+    site_key = _site_key(site)
     for code in sorted(wanted):
         if code in held:
             # Among the write's very last statements (salus.core.backends.chain), in site and
