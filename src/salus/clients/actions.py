@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from salus.clients import uic as uicmod
 from salus.clients.models import Client, ClientSite, DuplicateDismissal, UICNeighbourKey
-from salus.core import audit
+from salus.core import audit, plainsql
 from salus.core.models import Site
 
 
@@ -28,11 +28,8 @@ class ClientAttributes:
 
 def find_by_hashes(hashes: uicmod.UICHashes) -> Client | None:
     """The live client with this UIC (following merges), or None."""
-    # get(), not first(): the hash is unique, and an ordered query costs more to build.
-    try:
-        client = Client.objects.get(uic_hash=hashes.uic_hash)
-    except Client.DoesNotExist:
-        client = None
+    # Plain SQL (salus.core.plainsql): every contact posted looks its client up.
+    client = plainsql.one_by(Client, "uic_hash", hashes.uic_hash)
     seen = 0
     while client is not None and client.merged_into_id is not None and seen < 20:
         client = client.merged_into
@@ -79,7 +76,8 @@ def get_or_register_client(
         _apply_attributes(client, attrs, hashes)
         try:
             with transaction.atomic():
-                client.save()
+                # Plain SQL (salus.core.plainsql), values prepared as by save().
+                plainsql.insert([client])
         except IntegrityError:
             # Registered a moment ago by a concurrent request: use that record.
             client = find_by_hashes(hashes)
@@ -87,9 +85,8 @@ def get_or_register_client(
                 raise
         else:
             created = True
-            UICNeighbourKey.objects.bulk_create(
-                [UICNeighbourKey(client=client, position=i, key=k) for i, k in enumerate(hashes.neighbour_keys)]
-            )
+            plainsql.insert([UICNeighbourKey(client=client, position=i, key=k)
+                             for i, k in enumerate(hashes.neighbour_keys)])
             audit.record(actor, "client.register", client, site=site)
     if not created:
         changed = _apply_attributes(client, attrs, hashes)
@@ -104,26 +101,36 @@ def get_or_register_client(
 
 
 def link_client_to_site(client: Client, site: Site, day: dt.date) -> None:
-    try:
-        link = ClientSite.objects.get(client=client, site=site)  # unique together
-    except ClientSite.DoesNotExist:
-        link = None
-    if link is None:
-        try:
-            with transaction.atomic():
-                ClientSite.objects.create(client=client, site=site, first_seen=day, last_seen=day)
-            return
-        except IntegrityError:
-            link = ClientSite.objects.get(client=client, site=site)
-    fields = []
-    if day < link.first_seen:
-        link.first_seen = day
-        fields.append("first_seen")
-    if day > link.last_seen:
-        link.last_seen = day
-        fields.append("last_seen")
-    if fields:
-        link.save(update_fields=fields)
+    """Record that ``client`` was served at ``site`` on ``day`` (widens first and last seen).
+
+    One upsert in plain SQL (salus.core.plainsql), exact under concurrent writers: every
+    contact runs it. SQLite (3.24 and later) and PostgreSQL both take this ON CONFLICT form;
+    the row is written only when the day widens its range.
+    """
+    t = plainsql.table(ClientSite)
+    first, last = (
+        plainsql.column(ClientSite, "first_seen"),
+        plainsql.column(ClientSite, "last_seen"),
+    )
+    client_col, site_col = (
+        plainsql.column(ClientSite, "client"),
+        plainsql.column(ClientSite, "site"),
+    )
+    day_value = plainsql.db_value(ClientSite, "first_seen", day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {t} ({client_col}, {site_col}, {first}, {last}) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT ({site_col}, {client_col}) DO UPDATE SET "
+            f"{first} = CASE WHEN excluded.{first} < {t}.{first} THEN excluded.{first} ELSE {t}.{first} END, "
+            f"{last} = CASE WHEN excluded.{last} > {t}.{last} THEN excluded.{last} ELSE {t}.{last} END "
+            f"WHERE excluded.{first} < {t}.{first} OR excluded.{last} > {t}.{last}",
+            [
+                plainsql.db_value(ClientSite, "client", client.pk),
+                plainsql.db_value(ClientSite, "site", site.pk),
+                day_value,
+                day_value,
+            ],
+        )
 
 
 @transaction.atomic

@@ -60,10 +60,28 @@ def site_ids(user: User) -> set | None:
         return None
     cached = getattr(user, "_salus_site_ids", None)
     if cached is None:
-        # No ORDER BY (Site is ordered by code): a set needs none, and compiling it costs.
-        cached = set(user.sites.order_by().values_list("id", flat=True))
+        cached = _user_site_ids(user)
         user._salus_site_ids = cached
     return cached
+
+
+def _user_site_ids(user: User) -> set:
+    # Plain SQL (salus.core.plainsql): every request that touches a record asks it.
+    from django.db import connection
+
+    from salus.core import plainsql
+    from salus.core.models import Site
+    from salus.core.models import User as UserModel
+
+    through = UserModel.sites.through
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {plainsql.column(through, 'site')} FROM {plainsql.table(through)} "
+            f"WHERE {plainsql.column(through, 'user')} = %s",
+            [plainsql.db_value(UserModel, "id", user.pk)],
+        )
+        to_python = Site._meta.pk.to_python
+        return {to_python(site_id) for (site_id,) in cursor.fetchall()}
 
 
 def sites(user: User) -> QuerySet[Site]:

@@ -17,7 +17,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models.sql import InsertQuery
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -168,22 +167,22 @@ def _lock_head() -> str:
 
 def _insert_and_move_head(events: list, new_hash: str) -> None:
     """Insert the chained ``events`` and make ``new_hash`` the head's."""
-    from salus.core.models import AuditEvent
+    from salus.core import plainsql
 
     move = f"UPDATE {_head_table()} SET last_hash = %s WHERE id = %s"
-    if connection.vendor != "postgresql":
-        for ev in events:
-            ev.save(force_insert=True)
-        with connection.cursor() as cursor:
-            cursor.execute(move, [new_hash, 1])
-        return
-    # One statement on PostgreSQL: a round trip fewer while the head (and the write's stock
-    # levels) are locked. The INSERT is the ORM's own, so values are prepared as by save().
-    query = InsertQuery(AuditEvent)
-    query.insert_values([f for f in AuditEvent._meta.concrete_fields if not f.primary_key], events)
-    [(insert, params)] = query.get_compiler(connection=connection).as_sql()
+    # Values prepared as by save() (salus.core.plainsql), without compiling a query per write.
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH moved AS ({move}) {insert}", [new_hash, 1, *params])
+        for n, batch in enumerate(plainsql.insert_batches(events)):
+            insert, params = plainsql.insert_sql(batch)
+            if n == 0 and connection.vendor == "postgresql":
+                # One statement: a round trip fewer while the head (and the write's stock
+                # levels) are locked.
+                cursor.execute(f"WITH moved AS ({move}) {insert}", [new_hash, 1, *params])
+            else:
+                cursor.execute(insert, params)
+        if connection.vendor != "postgresql":
+            cursor.execute(move, [new_hash, 1])
+    plainsql.saved(events)
 
 
 @dataclass

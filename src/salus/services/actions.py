@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from salus.clients.actions import ClientAttributes, link_client_to_site
 from salus.clients.models import Client
-from salus.core import audit
+from salus.core import audit, plainsql
 from salus.core.models import Site
 from salus.services.models import Contact, OSTDose, OSTEpisode, OverdoseEvent, Referral, TestResult
 from salus.stock.actions import distribute_for_contact
@@ -172,7 +172,8 @@ def _record_new_contact(actor, site: Site, client: Client, occurred_at: dt.datet
         occurred_at=occurred_at, date=local_date(occurred_at), source=source,
         content_hash=digest, **_contact_fields(services),
     )
-    contact.save(force_insert=True)
+    # Plain SQL (salus.core.plainsql), values prepared as by save(): every contact runs it.
+    plainsql.insert([contact])
     link_client_to_site(client, site, contact.date)
     if client.first_contact_date is None or contact.date < client.first_contact_date:
         client.first_contact_date = contact.date
