@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from tests.indicators.conftest import AS_OF, by_cell, total
@@ -247,3 +248,49 @@ def test_it_raises_the_failure_of_a_step_on_either_thread():
         with pytest.raises(ValueError, match="broken step"):
             _run_steps(runner, [(broken, ()), (after, (broken,))])
         assert ran == []  # a step whose need failed never runs
+
+
+# Every code the trend sums in one pass (engine._TREND_MEASURES).
+ONE_PASS_CODES = ["CLIENTS_REACHED", "NEW_CLIENTS", "CONTACTS", "SYRINGES_DISTRIBUTED", "SYRINGE_RETURN_RATE",
+                  "CONDOMS_DISTRIBUTED", "NALOXONE_KITS_DISTRIBUTED", "HIV_TESTS", "HCV_TESTS", "OST_COVERAGE"]
+
+
+def _month_by_month(codes, first, last, today, **scope):
+    from salus.indicators.periods import months_between, parse_period
+
+    rows = []
+    for month in months_between(parse_period(first), parse_period(last)):
+        if month.start > today:
+            break
+        rows += compute_indicators(month, codes=codes, disaggregate=False, as_of=today, **scope)
+    return rows
+
+
+@pytest.mark.parametrize("scope", [{}, {"area": "XL/NORTH"}, {"site": "SB1"}])
+# After the last month, and in the middle of June 2025 (a census date before the month's end,
+# and no month after it).
+@pytest.mark.parametrize("today", [dt.date(2026, 6, 30), dt.date(2025, 6, 17)])
+def test_the_one_pass_trend_gives_each_months_own_figures(world, monkeypatch, scope, today):
+    from salus.indicators import engine
+
+    monkeypatch.setattr(engine, "today", lambda: today)
+    with monkeypatch.context() as m:
+        # The trend must not fall back on computing month by month.
+        m.setattr(engine, "compute_indicators", lambda *a, **k: pytest.fail("computed month by month"))
+        trend = monthly_trend(ONE_PASS_CODES, "2024-11", "2026-01", **scope)
+    assert trend == _month_by_month(ONE_PASS_CODES, "2024-11", "2026-01", today, **scope)
+    # Not a comparison of zeros: the fixture's months have clients, new ones, and people on OST.
+    numerators = Counter()
+    for row in trend:
+        numerators[row["code"]] += row["numerator"]
+    assert numerators["CLIENTS_REACHED"] > 0 and numerators["NEW_CLIENTS"] > 0
+    assert numerators["OST_COVERAGE"] > 0
+
+
+def test_a_trend_of_other_codes_is_computed_month_by_month(world, monkeypatch):
+    from salus.indicators import engine
+
+    monkeypatch.setattr(engine, "today", lambda: dt.date(2026, 6, 30))
+    codes = ["NSP_COVERAGE", "CLIENTS_REACHED"]
+    assert monthly_trend(codes, "2025-01", "2025-04") == _month_by_month(codes, "2025-01", "2025-04",
+                                                                        dt.date(2026, 6, 30))

@@ -52,6 +52,22 @@ def test_it_gives_the_same_monthly_figures_through_both(world, tmp_path):
         assert _comparable(duck) == _comparable(native), month
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+@pytest.mark.parametrize("scope", [{}, {"area": "XL/NORTH"}, {"site": "SB1"}])
+def test_it_gives_the_same_one_pass_trend_through_both(world, tmp_path, monkeypatch, scope):
+    from salus.indicators import engine
+
+    monkeypatch.setattr(engine, "today", lambda: AS_OF)
+    codes = ["CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "HCV_TESTS", "OST_COVERAGE"]
+    with NativeRunner() as r:
+        native = engine.monthly_trend(codes, "2024-12", "2025-12", runner=r, **scope)
+    with DuckDBRunner(_copy_of_test_database(tmp_path)) as r:
+        duck = engine.monthly_trend(codes, "2024-12", "2025-12", runner=r, **scope)
+    assert len(native) == 13 * len(codes)
+    assert _comparable(duck) == _comparable(native)
+
+
 def test_it_uses_the_native_runner_inside_a_transaction(world):
     # The test runs inside a transaction whose rows DuckDB's own connection could not see.
     runner = choose_runner()
@@ -82,6 +98,20 @@ def test_it_gives_the_same_rows_through_duckdb_and_postgresql(world, scope):
         native = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
     with DuckDBRunner() as r:
         duck = compute_indicators("2025", as_of=AS_OF, runner=r, **scope)
+    assert _comparable(duck) == _comparable(native)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="DuckDB's postgres extension needs PostgreSQL")
+def test_it_gives_the_same_one_pass_trend_through_duckdb_and_postgresql(world, monkeypatch):
+    from salus.indicators import engine
+
+    monkeypatch.setattr(engine, "today", lambda: AS_OF)
+    with NativeRunner() as r:
+        native = engine.monthly_trend(None, "2024-12", "2025-12", runner=r, area="XL/NORTH")
+    with DuckDBRunner() as r:
+        duck = engine.monthly_trend(None, "2024-12", "2025-12", runner=r, area="XL/NORTH")
+    assert len(native) == 13 * len(engine.TREND_CODES)
     assert _comparable(duck) == _comparable(native)
 
 

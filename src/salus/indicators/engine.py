@@ -609,7 +609,7 @@ def _ancestor_paths(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _build_rows(comp: _Computation, scope: Scope, period: Period, codes: list[str], disaggregate: bool,
+def _build_rows(comp: _Computation | _Sums, scope: Scope, period: Period, codes: list[str], disaggregate: bool,
                 census: dt.date) -> list[dict]:
     from salus.core.config import program_config
 
@@ -700,7 +700,7 @@ def _row(ind, period, scope, cell, numerator, denominator, pse, pse_note, bands,
     }
 
 
-def _stock_rows(comp: _Computation, scope: Scope, period: Period, disaggregate: bool) -> list[dict]:
+def _stock_rows(comp: _Computation | _Sums, scope: Scope, period: Period, disaggregate: bool) -> list[dict]:
     ind = cat.get("STOCKOUT_DAYS")
     by_commodity: Counter = Counter()
     for (_area, _site, commodity), days in comp.stock.items():
@@ -861,34 +861,124 @@ def _run_steps(runner: Runner, steps: list[tuple]) -> None:
 TREND_CODES = ("CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "OST_COVERAGE")
 
 
+# What the trend sums month by month in one pass over the contacts (measure -> SQL over the
+# contacts read); the clients reached and new, and the clients on OST, are counted apart.
+_TREND_SUMS = {
+    "contacts": "COUNT(*)", "syringes": "SUM(syringes_given)", "returned": "SUM(syringes_returned)",
+    "condoms": "SUM(condoms_given)", "naloxone": "SUM(naloxone_kits_given)",
+    "hiv_tests": "SUM(hiv_result_given)", "hcv_tests": "SUM(hcv_result_given)",
+}
+_TREND_MEASURES = {*_TREND_SUMS, "reached", "new", "on_ost"}
+
+
 def monthly_trend(
     codes: list[str] | None,
     start_period: str,
     end_period: str,
     area: str | None = None,
     site: str | None = None,
+    *,
+    runner: Runner | None = None,
 ) -> list[dict]:
     """Totals of ``codes`` (default TREND_CODES) for every month from ``start_period`` to ``end_period``.
 
     Returns rows shaped like :func:`compute_indicators` totals (``disaggregation`` is ``{}``),
-    month by month in order, ``period`` being ``YYYY-MM``. Unique clients are unique within each
+    month by month in order, ``period`` being ``YYYY-MM``: the rows ``compute_indicators``
+    gives for each month with ``disaggregate=False``. Unique clients are unique within each
     month; OST_COVERAGE counts clients on OST on each month's last day (its numerator is the
     count; its value needs a PSE). Values are not suppressed.
+
+    The counts dashboards draw (clients reached and new, contacts, the commodities and tests
+    given, clients on OST) are made in one pass for all the months: the contacts are read once
+    and summed per month. Other codes are computed month by month.
     """
     wanted = list(codes or TREND_CODES)
-    months = months_between(parse_period(start_period), parse_period(end_period))
+    unknown = [c for c in wanted if c not in cat.BY_CODE]
+    if unknown:
+        raise KeyError(f"unknown indicator code(s): {', '.join(unknown)}")
+    wanted = [c for c in cat.CODES if c in set(wanted)]
     as_of = today()
+    months = [m for m in months_between(parse_period(start_period), parse_period(end_period)) if m.start <= as_of]
+    if not months:
+        return []
     out: list[dict] = []
-    runner = choose_runner()
+    own_runner = runner is None
+    runner = runner or choose_runner()
     try:
+        if all(m in _TREND_MEASURES for code in wanted for m in MEASURES[code] if m):
+            return _trend_in_one_pass(runner, months, Scope(area=area, site=site), wanted, as_of)
         for month in months:
-            if month.start > as_of:
-                break
             out += compute_indicators(month, area=area, site=site, codes=wanted, disaggregate=False,
                                       as_of=as_of, runner=runner)
             runner_reset(runner)
     finally:
-        runner.close()
+        if own_runner:
+            runner.close()
+        else:
+            runner_reset(runner)
+    return out
+
+
+class _Sums:
+    """Measures already summed (what :func:`_build_rows` reads of a computation)."""
+
+    def __init__(self, measures: Counter):
+        self.fine = {("", "", "", ""): measures}
+        self.stock: dict[tuple, int] = {}
+
+
+def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wanted: list[str],
+                       as_of: dt.date) -> list[dict]:
+    """:func:`monthly_trend` for codes whose measures are all in _TREND_MEASURES, in one read.
+
+    The same rules as :func:`compute_indicators` for one month, summed per month instead of
+    per fine cell: a client is reached in a month with a contact in scope in it, and new in it
+    when their first-ever contact is not before their first contact in scope in that month;
+    a client is on OST on a month's census date with an episode in scope active that day.
+    """
+    first, last = months[0], months[-1]
+    span = Period(start=first.start, end=last.end, label=f"{first.label}/{last.label}",
+                  days=(last.end - first.start).days + 1, kind="months")
+    censuses = {m.label: max(m.start, min(m.end, as_of)) for m in months}
+    comp = _Computation(runner, span, scope, censuses[last.label], as_of, wanted)
+    d, r = runner.dialect, runner
+    sums: dict[int, Counter] = defaultdict(Counter)
+    contact_measures = sorted({m for code in wanted for m in MEASURES[code] if m} - {"on_ost"})
+    if contact_measures:
+        comp.read_contacts()
+        month = d.month_number("date")
+        summed = [m for m in contact_measures if m in _TREND_SUMS]
+        if summed:
+            for number, *values in r.rows(f"""
+                    SELECT {month}, {', '.join(_TREND_SUMS[m] for m in summed)}
+                    FROM {comp.scan} WHERE in_period = 1 GROUP BY {month}"""):
+                sums[int(number)].update(dict(zip(summed, (int(v or 0) for v in values), strict=True)))
+        if "reached" in contact_measures or "new" in contact_measures:
+            for number, reached, new in r.rows(f"""
+                    SELECT x.m, COUNT(*),
+                           SUM(CASE WHEN c.fcd IS NULL OR c.fcd >= x.first_date THEN 1 ELSE 0 END)
+                    FROM (SELECT client_id, {month} AS m, MIN(date) AS first_date
+                          FROM {comp.scan} WHERE in_period = 1 GROUP BY client_id, {month}) x
+                    JOIN {comp.clients} c ON c.client_id = x.client_id
+                    GROUP BY x.m"""):
+                sums[int(number)].update({"reached": int(reached), "new": int(new or 0)})
+    if "OST_COVERAGE" in wanted:
+        days = " UNION ALL ".join(
+            f"SELECT {m.start.year * 12 + m.start.month} AS m, {d.date(censuses[m.label])} AS census"
+            for m in months)
+        for number, on_ost in r.rows(f"""
+                SELECT k.m, COUNT(DISTINCT e.client_id)
+                FROM ({days}) k
+                JOIN {comp.t.episode} e ON e.start_date <= k.census AND (e.end_date IS NULL OR e.end_date >= k.census)
+                JOIN {comp.sites} s ON s.id = e.site_id
+                JOIN {comp.clients} cl ON cl.client_id = e.client_id
+                WHERE {scope.sql('s', 's', 'area_path')}
+                GROUP BY k.m"""):
+            sums[int(number)]["on_ost"] += int(on_ost)
+    out: list[dict] = []
+    for m in months:
+        totals = _Sums(sums[m.start.year * 12 + m.start.month])
+        out += _build_rows(totals, scope, m, wanted, False, censuses[m.label])
     return out
 
 
