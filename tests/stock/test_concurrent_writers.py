@@ -67,3 +67,40 @@ def test_contacts_and_receipts_at_one_site_neither_deadlock_nor_lose_stock(progr
     assert levels["syringe"] == 5 * receipts - given["s"]
     assert levels["condom"] == 5 * receipts - given["c"]
     assert audit.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_new_client_posted_at_once_is_one_client_linked_once(program, record_contact):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database server: SQLite runs one write at a time")
+    from salus.clients.models import Client, ClientSite
+    from salus.core import audit
+    from salus.services.models import Contact
+
+    days = [dt.date(2025, 3, d) for d in (10, 4, 12, 7, 9, 5)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(days))
+
+    def writer(day: dt.date) -> None:
+        try:
+            start.wait()
+            # The first contact of a client nobody has seen yet, at the same site, at once:
+            # one registration wins, the others find it; the site link is one upsert.
+            record_contact(program.site_a, raw_uic="NEWC1991M", when=day, syringes_given=1)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(day,)) for day in days]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    (client,) = Client.objects.filter(contacts__site=program.site_a).distinct()
+    assert Contact.objects.filter(client=client).count() == len(days)
+    (link,) = ClientSite.objects.filter(client=client)
+    assert (link.first_seen, link.last_seen) == (min(days), max(days))
+    assert client.first_contact_date == min(days)
+    assert audit.verify().ok

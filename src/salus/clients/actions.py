@@ -90,14 +90,33 @@ def get_or_register_client(
             audit.record(actor, "client.register", client, site=site)
     if not created:
         changed = _apply_attributes(client, attrs, hashes)
-        if seen_on and (client.first_contact_date is None or seen_on < client.first_contact_date):
-            client.first_contact_date = seen_on
-            changed.append("first_contact_date")
         if changed:
             client.save(update_fields=changed)
+        if seen_on:
+            widen_first_contact(client, seen_on)
     if seen_on:
         link_client_to_site(client, site, seen_on)
     return client, created
+
+
+def widen_first_contact(client: Client, day: dt.date) -> None:
+    """Make ``day`` the client's first contact date if it is earlier than the recorded one.
+
+    One conditional UPDATE, exact under concurrent writers: reading the client, then saving it
+    with the earlier of the two dates, could put back a later date that another write had just
+    replaced (two first contacts of a new client, posted at once, left the later date).
+    """
+    if client.first_contact_date is not None and client.first_contact_date <= day:
+        return  # the date only ever moves earlier: the stored one is at most this one
+    column = plainsql.column(Client, "first_contact_date")
+    value = plainsql.db_value(Client, "first_contact_date", day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {plainsql.table(Client)} SET {column} = %s "
+            f"WHERE {plainsql.column(Client, 'id')} = %s AND ({column} IS NULL OR {column} > %s)",
+            [value, plainsql.db_value(Client, "id", client.pk), value],
+        )
+    client.first_contact_date = day
 
 
 def link_client_to_site(client: Client, site: Site, day: dt.date) -> None:
@@ -196,9 +215,8 @@ def do_merge_clients(actor, keep: Client, merge: Client) -> Client:
         link_client_to_site(keep, link.site, link.first_seen)
         link_client_to_site(keep, link.site, link.last_seen)
     ClientSite.objects.filter(client=merge).delete()
-    if merge.first_contact_date and (keep.first_contact_date is None or merge.first_contact_date < keep.first_contact_date):
-        keep.first_contact_date = merge.first_contact_date
-        keep.save(update_fields=["first_contact_date"])
+    if merge.first_contact_date:
+        widen_first_contact(keep, merge.first_contact_date)
     merge.merged_into = keep
     merge.save(update_fields=["merged_into"])
     audit.record(actor, "client.merge", keep, detail={"merged": str(merge.pk), "moved": moved})

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salus.clients.actions import ClientAttributes, link_client_to_site
+from salus.clients.actions import ClientAttributes, link_client_to_site, widen_first_contact
 from salus.clients.models import Client
 from salus.core import audit, plainsql
 from salus.core.models import Site
@@ -175,9 +175,7 @@ def _record_new_contact(actor, site: Site, client: Client, occurred_at: dt.datet
     # Plain SQL (salus.core.plainsql), values prepared as by save(): every contact runs it.
     plainsql.insert([contact])
     link_client_to_site(client, site, contact.date)
-    if client.first_contact_date is None or contact.date < client.first_contact_date:
-        client.first_contact_date = contact.date
-        client.save(update_fields=["first_contact_date"])
+    widen_first_contact(client, contact.date)
     for service in services.referrals:
         Referral.objects.create(
             client=client, site=site, contact=contact, service=service, made_on=contact.date,

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salus.clients import uic as uicmod
+from salus.clients.actions import widen_first_contact
 from salus.clients.models import Client, ClientSite, Sex, UICNeighbourKey
 from salus.core.models import Site
 from salus.services.actions import program_tz
@@ -631,12 +632,9 @@ def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict,
             if value is not None and value != Sex.NOT_RECORDED and getattr(client, name) != value:
                 setattr(client, name, value)
                 changed.append(name)
-        first = first_row[h][0].date
-        if client.first_contact_date is None or first < client.first_contact_date:
-            client.first_contact_date = first
-            changed.append("first_contact_date")
         if changed:
             client.save(update_fields=changed)
+        widen_first_contact(client, first_row[h][0].date)
     return len(new)
 
 
