@@ -105,3 +105,14 @@ def by_cell(rows: list[dict]) -> dict:
 
 def total(rows: list[dict], code: str) -> dict:
     return by_cell(rows)[(code, ())]
+
+
+def add_two_sites_in_a_month(world, record_contact) -> None:
+    """Contacts at two sites in one month, for the ties of the month-by-month trend: M is seen
+    at NA1 then SB1 in April 2025; T at both at the same moment on 5 May 2025 (ties: last SB1,
+    first NA1)."""
+    site_a, site_b = world.program.site_a, world.program.site_b
+    record_contact(site_a, "MMMM1999F", when=dt.date(2025, 4, 3), syringes_given=2)
+    record_contact(site_b, "MMMM1999F", when=dt.date(2025, 4, 20), syringes_given=3)
+    record_contact(site_b, "TTTT2002M", when=dt.date(2025, 5, 5), condoms_given=4)
+    record_contact(site_a, "TTTT2002M", when=dt.date(2025, 5, 5), hiv_test_result="negative")

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from tests.indicators.conftest import AS_OF, by_cell, total
+from tests.indicators.conftest import AS_OF, add_two_sites_in_a_month, by_cell, total
 
 from salus.indicators.engine import ScopeError, compute_indicators, monthly_trend
 
@@ -255,14 +255,14 @@ ONE_PASS_CODES = ["CLIENTS_REACHED", "NEW_CLIENTS", "CONTACTS", "SYRINGES_DISTRI
                   "CONDOMS_DISTRIBUTED", "NALOXONE_KITS_DISTRIBUTED", "HIV_TESTS", "HCV_TESTS", "OST_COVERAGE"]
 
 
-def _month_by_month(codes, first, last, today, **scope):
+def _month_by_month(codes, first, last, today, disaggregate=False, **scope):
     from salus.indicators.periods import months_between, parse_period
 
     rows = []
     for month in months_between(parse_period(first), parse_period(last)):
         if month.start > today:
             break
-        rows += compute_indicators(month, codes=codes, disaggregate=False, as_of=today, **scope)
+        rows += compute_indicators(month, codes=codes, disaggregate=disaggregate, as_of=today, **scope)
     return rows
 
 
@@ -270,15 +270,18 @@ def _month_by_month(codes, first, last, today, **scope):
 # After the last month, and in the middle of June 2025 (a census date before the month's end,
 # and no month after it).
 @pytest.mark.parametrize("today", [dt.date(2026, 6, 30), dt.date(2025, 6, 17)])
-def test_the_one_pass_trend_gives_each_months_own_figures(world, monkeypatch, scope, today):
+@pytest.mark.parametrize("disaggregate", [False, True])
+def test_the_one_pass_trend_gives_each_months_own_figures(world, record_contact, monkeypatch, scope, today,
+                                                          disaggregate):
     from salus.indicators import engine
 
+    add_two_sites_in_a_month(world, record_contact)
     monkeypatch.setattr(engine, "today", lambda: today)
     with monkeypatch.context() as m:
         # The trend must not fall back on computing month by month.
         m.setattr(engine, "compute_indicators", lambda *a, **k: pytest.fail("computed month by month"))
-        trend = monthly_trend(ONE_PASS_CODES, "2024-11", "2026-01", **scope)
-    assert trend == _month_by_month(ONE_PASS_CODES, "2024-11", "2026-01", today, **scope)
+        trend = monthly_trend(ONE_PASS_CODES, "2024-11", "2026-01", disaggregate=disaggregate, **scope)
+    assert trend == _month_by_month(ONE_PASS_CODES, "2024-11", "2026-01", today, disaggregate, **scope)
     # Not a comparison of zeros: the fixture's months have clients, new ones, and people on OST.
     numerators = Counter()
     for row in trend:

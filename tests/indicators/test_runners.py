@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 from django.db import connection
-from tests.indicators.conftest import AS_OF
+from tests.indicators.conftest import AS_OF, add_two_sites_in_a_month
 
 from salus.indicators.engine import compute_indicators
 from salus.indicators.sources import DuckDBRunner, NativeRunner, choose_runner
@@ -55,16 +55,20 @@ def test_it_gives_the_same_monthly_figures_through_both(world, tmp_path):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
 @pytest.mark.parametrize("scope", [{}, {"area": "XL/NORTH"}, {"site": "SB1"}])
-def test_it_gives_the_same_one_pass_trend_through_both(world, tmp_path, monkeypatch, scope):
+@pytest.mark.parametrize("disaggregate", [False, True])
+def test_it_gives_the_same_one_pass_trend_through_both(world, record_contact, tmp_path, monkeypatch, scope,
+                                                       disaggregate):
     from salus.indicators import engine
 
+    add_two_sites_in_a_month(world, record_contact)
     monkeypatch.setattr(engine, "today", lambda: AS_OF)
     codes = ["CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "HCV_TESTS", "OST_COVERAGE"]
     with NativeRunner() as r:
-        native = engine.monthly_trend(codes, "2024-12", "2025-12", runner=r, **scope)
+        native = engine.monthly_trend(codes, "2024-12", "2025-12", runner=r, disaggregate=disaggregate, **scope)
     with DuckDBRunner(_copy_of_test_database(tmp_path)) as r:
-        duck = engine.monthly_trend(codes, "2024-12", "2025-12", runner=r, **scope)
-    assert len(native) == 13 * len(codes)
+        duck = engine.monthly_trend(codes, "2024-12", "2025-12", runner=r, disaggregate=disaggregate, **scope)
+    if not disaggregate:
+        assert len(native) == 13 * len(codes)
     assert _comparable(duck) == _comparable(native)
 
 
@@ -103,16 +107,18 @@ def test_it_gives_the_same_rows_through_duckdb_and_postgresql(world, scope):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="DuckDB's postgres extension needs PostgreSQL")
-def test_it_gives_the_same_one_pass_trend_through_duckdb_and_postgresql(world, monkeypatch):
+def test_it_gives_the_same_one_pass_trend_through_duckdb_and_postgresql(world, record_contact, monkeypatch):
     from salus.indicators import engine
 
     monkeypatch.setattr(engine, "today", lambda: AS_OF)
-    with NativeRunner() as r:
-        native = engine.monthly_trend(None, "2024-12", "2025-12", runner=r, area="XL/NORTH")
-    with DuckDBRunner() as r:
-        duck = engine.monthly_trend(None, "2024-12", "2025-12", runner=r, area="XL/NORTH")
-    assert len(native) == 13 * len(engine.TREND_CODES)
-    assert _comparable(duck) == _comparable(native)
+    add_two_sites_in_a_month(world, record_contact)
+    for disaggregate in (False, True):
+        with NativeRunner() as r:
+            native = engine.monthly_trend(None, "2024-12", "2025-12", runner=r, disaggregate=disaggregate)
+        with DuckDBRunner() as r:
+            duck = engine.monthly_trend(None, "2024-12", "2025-12", runner=r, disaggregate=disaggregate)
+        assert _comparable(duck) == _comparable(native), disaggregate
+    assert len(engine.monthly_trend(None, "2024-12", "2025-12")) == 13 * len(engine.TREND_CODES)
 
 
 @pytest.mark.django_db(transaction=True)

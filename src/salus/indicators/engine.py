@@ -861,8 +861,9 @@ def _run_steps(runner: Runner, steps: list[tuple]) -> None:
 TREND_CODES = ("CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "OST_COVERAGE")
 
 
-# What the trend sums month by month in one pass over the contacts (measure -> SQL over the
-# contacts read); the clients reached and new, and the clients on OST, are counted apart.
+# The measures the trend makes for all its months in one pass (see _trend_in_one_pass): sums
+# of the contacts (measure -> SQL over the contacts read), the clients reached and new, and
+# the clients on OST.
 _TREND_SUMS = {
     "contacts": "COUNT(*)", "syringes": "SUM(syringes_given)", "returned": "SUM(syringes_returned)",
     "condoms": "SUM(condoms_given)", "naloxone": "SUM(naloxone_kits_given)",
@@ -878,15 +879,16 @@ def monthly_trend(
     area: str | None = None,
     site: str | None = None,
     *,
+    disaggregate: bool = False,
     runner: Runner | None = None,
 ) -> list[dict]:
-    """Totals of ``codes`` (default TREND_CODES) for every month from ``start_period`` to ``end_period``.
+    """Rows of ``codes`` (default TREND_CODES) for every month from ``start_period`` to ``end_period``.
 
-    Returns rows shaped like :func:`compute_indicators` totals (``disaggregation`` is ``{}``),
-    month by month in order, ``period`` being ``YYYY-MM``: the rows ``compute_indicators``
-    gives for each month with ``disaggregate=False``. Unique clients are unique within each
-    month; OST_COVERAGE counts clients on OST on each month's last day (its numerator is the
-    count; its value needs a PSE). Values are not suppressed.
+    Month by month in order, ``period`` being ``YYYY-MM``, each month's rows are exactly those
+    :func:`compute_indicators` gives for that month with the same ``disaggregate`` (default:
+    totals only, ``disaggregation`` ``{}``). Unique clients are unique within each month;
+    OST_COVERAGE counts clients on OST on each month's census date (its last day, or today).
+    Months that have not started are left out. Values are not suppressed.
 
     The counts dashboards draw (clients reached and new, contacts, the commodities and tests
     given, clients on OST) are made in one pass for all the months: the contacts are read once
@@ -906,9 +908,9 @@ def monthly_trend(
     runner = runner or choose_runner()
     try:
         if all(m in _TREND_MEASURES for code in wanted for m in MEASURES[code] if m):
-            return _trend_in_one_pass(runner, months, Scope(area=area, site=site), wanted, as_of)
+            return _trend_in_one_pass(runner, months, Scope(area=area, site=site), wanted, as_of, disaggregate)
         for month in months:
-            out += compute_indicators(month, area=area, site=site, codes=wanted, disaggregate=False,
+            out += compute_indicators(month, area=area, site=site, codes=wanted, disaggregate=disaggregate,
                                       as_of=as_of, runner=runner)
             runner_reset(runner)
     finally:
@@ -920,66 +922,137 @@ def monthly_trend(
 
 
 class _Sums:
-    """Measures already summed (what :func:`_build_rows` reads of a computation)."""
+    """Measures already summed per fine cell (what :func:`_build_rows` reads of a computation)."""
 
-    def __init__(self, measures: Counter):
-        self.fine = {("", "", "", ""): measures}
+    def __init__(self, fine: dict[tuple, Counter]):
+        self.fine = fine
         self.stock: dict[tuple, int] = {}
 
 
 def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wanted: list[str],
-                       as_of: dt.date) -> list[dict]:
+                       as_of: dt.date, disaggregate: bool) -> list[dict]:
     """:func:`monthly_trend` for codes whose measures are all in _TREND_MEASURES, in one read.
 
-    The same rules as :func:`compute_indicators` for one month, summed per month instead of
-    per fine cell: a client is reached in a month with a contact in scope in it, and new in it
-    when their first-ever contact is not before their first contact in scope in that month;
-    a client is on OST on a month's census date with an episode in scope active that day.
+    The rules of :func:`compute_indicators` for one month, applied to every month at once:
+    each measure is summed per month and fine cell (sex, age band in the month's year, area,
+    site). A client is reached in a month with a contact in scope in it, in the cell of the
+    site of their last contact that month; new in it when their first-ever contact is not
+    before their first contact in scope that month, in the cell of that contact's site; on
+    OST on a month's census date with an episode in scope active that day, in the cell of the
+    site of their latest-started one. Ties are broken as :meth:`_Computation._clients` and
+    :meth:`_Computation.ost` break them.
     """
     first, last = months[0], months[-1]
     span = Period(start=first.start, end=last.end, label=f"{first.label}/{last.label}",
                   days=(last.end - first.start).days + 1, kind="months")
-    censuses = {m.label: max(m.start, min(m.end, as_of)) for m in months}
-    comp = _Computation(runner, span, scope, censuses[last.label], as_of, wanted)
-    d, r = runner.dialect, runner
-    sums: dict[int, Counter] = defaultdict(Counter)
-    contact_measures = sorted({m for code in wanted for m in MEASURES[code] if m} - {"on_ost"})
-    if contact_measures:
+    censuses = {m.start.year * 12 + m.start.month: max(m.start, min(m.end, as_of)) for m in months}
+    comp = _Computation(runner, span, scope, censuses[max(censuses)], as_of, wanted)
+    d, r, t = runner.dialect, runner, comp.t
+    clients = r.materialise("ind_trend_clients", f"""
+        SELECT {r.uuid('cl.id')} AS client_id, cl.sex AS sex, cl.birth_year AS birth_year,
+               cl.first_contact_date AS fcd
+        FROM {t.client} cl""")
+
+    def age(month: str) -> str:
+        # The age band in the year of month number ``month`` (year * 12 + month): aged 24 or
+        # less that year exactly when month <= 12 * birth year + 300.
+        return (f"CASE WHEN c.birth_year IS NULL THEN 'unknown' "
+                f"WHEN {month} <= 12 * c.birth_year + 300 THEN '<25' ELSE '25+' END")
+
+    fine: dict[int, dict[tuple, Counter]] = defaultdict(lambda: defaultdict(Counter))
+
+    def add(rows, names: tuple[str, ...]) -> None:
+        for number, sex, band, area, site, *values in rows:
+            bucket = fine[int(number)][(sex or "X", band, area, site)]
+            for name, value in zip(names, values, strict=True):
+                bucket[name] += int(value or 0)
+
+    measures = {m for code in wanted for m in MEASURES[code] if m}
+    summed = sorted(measures & set(_TREND_SUMS))
+    if measures - {"on_ost"}:
         comp.read_contacts()
         month = d.month_number("date")
-        summed = [m for m in contact_measures if m in _TREND_SUMS]
-        if summed:
-            for number, *values in r.rows(f"""
-                    SELECT {month}, {', '.join(_TREND_SUMS[m] for m in summed)}
-                    FROM {comp.scan} WHERE in_period = 1 GROUP BY {month}"""):
-                sums[int(number)].update(dict(zip(summed, (int(v or 0) for v in values), strict=True)))
-        if "reached" in contact_measures or "new" in contact_measures:
-            for number, reached, new in r.rows(f"""
-                    SELECT x.m, COUNT(*),
-                           SUM(CASE WHEN c.fcd IS NULL OR c.fcd >= x.first_date THEN 1 ELSE 0 END)
-                    FROM (SELECT client_id, {month} AS m, MIN(date) AS first_date
+        if not disaggregate:
+            # Totals only: no cell to find, so no site to rank.
+            if summed:
+                add(r.rows(f"""
+                    SELECT {month}, NULL, NULL, NULL, NULL, {', '.join(_TREND_SUMS[m] for m in summed)}
+                    FROM {comp.scan} WHERE in_period = 1 GROUP BY {month}"""), tuple(summed))
+            if measures & {"reached", "new"}:
+                add(r.rows(f"""
+                    SELECT x.m, NULL, NULL, NULL, NULL, COUNT(*),
+                           SUM(CASE WHEN c.fcd IS NULL OR c.fcd >= x.month_first THEN 1 ELSE 0 END)
+                    FROM (SELECT client_id, {month} AS m, MIN(date) AS month_first
                           FROM {comp.scan} WHERE in_period = 1 GROUP BY client_id, {month}) x
-                    JOIN {comp.clients} c ON c.client_id = x.client_id
-                    GROUP BY x.m"""):
-                sums[int(number)].update({"reached": int(reached), "new": int(new or 0)})
-    if "OST_COVERAGE" in wanted:
-        days = " UNION ALL ".join(
-            f"SELECT {m.start.year * 12 + m.start.month} AS m, {d.date(censuses[m.label])} AS census"
-            for m in months)
-        for number, on_ost in r.rows(f"""
-                SELECT k.m, COUNT(DISTINCT e.client_id)
+                    JOIN {clients} c ON c.client_id = x.client_id
+                    GROUP BY x.m"""), ("reached", "new"))
+        else:
+            _trend_cells(comp, clients, age, add, summed, measures)
+    if "on_ost" in measures:
+        days = " UNION ALL ".join(f"SELECT {number} AS m, {d.date(day)} AS census" for number, day in censuses.items())
+        add(r.rows(f"""
+            SELECT x.m, c.sex, {age('x.m')}, x.area_path, x.site_code, COUNT(*)
+            FROM (
+                SELECT k.m AS m, e.client_id AS client_id, s.area_path AS area_path, s.code AS site_code,
+                       ROW_NUMBER() OVER (PARTITION BY k.m, e.client_id ORDER BY e.start_date DESC, e.id DESC) AS rn
                 FROM ({days}) k
-                JOIN {comp.t.episode} e ON e.start_date <= k.census AND (e.end_date IS NULL OR e.end_date >= k.census)
+                JOIN {t.episode} e ON e.start_date <= k.census AND (e.end_date IS NULL OR e.end_date >= k.census)
                 JOIN {comp.sites} s ON s.id = e.site_id
-                JOIN {comp.clients} cl ON cl.client_id = e.client_id
-                WHERE {scope.sql('s', 's', 'area_path')}
-                GROUP BY k.m"""):
-            sums[int(number)]["on_ost"] += int(on_ost)
+                WHERE {scope.sql('s', 's', 'area_path')}) x
+            JOIN {clients} c ON c.client_id = x.client_id
+            WHERE x.rn = 1
+            GROUP BY x.m, c.sex, {age('x.m')}, x.area_path, x.site_code"""), ("on_ost",))
     out: list[dict] = []
     for m in months:
-        totals = _Sums(sums[m.start.year * 12 + m.start.month])
-        out += _build_rows(totals, scope, m, wanted, False, censuses[m.label])
+        number = m.start.year * 12 + m.start.month
+        out += _build_rows(_Sums(fine[number]), scope, m, wanted, disaggregate, censuses[number])
     return out
+
+
+def _trend_cells(comp: _Computation, clients: str, age, add, summed: list[str], measures: set[str]) -> None:
+    """The contact measures of :func:`_trend_in_one_pass` per month and fine cell."""
+    r, d = comp.r, comp.d
+    month = d.month_number("date")
+    # Per client, site and month; then each measure per month and fine cell.
+    per_site = r.materialise("ind_trend_pcs", f"""
+        SELECT g.*, s.site_rank AS site_rank, s.area_path AS area_path, s.code AS site_code FROM (
+            SELECT client_id, site_id, {month} AS m, {', '.join(f'{sql} AS {name}' for name, sql in _TREND_SUMS.items())},
+                   MAX(occurred_at) AS last_at, MIN(occurred_at) AS first_at, MIN(date) AS first_date
+            FROM {comp.scan} WHERE in_period = 1
+            GROUP BY client_id, site_id, {month}) g
+        JOIN {comp.sites} s ON s.id = g.site_id""")
+    if summed:
+        add(r.rows(f"""
+            SELECT p.m, c.sex, {age('p.m')}, p.area_path, p.site_code, {', '.join(f'SUM(p.{m})' for m in summed)}
+            FROM {per_site} p JOIN {clients} c ON c.client_id = p.client_id
+            GROUP BY p.m, c.sex, {age('p.m')}, p.area_path, p.site_code"""), tuple(summed))
+    if not measures & {"reached", "new"}:
+        return
+    # Each client's last and first site in each month, ranked as _Computation._clients ranks
+    # them (ties: the last goes to the greater site code, the first to the lesser).
+    if d.name == "duckdb":
+        key = "CAST(epoch_us({}) AS HUGEINT) * 1000000 + site_rank"
+        per_client = r.materialise("ind_trend_pcl", f"""
+            SELECT client_id, m, arg_max(site_rank, {key.format('last_at')}) AS last_rank,
+                   arg_min(site_rank, {key.format('first_at')}) AS first_rank, MIN(first_date) AS month_first
+            FROM {per_site} GROUP BY client_id, m""")
+    else:
+        per_client = r.materialise("ind_trend_pcl", f"""
+            SELECT client_id, m, MAX(CASE WHEN last_order = 1 THEN site_rank END) AS last_rank,
+                   MAX(CASE WHEN first_order = 1 THEN site_rank END) AS first_rank, MIN(first_date) AS month_first
+            FROM (SELECT client_id, m, site_rank, first_date,
+                         ROW_NUMBER() OVER (PARTITION BY client_id, m ORDER BY last_at DESC, site_rank DESC) AS last_order,
+                         ROW_NUMBER() OVER (PARTITION BY client_id, m ORDER BY first_at ASC, site_rank ASC) AS first_order
+                  FROM {per_site}) ranked
+            GROUP BY client_id, m""")
+    for name, rank, condition in (("reached", "last_rank", "1 = 1"),
+                                  ("new", "first_rank", "c.fcd IS NULL OR c.fcd >= p.month_first")):
+        add(r.rows(f"""
+            SELECT p.m, c.sex, {age('p.m')}, s.area_path, s.code, COUNT(*)
+            FROM {per_client} p JOIN {clients} c ON c.client_id = p.client_id
+            JOIN {comp.sites} s ON s.site_rank = p.{rank}
+            WHERE {condition}
+            GROUP BY p.m, c.sex, {age('p.m')}, s.area_path, s.code"""), (name,))
 
 
 def runner_reset(runner: Runner) -> None:

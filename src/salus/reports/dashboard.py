@@ -92,14 +92,13 @@ def _month_labels(month: str) -> tuple[str, str]:
 def monthly_cells(codes: list[str], first: str, last: str, scope, *, disaggregate: bool) -> list[dict]:
     """The engine's unsuppressed cells for every month from ``first`` to ``last`` (YYYY-MM).
 
-    Totals only come from the engine's ``monthly_trend``. With ``disaggregate`` every month
-    also carries its breakdown cells, as the indicators page gets them for that month: readers
+    From the engine's ``monthly_trend``. With ``disaggregate`` every month also carries its
+    breakdown cells, as the indicators page gets them for that month: readers
     whose numbers are suppressed need them, because complementary suppression may hide a
     month's total to protect one of its cells, and the dashboard must hide it too. Cached for
     TREND_CACHE_SECONDS per place, window and kind.
     """
     from salus.indicators import engine
-    from salus.indicators.sources import choose_runner
 
     key = "salus-reports-trend:" + ":".join(
         [first, last, scope.area_path or "", scope.site_code or "", str(disaggregate), *codes]
@@ -107,23 +106,8 @@ def monthly_cells(codes: list[str], first: str, last: str, scope, *, disaggregat
     cells = cache.get(key)
     if cells is not None:
         return cells
-    if not disaggregate:
-        cells = engine.monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code)
-    else:
-        cells = []
-        today = engine.today()
-        runner = choose_runner()
-        try:
-            for month in months_between(parse_period(first), parse_period(last)):
-                if month.start > today:
-                    break
-                cells += engine.compute_indicators(
-                    month, area=scope.area_path, site=scope.site_code, codes=codes, as_of=today,
-                    runner=runner,
-                )
-                engine.runner_reset(runner)
-        finally:
-            runner.close()
+    cells = engine.monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code,
+                                 disaggregate=disaggregate)
     cache.set(key, cells, TREND_CACHE_SECONDS)
     return cells
 
