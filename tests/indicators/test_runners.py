@@ -205,3 +205,45 @@ def test_it_cuts_the_contacts_table_into_ranges_that_cover_it_once():
         else:
             assert ranges[0][0] == low and ranges[-1][1] == high
             assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+def test_duckdb_spills_only_into_an_owner_only_directory_of_its_own(world, tmp_path, settings, monkeypatch):
+    import stat
+    import threading
+    import time
+    from pathlib import Path
+
+    settings.SALUS_HOME = tmp_path / "home"
+    monkeypatch.chdir(tmp_path)  # DuckDB's default would be ".tmp" here
+    runner = DuckDBRunner(_copy_of_test_database(tmp_path), memory_limit="32MB")
+    spill = Path(runner.con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    assert spill.parent == settings.SALUS_HOME / "tmp"
+    for folder in (spill, spill.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    # A sort of more than the memory limit: DuckDB writes part of it to disk while it runs.
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def sort() -> None:
+        try:
+            runner.con.execute("SET threads = 1")
+            runner.con.execute("SELECT COUNT(*) FROM (SELECT md5(CAST(i AS VARCHAR)) AS h "
+                               "FROM range(3000000) t(i) ORDER BY h)").fetchall()
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=sort)
+    thread.start()
+    while not done.is_set():
+        seen.update(p.name for p in spill.iterdir())
+        time.sleep(0.002)
+    thread.join()
+    assert seen, "the sort did not spill: raise its size"
+    assert not (tmp_path / ".tmp").exists()
+    # A second thread's runner shares the directory and leaves it to the first.
+    runner.fork().close()
+    assert spill.exists()
+    runner.close()
+    assert not spill.exists()

@@ -315,8 +315,19 @@ class DuckDBRunner(Runner):
         self.dialect = Dialect("duckdb")
         # Row order of intermediate tables does not matter (every query sorts or groups), and
         # keeping it would stop DuckDB from filling a table from both threads at once.
-        self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
-                                                      "preserve_insertion_order": False})
+        # Past its memory limit DuckDB writes intermediate tables to disk: client ids, and
+        # the lists of which result ciphertexts are positive, which with a copy of the database
+        # would reveal results. By default they would go to ".tmp" in the working directory,
+        # with the default permissions; here, to a directory of this runner's own under
+        # SALUS_HOME, owner-only, removed when the runner closes.
+        self._spill = _private_spill_directory()
+        try:
+            self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
+                                                          "preserve_insertion_order": False,
+                                                          "temp_directory": str(self._spill)})
+        except BaseException:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            raise
         # No progress bar: a long query would otherwise draw one on the server's error output.
         self.con.execute("SET enable_progress_bar = false")
         self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
@@ -382,6 +393,7 @@ class DuckDBRunner(Runner):
         child = object.__new__(DuckDBRunner)
         child.__dict__.update(self.__dict__)
         child.con = self.con.cursor()
+        child._spill = None  # the parent's: it removes it when it closes
         return child
 
     def reset(self) -> None:
@@ -392,6 +404,8 @@ class DuckDBRunner(Runner):
 
     def close(self) -> None:
         self.con.close()
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def _in_parallel(self, statements: list[str]) -> None:
         """Run ``statements`` on the runner's threads, each on a cursor of its own.
@@ -578,6 +592,16 @@ class DuckDBRunner(Runner):
             FROM ({union}) parts""")
         self._made.append(("VIEW", "ind_scan"))
         return "ind_scan"
+
+
+def _private_spill_directory() -> Path:
+    """A new owner-only directory under SALUS_HOME/tmp for one DuckDB runner's spilled data."""
+    from django.conf import settings
+
+    parent = Path(settings.SALUS_HOME) / "tmp"
+    parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(parent, 0o700)
+    return Path(tempfile.mkdtemp(prefix="duckdb-", dir=parent))  # mkdtemp: mode 0700
 
 
 def _ranges(low: int, high: int, parts: int) -> list[tuple[int, int]]:
