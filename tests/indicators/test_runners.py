@@ -247,3 +247,18 @@ def test_duckdb_spills_only_into_an_owner_only_directory_of_its_own(world, tmp_p
     assert spill.exists()
     runner.close()
     assert not spill.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+def test_a_duckdb_runner_dropped_without_closing_leaves_no_directory(world, tmp_path, settings):
+    import gc
+    from pathlib import Path
+
+    settings.SALUS_HOME = tmp_path / "home"
+    runner = DuckDBRunner(_copy_of_test_database(tmp_path))
+    spill = Path(runner.con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    assert spill.exists()
+    del runner
+    gc.collect()
+    assert not spill.exists()

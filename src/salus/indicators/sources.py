@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,12 +322,14 @@ class DuckDBRunner(Runner):
         # with the default permissions; here, to a directory of this runner's own under
         # SALUS_HOME, owner-only, removed when the runner closes.
         self._spill = _private_spill_directory()
+        # Removed at close(), or when the runner is dropped without one.
+        self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, True)
         try:
             self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
                                                           "preserve_insertion_order": False,
                                                           "temp_directory": str(self._spill)})
         except BaseException:
-            shutil.rmtree(self._spill, ignore_errors=True)
+            self._remove_spill()
             raise
         # No progress bar: a long query would otherwise draw one on the server's error output.
         self.con.execute("SET enable_progress_bar = false")
@@ -405,7 +408,7 @@ class DuckDBRunner(Runner):
     def close(self) -> None:
         self.con.close()
         if self._spill is not None:
-            shutil.rmtree(self._spill, ignore_errors=True)
+            self._remove_spill()
 
     def _in_parallel(self, statements: list[str]) -> None:
         """Run ``statements`` on the runner's threads, each on a cursor of its own.
