@@ -262,3 +262,58 @@ def test_a_duckdb_runner_dropped_without_closing_leaves_no_directory(world, tmp_
     del runner
     gc.collect()
     assert not spill.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+def test_duckdb_leaves_the_locks_of_the_other_sqlite_in_the_process_alone(world, tmp_path):
+    """DuckDB's own copy of SQLite closing a file would drop the locks Django's copy holds on it
+    in this process (POSIX locks belong to the process): a write that starts while a runner
+    is open must keep its lock however much the runner reads."""
+    import subprocess
+    import sys
+
+    db = _copy_of_test_database(tmp_path)
+    sqlite3.connect(db["NAME"]).execute("PRAGMA journal_mode=WAL").fetchall()
+    runner = DuckDBRunner(db)
+    writer = sqlite3.connect(db["NAME"], isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # a write under way in this process
+        compute_indicators("2025", as_of=AS_OF, runner=runner)
+        # Another process must still find the database being written.
+        probe = subprocess.run(
+            [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0); "
+             "c.execute('BEGIN IMMEDIATE')", db["NAME"]],
+            capture_output=True, text=True)
+        assert probe.returncode != 0 and "locked" in probe.stderr, probe.stderr
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+        runner.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="copies the SQLite test database to a file")
+def test_duckdb_opens_and_closes_the_file_only_when_no_write_is_under_way(world, tmp_path):
+    import threading
+
+    from salus.core.backends.sqlite3.base import holding_write_lock
+
+    db = _copy_of_test_database(tmp_path)
+    order = []
+    with holding_write_lock(db["NAME"]):  # a write of Salus under way
+        opened = threading.Thread(target=lambda: order.append(DuckDBRunner(db)))
+        opened.start()
+        opened.join(0.5)
+        assert opened.is_alive()  # waits for the write to end
+        order.append("write ended")
+    opened.join(30)
+    runner = order[1]
+    assert order[0] == "write ended"
+    with holding_write_lock(db["NAME"]):
+        closing = threading.Thread(target=runner.close)
+        closing.start()
+        closing.join(0.5)
+        assert closing.is_alive()
+    closing.join(30)
+    assert not closing.is_alive()

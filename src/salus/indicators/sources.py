@@ -314,17 +314,17 @@ class DuckDBRunner(Runner):
 
         db = settings_dict or connection.settings_dict
         self.dialect = Dialect("duckdb")
-        # Row order of intermediate tables does not matter (every query sorts or groups), and
-        # keeping it would stop DuckDB from filling a table from both threads at once.
         # Past its memory limit DuckDB writes intermediate tables to disk: client ids, and
         # the lists of which result ciphertexts are positive, which with a copy of the database
         # would reveal results. By default they would go to ".tmp" in the working directory,
         # with the default permissions; here, to a directory of this runner's own under
-        # SALUS_HOME, owner-only, removed when the runner closes.
+        # SALUS_HOME, owner-only, removed when the runner closes (or is dropped without that).
         self._spill = _private_spill_directory()
-        # Removed at close(), or when the runner is dropped without one.
         self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, True)
+        self._sqlite_name: str | None = None
         try:
+            # Row order of intermediate tables does not matter (every query sorts or groups),
+            # and keeping it would stop DuckDB from filling a table from both threads at once.
             self.con = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
                                                           "preserve_insertion_order": False,
                                                           "temp_directory": str(self._spill)})
@@ -340,8 +340,12 @@ class DuckDBRunner(Runner):
         engine = db["ENGINE"]
         self.source = "sqlite" if engine.endswith("sqlite3") else "postgres"
         if engine.endswith("sqlite3"):
+            self._sqlite_name = str(db["NAME"])
             self.con.execute(f"LOAD '{_extension_path('sqlite')}'")
-            self.con.execute(f"ATTACH {quote(str(db['NAME']))} AS src (TYPE sqlite, READ_ONLY)")
+            # Opened while no write is under way anywhere (see _hold_sqlite_open).
+            with _no_write_under_way(self._sqlite_name):
+                self.con.execute(f"ATTACH {quote(self._sqlite_name)} AS src (TYPE sqlite, READ_ONLY)")
+                self._hold_sqlite_open()
             self._prefix = "src."
         elif "postgresql" in engine:
             self.con.execute(f"LOAD '{_extension_path('postgres')}'")
@@ -405,10 +409,37 @@ class DuckDBRunner(Runner):
             self.con.execute(f"DROP {kind} IF EXISTS {name}")
         self._made.clear()
 
+    def _hold_sqlite_open(self) -> None:
+        """Keep one read transaction on the SQLite file open until :meth:`close`.
+
+        DuckDB reads SQLite through a copy of SQLite of its own, beside the one Django uses in
+        the same process. POSIX file locks belong to the process: when one copy closes a file
+        it has open, the locks the other copy holds on that file are gone too
+        (sqlite.org/howtocorrupt.html, "multiple copies of SQLite"), and DuckDB opens and
+        closes the file for every range of contacts it reads, so a write of another thread
+        could lose its lock to another process's write. While a connection of DuckDB's copy
+        holds a read lock, that copy keeps the files its other connections close open until
+        the lock ends; so DuckDB's copy closes nothing between this call and :meth:`close`
+        (but its write-ahead log, which carries no lock). Both run while holding the write
+        lock that every writer of Salus holds (salus.core.backends.sqlite3): whatever DuckDB
+        closes then, no write is under way in any process.
+
+        It also stops a stall: connections opening and closing the file side by side met
+        SQLite's retry pause, which that copy sleeps in whole seconds (measured: a 1 s pause
+        in about one computation in ten; none with the file held open).
+        """
+        self._keeper = self.con.cursor()
+        self._keeper.execute("BEGIN TRANSACTION")
+        self._keeper.execute("SELECT * FROM sqlite_query('src', 'SELECT COUNT(*) FROM sqlite_master')").fetchall()
+
     def close(self) -> None:
-        self.con.close()
-        if self._spill is not None:
-            self._remove_spill()
+        if self._spill is None:  # a runner of fork(): its cursor only
+            self.con.close()
+            return
+        # DuckDB's copy of SQLite closes its files now (see _hold_sqlite_open).
+        with _no_write_under_way(self._sqlite_name):
+            self.con.close()
+        self._remove_spill()
 
     def _in_parallel(self, statements: list[str]) -> None:
         """Run ``statements`` on the runner's threads, each on a cursor of its own.
@@ -595,6 +626,17 @@ class DuckDBRunner(Runner):
             FROM ({union}) parts""")
         self._made.append(("VIEW", "ind_scan"))
         return "ind_scan"
+
+
+def _no_write_under_way(sqlite_name: str | None):
+    """Hold the write lock of the SQLite file ``sqlite_name`` (nothing for PostgreSQL): no
+    write of Salus is under way anywhere meanwhile. If this thread's own write holds it, that
+    write is the only one, and a second hold would wait for itself."""
+    from django.db import connection as django_connection
+
+    from salus.core.backends.sqlite3.base import holding_write_lock
+
+    return holding_write_lock(sqlite_name, held_here=getattr(django_connection, "_salus_locked", False))
 
 
 def _private_spill_directory() -> Path:

@@ -17,6 +17,7 @@ can keep it waiting for seconds.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 
@@ -26,6 +27,31 @@ from salus.core.backends.chain import ChainAtCommit
 
 # Statements that write, as Django's SQLite backend writes them.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def write_lock_path(database_name: str) -> str | None:
+    """The lock file every writer of the database file ``database_name`` holds; None in memory."""
+    name = str(database_name or "")
+    if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
+        return None
+    return name + ".write-lock"
+
+
+@contextlib.contextmanager
+def holding_write_lock(database_name: str, held_here: bool = False):
+    """Hold the write lock of ``database_name`` (no writer anywhere runs meanwhile) for the
+    block; ``held_here``: the calling thread holds it already (a second hold would wait for
+    itself)."""
+    path = write_lock_path(database_name)
+    if path is None or held_here:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 class _QueuedCursor(base.SQLiteCursorWrapper):
@@ -66,10 +92,7 @@ class DatabaseWrapper(ChainAtCommit, base.DatabaseWrapper):
         return cursor
 
     def _salus_lock_path(self) -> str | None:
-        name = str(self.settings_dict.get("NAME") or "")
-        if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
-            return None
-        return name + ".write-lock"
+        return write_lock_path(self.settings_dict.get("NAME"))
 
     def _salus_acquire(self) -> None:
         path = self._salus_lock_path()
