@@ -317,3 +317,25 @@ def test_duckdb_opens_and_closes_the_file_only_when_no_write_is_under_way(world,
         assert closing.is_alive()
     closing.join(30)
     assert not closing.is_alive()
+
+
+def test_stale_spill_directories_are_removed_and_fresh_ones_kept(tmp_path, settings):
+    import datetime as dt
+    import os
+    import time
+
+    from salus.indicators.sources import remove_stale_spill_directories
+
+    settings.SALUS_HOME = tmp_path
+    (tmp_path / "tmp").mkdir()
+    old, fresh, other = (tmp_path / "tmp" / n for n in ("duckdb-old", "duckdb-fresh", "backup-work"))
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "duckdb_temp_storage-0.tmp").write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (old, old / "duckdb_temp_storage-0.tmp", other):
+        os.utime(path, (two_days_ago, two_days_ago))
+    # A directory whose newest file was written an hour ago is in use.
+    os.utime(fresh, (two_days_ago, two_days_ago))
+    assert remove_stale_spill_directories(dt.timedelta(hours=24)) == 1
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -115,6 +115,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     if not settings.DEBUG and not settings.STORAGES["staticfiles"]["BACKEND"].startswith("django."):
         call_command("collectstatic", interactive=False, verbosity=0)
+    from salus.indicators.sources import remove_stale_spill_directories
+
+    # What a computation killed half-way left on disk (client ids, positive ciphertexts).
+    remove_stale_spill_directories()
     # Loaded after collectstatic, so WhiteNoise finds the static directory it serves from.
     from salus.wsgi import application
 

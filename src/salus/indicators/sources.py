@@ -639,6 +639,27 @@ def _no_write_under_way(sqlite_name: str | None):
     return holding_write_lock(sqlite_name, held_here=getattr(django_connection, "_salus_locked", False))
 
 
+def remove_stale_spill_directories(older_than: dt.timedelta = dt.timedelta(hours=24)) -> int:
+    """Remove the spill directories under SALUS_HOME/tmp that no computation has touched for
+    ``older_than`` (left by a process killed half-way); returns how many. A computation takes
+    seconds, so a day-old directory belongs to none."""
+    import time
+
+    from django.conf import settings
+
+    parent = Path(settings.SALUS_HOME) / "tmp"
+    if not parent.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for folder in parent.glob("duckdb-*"):
+        newest = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
+        if newest < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def _private_spill_directory() -> Path:
     """A new owner-only directory under SALUS_HOME/tmp for one DuckDB runner's spilled data."""
     from django.conf import settings
