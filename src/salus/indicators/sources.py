@@ -653,7 +653,10 @@ def remove_stale_spill_directories(older_than: dt.timedelta = dt.timedelta(hours
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
     for folder in parent.glob("duckdb-*"):
-        newest = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
+        try:
+            newest = max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.iterdir())])
+        except OSError:  # removed meanwhile by the runner that made it
+            continue
         if newest < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
