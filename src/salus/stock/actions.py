@@ -34,6 +34,23 @@ def _level_update_sql() -> str:
     return f"UPDATE {table} SET quantity = quantity + %s WHERE site_id = %s AND commodity_id = %s"
 
 
+def _level_upsert_sql() -> str:
+    """Add a quantity to one site's level of one commodity, creating the level if the site has
+    none (exact under concurrent writers; SQLite 3.24+ and PostgreSQL take this form)."""
+    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    return (
+        f"INSERT INTO {table} (site_id, commodity_id, quantity, updated_at) VALUES (%s, %s, %s, %s) "
+        f"ON CONFLICT (site_id, commodity_id) DO UPDATE SET quantity = {table}.quantity + excluded.quantity"
+    )
+
+
+def _now_db():
+    """Now, as the database stores a level's ``updated_at``."""
+    from django.utils import timezone
+
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
 def _add_to_existing_level(site: Site, commodity_code: str, delta: int) -> bool:
     """Add ``delta`` to the level if the site has one for the commodity; return whether it had.
 
@@ -115,13 +132,16 @@ def distribute_for_contact(actor, contact) -> list[StockMovement]:
     plainsql.insert(moves)  # values prepared as by save(), without compiling a query
     site_key = _site_key(site)
     for code in sorted(wanted):
+        # Among the write's very last statements (salus.core.backends.chain), in site and code
+        # order: the same lock order in every writer. A level the site has never held is
+        # created there too (an upsert), not in the middle of the write: two contacts, one
+        # creating a level mid-write and the other updating both levels at its end, would
+        # take the two rows in opposite orders and deadlock.
         if code in held:
-            # Among the write's very last statements (salus.core.backends.chain), in site and
-            # code order: the same lock order in every writer.
-            connection.salus_update_last(("stock_level", str(site.pk), code), _level_update_sql(),
-                                         [-wanted[code], site_key, code])
+            sql, params = _level_update_sql(), [-wanted[code], site_key, code]
         else:
-            apply_to_level(site, code, -wanted[code])
+            sql, params = _level_upsert_sql(), [site_key, code, -wanted[code], _now_db()]
+        connection.salus_update_last(("stock_level", str(site.pk), code), sql, params)
     return moves
 
 
