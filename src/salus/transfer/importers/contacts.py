@@ -582,12 +582,15 @@ def _write(actor, rows: list[Row], people: list[Person], *, source: str, note: s
         constants={"kind": StockMovement.Kind.DISTRIBUTION.value, "at": now, "contact_id": None,
                    "recorded_by_id": staff_id, "note": note[:200]},
     )
+    # Client-site links before stock levels, as a contact posted through the API takes them
+    # (its levels come last, decision 0005): in the other order an import and a contact for
+    # the same client would wait for each other.
+    _write_links(links_first, links_last, {db_uuid(pk) for pk in existing.values()})
     per_level: dict[tuple, list] = {}
     for site_code, code, _o, s, _d, q in moved:
         per_level.setdefault((site_code, code), [s.site, 0])[1] += q
     for (_site_code, code), (site, q) in sorted(per_level.items()):
         apply_to_level(site, code, -q)
-    _write_links(links_first, links_last, {db_uuid(pk) for pk in existing.values()})
     return {
         "contacts_created": n,
         "contacts_skipped": n_rows - n,
