@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from salus.core import audit, plainsql
 from salus.core.models import ApiToken, Area, Site, User
-from salus.core.plainsql import column, table
 from salus.core.roles import Role
 
 
@@ -120,14 +119,15 @@ def user_for_token(token: str) -> User | None:
     # Plain SQL (salus.core.plainsql): every API request runs it. The token's last use is
     # written at most once a minute per token; the query says whether it is due.
     read = plainsql.reader(User, "u")
+    token_col, user_col = (lambda f: plainsql.column(ApiToken, f)), (lambda f: plainsql.column(User, f))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {read.columns}, t.{column(ApiToken, 'id')}, "
-            f"CASE WHEN t.{column(ApiToken, 'last_used_at')} IS NULL "
-            f"OR t.{column(ApiToken, 'last_used_at')} < %s THEN 1 ELSE 0 END "
-            f"FROM {table(ApiToken)} t JOIN {table(User)} u ON u.{column(User, 'id')} = t.{column(ApiToken, 'user')} "
-            f"WHERE t.{column(ApiToken, 'token_hash')} = %s AND t.{column(ApiToken, 'revoked_at')} IS NULL "
-            f"AND u.{column(User, 'is_active')} = %s",
+            f"SELECT {read.columns}, t.{token_col('id')}, "
+            f"CASE WHEN t.{token_col('last_used_at')} IS NULL OR t.{token_col('last_used_at')} < %s "
+            f"THEN 1 ELSE 0 END "
+            f"FROM {plainsql.table(ApiToken)} t JOIN {plainsql.table(User)} u ON u.{user_col('id')} = t.{token_col('user')} "
+            f"WHERE t.{token_col('token_hash')} = %s AND t.{token_col('revoked_at')} IS NULL "
+            f"AND u.{user_col('is_active')} = %s",
             [
                 connection.ops.adapt_datetimefield_value(now - dt.timedelta(seconds=60)),
                 hash_token(token),

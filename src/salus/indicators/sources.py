@@ -645,9 +645,7 @@ def remove_stale_spill_directories(older_than: dt.timedelta = dt.timedelta(hours
     seconds, so a day-old directory belongs to none."""
     import time
 
-    from django.conf import settings
-
-    parent = Path(settings.SALUS_HOME) / "tmp"
+    parent = _spill_parent()
     if not parent.is_dir():
         return 0
     cutoff = time.time() - older_than.total_seconds()
@@ -663,11 +661,16 @@ def remove_stale_spill_directories(older_than: dt.timedelta = dt.timedelta(hours
     return removed
 
 
-def _private_spill_directory() -> Path:
-    """A new owner-only directory under SALUS_HOME/tmp for one DuckDB runner's spilled data."""
+def _spill_parent() -> Path:
+    """SALUS_HOME/tmp, where each DuckDB runner spills into a directory of its own."""
     from django.conf import settings
 
-    parent = Path(settings.SALUS_HOME) / "tmp"
+    return Path(settings.SALUS_HOME) / "tmp"
+
+
+def _private_spill_directory() -> Path:
+    """A new owner-only directory under SALUS_HOME/tmp for one DuckDB runner's spilled data."""
+    parent = _spill_parent()
     parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(parent, 0o700)
     return Path(tempfile.mkdtemp(prefix="duckdb-", dir=parent))  # mkdtemp: mode 0700

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from salus.core import audit, plainsql
 from salus.core.models import Site
@@ -25,30 +26,27 @@ TEST_COMMODITIES: dict[str, str] = {"hiv_tested": "hiv_test_kit", "hcv_tested": 
 
 def _site_key(site: Site):
     """The site's id as the database takes it in plain SQL."""
-    return StockLevel._meta.get_field("site").get_db_prep_value(site.pk, connection)
+    return plainsql.db_value(StockLevel, "site", site.pk)
 
 
 def _level_update_sql() -> str:
     """Add a quantity to one site's level of one commodity (exact under concurrent writers)."""
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
-    return f"UPDATE {table} SET quantity = quantity + %s WHERE site_id = %s AND commodity_id = %s"
+    site, commodity, quantity = (plainsql.column(StockLevel, f) for f in ("site", "commodity", "quantity"))
+    return (f"UPDATE {plainsql.table(StockLevel)} SET {quantity} = {quantity} + %s "
+            f"WHERE {site} = %s AND {commodity} = %s")
 
 
 def _level_upsert_sql() -> str:
     """Add a quantity to one site's level of one commodity, creating the level if the site has
-    none (exact under concurrent writers; SQLite 3.24+ and PostgreSQL take this form)."""
-    table = connection.ops.quote_name(StockLevel._meta.db_table)
+    none (exact under concurrent writers; SQLite 3.24+ and PostgreSQL take this form).
+    Parameters: site key, commodity code, quantity, ``updated_at`` of a new level."""
+    table = plainsql.table(StockLevel)
+    site, commodity, quantity, updated = (
+        plainsql.column(StockLevel, f) for f in ("site", "commodity", "quantity", "updated_at"))
     return (
-        f"INSERT INTO {table} (site_id, commodity_id, quantity, updated_at) VALUES (%s, %s, %s, %s) "
-        f"ON CONFLICT (site_id, commodity_id) DO UPDATE SET quantity = {table}.quantity + excluded.quantity"
+        f"INSERT INTO {table} ({site}, {commodity}, {quantity}, {updated}) VALUES (%s, %s, %s, %s) "
+        f"ON CONFLICT ({site}, {commodity}) DO UPDATE SET {quantity} = {table}.{quantity} + excluded.{quantity}"
     )
-
-
-def _now_db():
-    """Now, as the database stores a level's ``updated_at``."""
-    from django.utils import timezone
-
-    return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
 def _add_to_existing_level(site: Site, commodity_code: str, delta: int) -> bool:
@@ -140,7 +138,8 @@ def distribute_for_contact(actor, contact) -> list[StockMovement]:
         if code in held:
             sql, params = _level_update_sql(), [-wanted[code], site_key, code]
         else:
-            sql, params = _level_upsert_sql(), [site_key, code, -wanted[code], _now_db()]
+            now = plainsql.db_value(StockLevel, "updated_at", timezone.now())
+            sql, params = _level_upsert_sql(), [site_key, code, -wanted[code], now]
         connection.salus_update_last(("stock_level", str(site.pk), code), sql, params)
     return moves
 
