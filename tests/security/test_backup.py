@@ -4,6 +4,8 @@ refused when damaged, truncated or made by another program."""
 from __future__ import annotations
 
 import io
+import secrets
+import tarfile
 
 import pytest
 from tests.security import fresh
@@ -140,3 +142,20 @@ manifest = backup.restore_backup(Path({str(tmp_path / 'json.salus')!r}), backup.
 print(manifest["database"], "|", Contact.objects.get().notes, "|", OverdoseEvent.objects.get().details, "|", audit.verify().ok)
 """)
     assert out.strip().splitlines()[-1] == "dumpdata | json note | json detail | True"
+
+
+def test_it_refuses_an_archive_whose_manifest_is_not_a_file(tmp_path):
+    """A well-sealed archive whose ``manifest.json`` is a directory: BackupError, not a crash."""
+    plain = io.BytesIO()
+    with tarfile.open(fileobj=plain, mode="w") as tar:
+        entry = tarfile.TarInfo("manifest.json")
+        entry.type = tarfile.DIRTYPE
+        tar.addfile(entry)
+    source = backup.KeySource(key=secrets.token_bytes(32))
+    sealed = tmp_path / "odd.salus"
+    with open(sealed, "wb") as out:
+        backup.encrypt_stream(io.BytesIO(plain.getvalue()), out, source)
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(backup.BackupError, match="manifest is not a file"):
+        backup.open_backup(sealed, source, target)

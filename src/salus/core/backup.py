@@ -95,7 +95,7 @@ def _derive(source: KeySource, header: dict) -> bytes:
 def _new_header(source: KeySource) -> dict:
     from salus.core import keyvault
 
-    header = {"format": FORMAT, "key": source.describe(), "nonce_prefix": base64.b64encode(secrets.token_bytes(8)).decode()}
+    header: dict[str, object] = {"format": FORMAT, "key": source.describe(), "nonce_prefix": base64.b64encode(secrets.token_bytes(8)).decode()}
     if source.passphrase:
         if len(source.passphrase) < keyvault.MIN_PASSPHRASE_LENGTH:
             raise BackupError(f"the backup passphrase must have at least {keyvault.MIN_PASSPHRASE_LENGTH} characters")
@@ -250,8 +250,7 @@ def _dumpdata(workdir: Path) -> str:
         # microsecond, so audit rows go in their own file, exactly as stored.
         with open(workdir / AUDIT_MEMBER, "w") as f:
             for row in AuditEvent.objects.order_by("seq").values().iterator(chunk_size=2000):
-                row["at"] = row["at"].isoformat()
-                f.write(json.dumps(row, sort_keys=True, default=str) + "\n")
+                f.write(json.dumps({**row, "at": row["at"].isoformat()}, sort_keys=True, default=str) + "\n")
     return target.name
 
 
@@ -345,7 +344,10 @@ def open_backup(path: Path, source: KeySource, workdir: Path) -> dict:
         decrypt_stream(inp, out, source)
     try:
         with tarfile.open(tar_path, "r") as tar:
-            manifest = json.load(tar.extractfile("manifest.json"))
+            manifest_file = tar.extractfile("manifest.json")
+            if manifest_file is None:  # not a regular file (a directory...)
+                raise BackupError("the backup's content is damaged (its manifest is not a file)")
+            manifest = json.load(manifest_file)
             if manifest.get("format") != FORMAT:
                 raise BackupError("the backup's manifest has an unknown format")
             _safe_members(tar, manifest)
