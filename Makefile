@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS='-m "not browser"'
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-cluster lint format messages benchmarks clean
+.PHONY: demo test test-cluster lint messages benchmarks clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,13 +27,10 @@ test-cluster: $(STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-cluster.lock -c requirements.lock
 	SALUS_REQUIRE_RAY=1 $(BIN)/python -m pytest -m cluster tests/model
 
+## Static checks, run by CI: ruff's lint rules and mypy's type check (with Django's stubs)
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
-
-format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src
 
 ## Extract and compile translations (scripts/i18n.py)
 messages: $(STAMP)

@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_django()
     parser = build_parser()
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()
+    # The commands' action (build_parser's add_subparsers): its choices map names to parsers.
+    action = parser._subparsers._group_actions[0] if parser._subparsers else None
+    known = set(action.choices) if isinstance(action, argparse._SubParsersAction) else set()
     if argv and not argv[0].startswith("-") and argv[0] not in known:
         from django.core.management import execute_from_command_line
 

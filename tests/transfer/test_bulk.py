@@ -10,6 +10,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from salus.clients.models import Client
 from salus.core import crypto
 from salus.services.models import Contact
 from salus.stock.models import StockMovement
@@ -103,3 +104,9 @@ def test_a_key_or_a_column_without_default_must_be_named(db):
         insert_rows(StockMovement, ["quantity"], [])
     with pytest.raises(ValueError, match="column occurred_on must be named"):
         insert_rows(StockMovement, ["id", "site_id", "commodity_id", "kind", "quantity"], [])
+
+
+def test_a_name_without_a_column_is_refused(db):
+    # A reverse relation (Client.site_links) is a field name but no column to write.
+    with pytest.raises(ValueError, match="site_links is not a column"):
+        insert_rows(Client, ["id", "site_links"], [])

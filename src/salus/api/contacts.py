@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,7 +49,12 @@ SexCode = Literal["F", "M", "T", "X"]
 SettingCode = Literal["fixed_site", "outreach", "mobile", "home", "prison", "other"]
 ArtStatus = Literal["", "on_art", "not_on_art"]
 # A referral in a contact: blank, or a ReferralService code.
-ReferralCode = Literal["", *ReferralService.values]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    # The codes are read from the model's choices when the module loads, which a type checker
+    # cannot follow: to it they are strings. Requests are validated against the Literal.
+    ReferralCode = str
+else:
+    ReferralCode = Literal["", *ReferralService.values]
 # Per-contact ceiling on any count; larger numbers are typing mistakes (matches ContactServices).
 MAX_COUNT = 100_000
 # When a contact gives only its date, it is placed at noon in the program's time zone, so the

@@ -126,13 +126,18 @@ def validation_details(errors: list[dict]) -> list[dict]:
 
 def install(api: NinjaAPI) -> None:
     """Register the handlers that give every error the shape above."""
+    # Registered with the decorator: ``add_exception_handler`` is annotated as passing a handler
+    # the exception or its class, though it is only ever called with the exception itself.
 
+    @api.exception_handler(ValidationError)
     def on_validation(request, exc: ValidationError):
         return api.create_response(request, {"detail": validation_details(exc.errors)}, status=422)
 
+    @api.exception_handler(ApiError)
     def on_api_error(request, exc: ApiError):
         return api.create_response(request, error_body(exc.message, exc.field), status=exc.status)
 
+    @api.exception_handler(AuthenticationError)
     def on_authentication(request, exc: AuthenticationError):
         response = api.create_response(
             request, error_body(_("A valid API token is required (Authorization: Bearer ...).")), status=401
@@ -140,6 +145,7 @@ def install(api: NinjaAPI) -> None:
         response["WWW-Authenticate"] = 'Bearer realm="salus"'
         return response
 
+    @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
         if exc.status_code == 400:
             message = _("The request body is not valid JSON.")
@@ -149,26 +155,21 @@ def install(api: NinjaAPI) -> None:
             message = _("The request could not be handled.")
         return api.create_response(request, error_body(message), status=exc.status_code)
 
+    @api.exception_handler(Http404)
     def on_not_found(request, exc: Http404):
         return api.create_response(request, error_body(_("Not found.")), status=404)
 
+    @api.exception_handler(PermissionDenied)
     def on_forbidden(request, exc: PermissionDenied):
         return api.create_response(request, error_body(_("Your role does not allow this.")), status=403)
 
+    @api.exception_handler(ConflictError)
     def on_conflict(request, exc: ConflictError):
         return api.create_response(request, error_body(str(exc), "id"), status=409)
 
+    @api.exception_handler(Exception)
     def on_unexpected(request, exc: Exception):
         # Log the kind of failure and where, never the request: bodies carry UICs and notes.
         logger.error("API error %s on %s %s", type(exc).__name__, request.method, request.path,
                      exc_info=exc)
         return api.create_response(request, error_body(_("Something went wrong on the server.")), status=500)
-
-    api.add_exception_handler(Exception, on_unexpected)
-    api.add_exception_handler(ValidationError, on_validation)
-    api.add_exception_handler(ApiError, on_api_error)
-    api.add_exception_handler(AuthenticationError, on_authentication)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(PermissionDenied, on_forbidden)
-    api.add_exception_handler(ConflictError, on_conflict)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -34,11 +34,21 @@ from salus.services.actions import (
 )
 from salus.services.models import OSTDose, OSTEpisode
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 router = Router(tags=["ost"])
 
-MedicationCode = Literal[tuple(OSTEpisode.Medication.values)]  # type: ignore[valid-type]
-EndReasonCode = Literal[tuple(OSTEpisode.EndReason.values)]  # type: ignore[valid-type]
-PhaseCode = Literal[tuple(OSTDose.Phase.values)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    # The codes are read from the models' choices when the module loads, which a type checker
+    # cannot follow: to it they are strings. Requests are validated against the Literal.
+    MedicationCode = str
+    EndReasonCode = str
+    PhaseCode = str
+else:
+    MedicationCode = Literal[tuple(OSTEpisode.Medication.values)]
+    EndReasonCode = Literal[tuple(OSTEpisode.EndReason.values)]
+    PhaseCode = Literal[tuple(OSTDose.Phase.values)]
 
 
 class DoseOut(Schema):
@@ -89,18 +99,29 @@ def serialise_dose(dose: OSTDose) -> dict:
     }
 
 
-def with_dose_summary(qs):
+class DoseSummary(TypedDict):
+    doses_n: int
+    last_dose_id: uuid.UUID | None
+
+
+def with_dose_summary(qs: QuerySet[OSTEpisode]) -> QuerySet[WithAnnotations[OSTEpisode, DoseSummary]]:
     """Annotate episodes with their number of doses and the id of the latest one."""
     latest = OSTDose.objects.filter(episode=OuterRef("pk")).order_by("-date", "-id").values("id")[:1]
     return qs.annotate(doses_n=Count("doses"), last_dose_id=Subquery(latest))
 
 
-def serialise_episode(ep: OSTEpisode, last_doses: dict | None = None) -> dict:
-    """The episode with its dose count and latest dose. ``last_doses`` maps dose id -> dose for
-    episodes annotated by ``with_dose_summary`` (a page fetches them in one query)."""
-    if last_doses is None:
-        ep = with_dose_summary(OSTEpisode.objects.filter(pk=ep.pk)).select_related("site").get()
-        last_doses = OSTDose.objects.in_bulk([ep.last_dose_id] if ep.last_dose_id else [])
+def serialise_episode(ep: OSTEpisode) -> dict:
+    """The episode with its dose count and latest dose, read afresh."""
+    summarised = with_dose_summary(OSTEpisode.objects.filter(pk=ep.pk)).select_related("site").get()
+    last_doses = OSTDose.objects.in_bulk([summarised.last_dose_id] if summarised.last_dose_id else [])
+    return serialise_summarised_episode(summarised, last_doses)
+
+
+def serialise_summarised_episode(
+    ep: WithAnnotations[OSTEpisode, DoseSummary], last_doses: dict[uuid.UUID | None, OSTDose]
+) -> dict:
+    """An episode annotated by ``with_dose_summary``. ``last_doses`` maps dose id -> dose (a page
+    fetches them in one query)."""
     last = last_doses.get(ep.last_dose_id)
     return {
         "id": ep.id, "client": ep.client_id, "site": ep.site.code, "medication": ep.medication,
@@ -134,7 +155,7 @@ def list_episodes(request, params: Query[ListParams], open_only: bool = False):
     episodes = list(qs[params.offset : params.offset + params.limit])
     last_doses = OSTDose.objects.in_bulk([ep.last_dose_id for ep in episodes if ep.last_dose_id])
     return {"count": qs.count(), "limit": params.limit, "offset": params.offset,
-            "items": [serialise_episode(ep, last_doses) for ep in episodes]}
+            "items": [serialise_summarised_episode(ep, last_doses) for ep in episodes]}
 
 
 @router.post("/ost-episodes", response={201: EpisodeOut, **ERRORS})

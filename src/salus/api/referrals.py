@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +29,14 @@ from salus.services.models import Referral, ReferralService
 
 router = Router(tags=["referrals"])
 
-ServiceCode = Literal[tuple(ReferralService.values)]  # type: ignore[valid-type]
-StatusCode = Literal[tuple(Referral.Status.values)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    # The codes are read from the models' choices when the module loads, which a type checker
+    # cannot follow: to it they are strings. Requests are validated against the Literal.
+    ServiceCode = str
+    StatusCode = str
+else:
+    ServiceCode = Literal[tuple(ReferralService.values)]
+    StatusCode = Literal[tuple(Referral.Status.values)]
 
 
 class ReferralOut(Schema):

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from salus.api.errors import invalid
+from salus.clients.models import Client
 from salus.core import access, plainsql
 from salus.core.models import Site
 
@@ -101,7 +102,7 @@ def site_for_write(user, code: str, capability: str) -> Site:
     return site
 
 
-def client_for_write(user, client_id) -> object:
+def client_for_write(user, client_id) -> Client:
     """The client named in a request body, if visible to the user; else 422 on ``client``."""
     try:
         return access.get_client_for_user(user, client_id)

@@ -8,7 +8,9 @@ always suppressed: they go into advocacy reports that leave the program.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
+from typing import Any
 
 from django.db.models import Q
 
@@ -38,7 +40,7 @@ def suppress_partitions(total: int, partitions: dict[str, dict], threshold: int)
     """
     from salus.indicators.suppression import suppress_groups
 
-    cells = [{"code": "care", "disaggregation": {}, "value": total, "person_based": True}]
+    cells: list[dict[str, Any]] = [{"code": "care", "disaggregation": {}, "value": total, "person_based": True}]
     for dim, counts in partitions.items():
         for key, value in counts.items():
             cells.append({"code": "care", "disaggregation": {dim: str(key)}, "value": value, "person_based": True})
@@ -78,8 +80,8 @@ def goal_summary(site_ids, period: Period, ladder: tuple[str, ...]) -> dict:
     steps = GoalEvent.objects.filter(
         _site_q(site_ids), kind=GoalEvent.Kind.STEP, date__range=(period.start, period.end)
     )
-    holding = {r: set() for r in ladder}
-    stepping = {r: set() for r in ladder}
+    holding: dict[str, set[uuid.UUID]] = {r: set() for r in ladder}
+    stepping: dict[str, set[uuid.UUID]] = {r: set() for r in ladder}
     for client_id, rung in held.values_list("client_id", "rung"):
         holding.setdefault(rung, set()).add(client_id)
     for client_id, rung in steps.values_list("goal__client_id", "goal__rung"):
@@ -97,7 +99,7 @@ def rights_counts(site_ids, start: dt.date, end: dt.date) -> dict[str, Counter]:
     qs = RightsReport.objects.filter(
         _site_q(site_ids), consent_advocacy=True, occurred_on__range=(start, end)
     ).select_related("area")
-    out = {"type": Counter(), "perpetrator": Counter(), "area": Counter(), "quarter": Counter()}
+    out: dict[str, Counter] = {"type": Counter(), "perpetrator": Counter(), "area": Counter(), "quarter": Counter()}
     for r in qs:
         out["type"][r.violation_type] += 1
         out["perpetrator"][r.perpetrator] += 1

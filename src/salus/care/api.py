@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -38,10 +38,18 @@ from salus.core.models import Area
 router = Router(tags=["care"])
 
 RuleCode = str
-KindCode = Literal[tuple(GoalEvent.Kind.values)]  # type: ignore[valid-type]
-ViolationCode = Literal[tuple(ViolationType.values)]  # type: ignore[valid-type]
-PerpetratorCode = Literal[tuple(Perpetrator.values)]  # type: ignore[valid-type]
-WantsCode = Literal[tuple(ClientWants.values)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    # The codes are read from the models' choices when the module loads, which a type checker
+    # cannot follow: to it they are strings. Requests are validated against the Literal.
+    KindCode = str
+    ViolationCode = str
+    PerpetratorCode = str
+    WantsCode = str
+else:
+    KindCode = Literal[tuple(GoalEvent.Kind.values)]
+    ViolationCode = Literal[tuple(ViolationType.values)]
+    PerpetratorCode = Literal[tuple(Perpetrator.values)]
+    WantsCode = Literal[tuple(ClientWants.values)]
 
 
 class PromptOut(Schema):

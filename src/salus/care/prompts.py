@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +11,9 @@ from django.utils import timezone
 from salus.care import rules
 from salus.core import access
 from salus.core.config import program_config
+
+if TYPE_CHECKING:
+    from salus.clients.models import Client
 
 
 def program_today() -> dt.date:
@@ -101,7 +105,14 @@ def prompts_noted(client, user, today: dt.date | None = None):
 WINDOW_RULES = frozenset({"released", "left_treatment", "started_ost"})
 
 
-def high_risk_rows(user, today: dt.date) -> list[dict]:
+class HighRiskRow(TypedDict):
+    client: Client
+    prompts: list[rules.Prompt]
+    urgent: bool
+    sites: list[str]
+
+
+def high_risk_rows(user, today: dt.date) -> list[HighRiskRow]:
     """Clients at the user's sites inside a time-limited high-risk window today (released,
     left treatment or started OST in the last 4 weeks), with every prompt that applies; the
     most urgent first."""
@@ -116,7 +127,7 @@ def high_risk_rows(user, today: dt.date) -> list[dict]:
     ids = set(contact_clients) | set(ost_clients)
     cfg = program_config()
     visible_sites = access.site_ids(user)
-    rows = []
+    rows: list[HighRiskRow] = []
     for client in access.clients(user).filter(id__in=ids).prefetch_related("site_links__site"):
         prompts = rules.evaluate(facts_for(client, user, today), today, cfg)
         if not any(p.code in WINDOW_RULES for p in prompts):

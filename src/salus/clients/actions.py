@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import ForeignObjectRel, Q
 from django.utils.translation import gettext as _
 
 from salus.clients import uic as uicmod
@@ -39,7 +39,7 @@ def find_by_hashes(hashes: uicmod.UICHashes) -> Client | None:
 
 def _apply_attributes(client: Client, attrs: ClientAttributes | None, hashes: uicmod.UICHashes | None) -> list[str]:
     changed = []
-    values = {}
+    values: dict[str, object] = {}
     if hashes is not None:
         if hashes.sex:
             values["sex"] = hashes.sex
@@ -238,16 +238,19 @@ def _move_other_records(merge: Client, keep: Client, handled: set) -> dict[str, 
     """
     moved: dict[str, int] = {}
     for rel in Client._meta.get_fields(include_hidden=True):
-        if not (rel.one_to_many and rel.field.name == "client"):
+        # Reverse relations only: another model's foreign key named ``client``.
+        if not (isinstance(rel, ForeignObjectRel) and rel.one_to_many and rel.field.name == "client"):
             continue
-        model = rel.related_model
+        model = rel.field.model  # the model holding the foreign key (rel.related_model)
         if model in handled or model in STAYS_WITH_MERGED_RECORD:
             continue
+        name = model._meta.model_name
+        assert name is not None  # set on every model class
         mover = getattr(model, "move_client_records", None)
         if mover is not None:
-            moved[model._meta.model_name] = mover(merge, keep)
+            moved[name] = mover(merge, keep)
         else:
-            moved[model._meta.model_name] = model._base_manager.filter(client=merge).update(client=keep)
+            moved[name] = model._base_manager.filter(client=merge).update(client=keep)
     return moved
 
 

@@ -22,11 +22,15 @@ import hashlib
 import hmac
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from salus.core import keys
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Component:
     """One part of the UIC recipe. ``kind`` is ``letters``, ``digits`` or ``sex``."""
 
     name: str
-    label: str
+    label: StrOrPromise  # the default recipe's labels are translated when shown
     kind: str
     length: int
 

@@ -15,16 +15,20 @@ Scope rules (declared in salus.core.roles):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from salus.core.roles import INDIVIDUAL_RECORD_ROLES, ORG_WIDE_ROLES, ROLE_CAPABILITIES
 
 if TYPE_CHECKING:
+    from salus.clients.models import Client
     from salus.core.models import Site, User
+    from salus.services.models import Contact, OSTEpisode, OverdoseEvent, Referral
+
+M = TypeVar("M", bound=Model)
 
 
 class NotVisible(Http404):
@@ -98,13 +102,13 @@ def _individual(user: User) -> None:
         raise PermissionDenied("individual records")
 
 
-def _scoped(qs: QuerySet, user: User, site_field: str = "site") -> QuerySet:
+def _scoped(qs: QuerySet[M], user: User, site_field: str = "site") -> QuerySet[M]:
     _individual(user)
     ids = site_ids(user)
     return qs if ids is None else qs.filter(**{f"{site_field}__in": ids})
 
 
-def clients(user: User) -> QuerySet:
+def clients(user: User) -> QuerySet[Client]:
     """Clients served at the user's sites (merged-away records excluded)."""
     from salus.clients.models import Client, ClientSite
 
@@ -116,7 +120,7 @@ def clients(user: User) -> QuerySet:
     return qs.filter(id__in=ClientSite.objects.filter(site_id__in=ids).values("client_id"))
 
 
-def contacts(user: User) -> QuerySet:
+def contacts(user: User) -> QuerySet[Contact]:
     """Contacts recorded at the user's sites. Contacts at other sites stay hidden even for a
     client the user can see: a person's history elsewhere is not this site's business."""
     from salus.services.models import Contact
@@ -124,19 +128,19 @@ def contacts(user: User) -> QuerySet:
     return _scoped(Contact.objects.select_related("site", "client"), user)
 
 
-def referrals(user: User) -> QuerySet:
+def referrals(user: User) -> QuerySet[Referral]:
     from salus.services.models import Referral
 
     return _scoped(Referral.objects.select_related("site", "client"), user)
 
 
-def ost_episodes(user: User) -> QuerySet:
+def ost_episodes(user: User) -> QuerySet[OSTEpisode]:
     from salus.services.models import OSTEpisode
 
     return _scoped(OSTEpisode.objects.select_related("site", "client"), user)
 
 
-def overdoses(user: User) -> QuerySet:
+def overdoses(user: User) -> QuerySet[OverdoseEvent]:
     from salus.services.models import OverdoseEvent
 
     return _scoped(OverdoseEvent.objects.select_related("site", "client"), user)
@@ -160,7 +164,7 @@ def stock_movements(user: User) -> QuerySet:
     return qs if ids is None else qs.filter(site_id__in=ids)
 
 
-def get_client_for_user(user: User, client_id) -> object:
+def get_client_for_user(user: User, client_id) -> Client:
     """The client ``client_id`` if ``user`` may see it, else NotVisible (404)."""
     return _get(clients(user), client_id)
 
@@ -185,23 +189,24 @@ def kept_record_for(user: User, client_id):
     return clients(user).filter(id=merged.id).first()
 
 
-def _get(qs: QuerySet, object_id) -> object:
+def _get(qs: QuerySet[M], object_id) -> M:
     try:
         return qs.get(id=object_id)
-    except (qs.model.DoesNotExist, ValueError, TypeError, ValidationError):
+    # qs.get raises its own model's DoesNotExist, a subclass of ObjectDoesNotExist.
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
         # A malformed id is "not found" too, never a 500.
         raise NotVisible() from None
 
 
-def get_contact_for_user(user: User, contact_id) -> object:
+def get_contact_for_user(user: User, contact_id) -> Contact:
     return _get(contacts(user), contact_id)
 
 
-def get_referral_for_user(user: User, referral_id) -> object:
+def get_referral_for_user(user: User, referral_id) -> Referral:
     return _get(referrals(user), referral_id)
 
 
-def get_ost_episode_for_user(user: User, episode_id) -> object:
+def get_ost_episode_for_user(user: User, episode_id) -> OSTEpisode:
     return _get(ost_episodes(user), episode_id)
 
 

@@ -43,7 +43,7 @@ def do_ensure_area_path(actor, path: str, names: dict[str, str] | None = None) -
     codes = [c for c in path.strip().strip("/").split("/") if c]
     if not codes:
         raise AreaPathError(_("An area path cannot be empty."))
-    parent = None
+    parent: Area | None = None
     for depth, code in enumerate(codes):
         full = "/".join(codes[: depth + 1])
         area = Area.objects.filter(path=full).first()
@@ -57,6 +57,7 @@ def do_ensure_area_path(actor, path: str, names: dict[str, str] | None = None) -
             )
             audit.record(actor, "area.create", area, detail={"path": full})
         parent = area
+    assert parent is not None  # codes is not empty, so the loop ran
     return parent
 
 
@@ -65,7 +66,7 @@ def do_save_site(actor, *, code: str, name: str, area: Area, kind: str) -> tuple
     """Create the site ``code`` or update its name, area and kind. Returns (site, created)."""
     site = Site.objects.filter(code=code).first()
     created = site is None
-    if created:
+    if site is None:
         site = Site.objects.create(
             code=code, name=name, area=area, kind=kind, feedback_key=secrets.token_urlsafe(16)
         )

@@ -13,8 +13,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import DatabaseError, connection, models, transaction
 from django.db.transaction import TransactionManagementError
@@ -69,6 +71,8 @@ def record(
     from salus.core.models import AuditEvent
 
     if obj is not None:
+        # Set on every model class when it is made; None only on options not yet attached to one.
+        assert obj._meta.model_name is not None
         object_type = object_type or obj._meta.model_name
         object_id = object_id or str(obj.pk)
     site_code = getattr(site, "code", site) or ""
@@ -85,12 +89,12 @@ def record(
     )
     # No savepoint: inside a caller's transaction a failed audit row must undo the whole write.
     with transaction.atomic(savepoint=False):
-        if not connection.salus_audit_defer(ev):
+        if not connection.salus_audit_defer(ev):  # type: ignore[attr-defined]  # from the project's backends (salus.core.backends.chain), unknown to the stubs' wrapper type
             chain([ev])
     return ev
 
 
-def chain(events: list, updates: list[tuple[str, list]] = (), commit=None) -> None:
+def chain(events: list, updates: Sequence[tuple[str, list[Any]]] = (), commit=None) -> None:
     """Run a write's last statements, in the current transaction: ``updates`` (each an UPDATE
     of exactly one existing row, in the order given), then append ``events`` (unsaved, in the
     order they happened) to the chain, holding the head's lock from here to the transaction's

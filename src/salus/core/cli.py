@@ -166,7 +166,8 @@ def _site_list(codes):
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from django.contrib.auth.password_validation import ValidationError, validate_password
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
 
     from salus.core.actions import do_create_user, generate_password
     from salus.core.models import User

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -74,7 +75,7 @@ def decrypter(context: str):
     """
     ring = keys.field_keyring()
     aad = context.encode()
-    ciphers: dict[str, object] = {}
+    ciphers: dict[str, Callable[[bytes, bytes, bytes | None], bytes]] = {}
     a2b = binascii.a2b_base64
 
     def decrypt_one(token: str) -> str:

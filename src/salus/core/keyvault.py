@@ -21,10 +21,14 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 WRAPPED_FORMAT = "salus-wrapped-key-1"
 # Argon2id cost: 64 MiB of memory and 3 passes (about a quarter of a second on a small server),
@@ -212,21 +216,24 @@ def unlock_for_serving(stdin=None, prompt=None) -> None:
 # --- Rotation of the field keys -------------------------------------------------------------
 
 
-def encrypted_columns() -> list[tuple[type, list[tuple[str, str]]]]:
+def encrypted_columns() -> list[tuple[type[Model], list[tuple[str, str]]]]:
     """Every (model, [(column, encryption context)]) holding values made by salus.core.crypto."""
     from django.apps import apps
+    from django.db.models import Field
 
     from salus.core import auth, crypto
 
     found = []
     for model in apps.get_models():
-        cols = [
+        cols: list[tuple[str, str]] = [
             (f.column, f._context)
             for f in model._meta.concrete_fields
             if isinstance(f, crypto.EncryptedTextField)
         ]
         if model._meta.label == "core.User":
-            cols.append((model._meta.get_field("totp_secret").column, auth.TOTP_CONTEXT))
+            totp_secret = model._meta.get_field("totp_secret")
+            assert isinstance(totp_secret, Field)  # a text column of User, not a relation
+            cols.append((totp_secret.column, auth.TOTP_CONTEXT))
         if cols:
             found.append((model, cols))
     return found

@@ -97,6 +97,9 @@ class User(AbstractUser):
     totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
     failed_logins = models.PositiveIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Not a column: the ids of the sites the user may reach, cached on the instance by
+    # salus.core.access.site_ids.
+    _salus_site_ids: set[uuid.UUID]
 
     class Meta:
         verbose_name = _("staff member")

@@ -10,8 +10,12 @@ exactly as a queryset would give them.
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar, cast
+
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 def table(model: type[Model]) -> str:
@@ -21,28 +25,30 @@ def table(model: type[Model]) -> str:
 
 def column(model: type[Model], field_name: str) -> str:
     """A field's column, quoted for the current database."""
-    return connection.ops.quote_name(model._meta.get_field(field_name).column)
+    # A concrete field (``get_field`` also knows reverse relations, which have no column).
+    return connection.ops.quote_name(cast("Field[Any, Any]", model._meta.get_field(field_name)).column)
 
 
 def db_value(model: type[Model], field_name: str, value):
     """``value`` as the database stores the field (a UUID as 32 hex characters on SQLite...)."""
-    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
+    # A concrete field, as in column().
+    return cast("Field[Any, Any]", model._meta.get_field(field_name)).get_db_prep_value(value, connection)
 
 
-class RowReader:
+class RowReader(Generic[M]):
     """Turns rows of a model's columns (``columns``, in that order) into instances.
 
     Made once per model and database connection (:func:`reader`): the converters are the
     connection's own, as a queryset's compiler would pick them.
     """
 
-    def __init__(self, model: type[Model], alias: str = "t"):
+    def __init__(self, model: type[M], alias: str = "t"):
         self.model = model
         fields = model._meta.concrete_fields
         qn = connection.ops.quote_name
         self.columns = ", ".join(f"{alias}.{qn(f.column)}" for f in fields)
         self.attnames = [f.attname for f in fields]
-        self.converters = []
+        self.converters: list[tuple[int, list[Any], Any]] = []
         for pos, f in enumerate(fields):
             expression = f.get_col(model._meta.db_table)
             convs = connection.ops.get_db_converters(expression) + expression.get_db_converters(
@@ -52,7 +58,7 @@ class RowReader:
                 self.converters.append((pos, convs, expression))
         self.width = len(fields)
 
-    def instance(self, row) -> Model:
+    def instance(self, row) -> M:
         """An instance from the first ``len(columns)`` values of ``row``."""
         values = list(row[: self.width])
         for pos, convs, expression in self.converters:
@@ -63,7 +69,7 @@ class RowReader:
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
-def reader(model: type[Model], alias: str = "t") -> RowReader:
+def reader(model: type[M], alias: str = "t") -> RowReader[M]:
     """The :class:`RowReader` of ``model`` for the current connection (made on first use)."""
     # On the connection object itself (each thread has its own), not on the module's proxy.
     readers = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("_salus_row_readers", {})
@@ -74,7 +80,7 @@ def reader(model: type[Model], alias: str = "t") -> RowReader:
     return found
 
 
-def one_by(model: type[Model], field_name: str, value) -> Model | None:
+def one_by(model: type[M], field_name: str, value) -> M | None:
     """The row whose unique field ``field_name`` equals ``value``, as an instance, or None."""
     read = reader(model)
     with connection.cursor() as cursor:
@@ -86,12 +92,12 @@ def one_by(model: type[Model], field_name: str, value) -> Model | None:
     return None if row is None else read.instance(row)
 
 
-def _insert_fields(model: type[Model]) -> list:
+def _insert_fields(model: type[Model]) -> list[Field[Any, Any]]:
     # Columns the database fills (an auto-increment key, a generated column) are left out.
-    return [f for f in model._meta.concrete_fields if not f.db_returning and not f.generated]
+    return [f for f in model._meta.concrete_fields if not f.db_returning and not f.generated]  # type: ignore[attr-defined]  # every Field has db_returning; the stubs declare it on auto fields only
 
 
-def insert_batches(objs: list[Model]) -> list[list[Model]]:
+def insert_batches(objs: list[M]) -> list[list[M]]:
     """``objs`` cut into runs that each fit one INSERT (SQLite and PostgreSQL limit the
     parameters of a statement)."""
     if not objs:
@@ -101,7 +107,7 @@ def insert_batches(objs: list[Model]) -> list[list[Model]]:
     return [objs[i : i + size] for i in range(0, len(objs), size)]
 
 
-def insert_sql(objs: list[Model]) -> tuple[str, list]:
+def insert_sql(objs: list[M]) -> tuple[str, list[Any]]:
     """One INSERT of unsaved instances of one model (a run of :func:`insert_batches`), with
     their values prepared as ``save()`` prepares them: ``pre_save`` (``auto_now_add``...),
     then ``get_db_prep_save`` (encrypted fields encrypt, JSON is dumped). Nothing is read
@@ -118,14 +124,14 @@ def insert_sql(objs: list[Model]) -> tuple[str, list]:
     return sql, params
 
 
-def saved(objs: list[Model]) -> None:
+def saved(objs: list[M]) -> None:
     """Mark instances inserted by :func:`insert_sql` as saved, as ``save()`` would."""
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
 
 
-def insert(objs: list[Model]) -> None:
+def insert(objs: list[M]) -> None:
     """Insert unsaved instances of one model (:func:`insert_sql`) and mark them saved."""
     with connection.cursor() as cursor:
         for batch in insert_batches(objs):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError
@@ -201,7 +202,7 @@ def do_purge(actor, *, years: int, today: dt.date | None = None, dry_run: bool =
     doses = OSTDose.objects.filter(date__lt=cutoff)
     overdoses = OverdoseEvent.objects.filter(date__lt=cutoff)
     counts = _aggregate(contacts, referrals, doses, episodes, overdoses)
-    summary = {
+    summary: dict[str, Any] = {
         "cutoff": cutoff.isoformat(),
         "would_delete" if dry_run else "deleted": {
             "contacts": contacts.count(), "referrals": referrals.count(), "ost_episodes": episodes.count(),
@@ -252,13 +253,13 @@ def _delete_clients(ids: set) -> int:
 
     if not ids:
         return 0
-    ids = list(ids)
-    DuplicateDismissal.objects.filter(models.Q(client_a__in=ids) | models.Q(client_b__in=ids)).delete()
+    pks = list(ids)
+    DuplicateDismissal.objects.filter(models.Q(client_a__in=pks) | models.Q(client_b__in=pks)).delete()
     # Break merge links inside the set first, so deleting one does not null another's link.
-    Client.objects.filter(pk__in=ids).update(merged_into=None)
+    Client.objects.filter(pk__in=pks).update(merged_into=None)
     n = 0
-    for start in range(0, len(ids), 500):
-        _total, per_model = Client.objects.filter(pk__in=ids[start : start + 500]).delete()
+    for start in range(0, len(pks), 500):
+        _total, per_model = Client.objects.filter(pk__in=pks[start : start + 500]).delete()
         n += per_model.get("clients.Client", 0)
     return n
 

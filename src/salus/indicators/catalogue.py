@@ -13,8 +13,12 @@ them in its configuration (``coverage_bands`` in salus.core.config).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # What kind of number an indicator is.
 COUNT = "count"  # a whole number of people, contacts, items or days
@@ -44,7 +48,8 @@ SALUS = "Salus programme monitoring (routine service statistics)"
 @dataclass(frozen=True)
 class Indicator:
     code: str
-    name: str
+    # Translated lazily (in the reader's language): str() it where a plain string is needed.
+    name: StrOrPromise
     definition: str
     numerator: str
     # Programme-level denominator (people using the service), or "" when there is none.

@@ -137,7 +137,9 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 def _open_private(path: str, binary: bool = False):
     """Create ``path`` readable by its owner only (aggregates still describe a program)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""}))
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def cmd_export_indicators(args: argparse.Namespace) -> int:

@@ -19,5 +19,8 @@ def tokens_of(field: str, value: str, tokens: Iterable[str]) -> list[str]:
     value is ``value``, in the order given; raises crypto.DecryptionError on a bad token."""
     from salus.services.models import Contact
 
-    decrypt = crypto.decrypter(Contact._meta.get_field(field)._context)
+    column = Contact._meta.get_field(field)
+    # Callers name the encrypted result and status columns only: anything else holds no tokens.
+    assert isinstance(column, crypto.EncryptedTextField), field
+    decrypt = crypto.decrypter(column._context)
     return [token for token in tokens if decrypt(token) == value]

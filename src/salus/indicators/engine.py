@@ -734,7 +734,7 @@ def today() -> dt.date:
 
 
 def compute_indicators(
-    period: str,
+    period: str | Period,
     area: str | None = None,
     site: str | None = None,
     as_of: dt.date | None = None,
@@ -743,7 +743,8 @@ def compute_indicators(
     *,
     runner: Runner | None = None,
 ) -> list[dict]:
-    """Compute indicators for ``period`` ("2025", "2025Q1", "2025-03" or "202503").
+    """Compute indicators for ``period`` ("2025", "2025Q1", "2025-03" or "202503", or a parsed
+    :class:`~salus.indicators.periods.Period`).
 
     ``area`` is an area path (or a unique area code) and takes in every site below it; ``site``
     is a site code; neither means the whole program. ``as_of`` (default today, program time

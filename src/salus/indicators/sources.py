@@ -235,7 +235,7 @@ class NativeRunner(Runner):
 
     kind = "native"
 
-    def __init__(self):
+    def __init__(self) -> None:
         vendor = connection.vendor
         if vendor not in ("sqlite", "postgresql"):
             raise RuntimeError(f"the indicator engine does not support {vendor}")
@@ -286,6 +286,7 @@ def _extension_path(name: str) -> Path:
     import duckdb
 
     module = __import__(f"duckdb_extension_{name}")
+    assert module.__file__ is not None  # a regular package (it has an __init__.py)
     src = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
     if not src.exists():
         raise RuntimeError(f"DuckDB extension {name} for DuckDB {duckdb.__version__} is not installed ({src})")
@@ -319,7 +320,7 @@ class DuckDBRunner(Runner):
         # would reveal results. By default they would go to ".tmp" in the working directory,
         # with the default permissions; here, to a directory of this runner's own under
         # SALUS_HOME, owner-only, removed when the runner closes (or is dropped without that).
-        self._spill = _private_spill_directory()
+        self._spill: Path | None = _private_spill_directory()
         self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, True)
         self._sqlite_name: str | None = None
         try:
@@ -333,7 +334,9 @@ class DuckDBRunner(Runner):
             raise
         # No progress bar: a long query would otherwise draw one on the server's error output.
         self.con.execute("SET enable_progress_bar = false")
-        self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        row = self.con.execute("SELECT current_setting('threads')").fetchone()
+        assert row is not None  # a SELECT without FROM gives one row
+        self.threads = int(row[0])
         # (kind, name) of what the current computation made: "TABLE" or "VIEW".
         self._made: list[tuple[str, str]] = []
 
@@ -519,9 +522,11 @@ class DuckDBRunner(Runner):
         else:
             # The whole table is read anyway: SQLite's plain scan (an index would add a lookup
             # per row), cut into ranges of rowids read side by side.
-            low, high = self.con.execute(
+            rowids = self.con.execute(
                 f"SELECT * FROM sqlite_query('src', 'SELECT (SELECT MIN(rowid) FROM {table}), (SELECT MAX(rowid) FROM {table})')"
             ).fetchone()
+            assert rowids is not None  # a SELECT without FROM gives one row
+            low, high = rowids
             queries = [
                 f"SELECT {select} FROM {table} c NOT INDEXED WHERE c.rowid BETWEEN {lo} AND {hi} AND ({where})"
                 for lo, hi in _ranges(int(low or 0), int(high or 0), parts=PARTS_PER_THREAD * max(1, self.threads))
@@ -585,10 +590,13 @@ class DuckDBRunner(Runner):
         table = Contact._meta.db_table
         where = f"({period}) OR ({hist})" if hist else period
         whole_table = read.census is not None or read.days >= 180
-        pages, version = self.con.execute(
+        stats = self.con.execute(
             "SELECT * FROM postgres_query('src', "
             f"'SELECT relpages, current_setting(''server_version_num'')::int FROM pg_class WHERE oid = ''{table}''::regclass')"
         ).fetchone()
+        # The table exists (::regclass fails otherwise), so pg_class has its row.
+        assert stats is not None
+        pages, version = stats
         if not whole_table or version < 140000 or pages < 1000:
             # A short period (the date index finds its rows), a small table, or a server
             # without TID range scans (PostgreSQL 13 would read the whole table for each part).

@@ -26,7 +26,7 @@ def _run_chunk(args) -> dict:
 
 def _concat(parts: list[dict]) -> dict:
     first = parts[0]
-    out = {}
+    out: dict[str, dict | np.ndarray] = {}
     for key, value in first.items():
         if isinstance(value, dict):
             out[key] = _concat([p[key] for p in parts])
@@ -180,6 +180,8 @@ def compare_dicts(
     comp_c = comparison_arrays(totals(s_central), totals(b_central))
     comp_s = None
     if s_sampled is not None:
+        # Same sample count for both runs: the baseline has samples whenever the scenario has.
+        assert b_sampled is not None
         comp_s = comparison_arrays(totals(s_sampled), totals(b_sampled))
     comparison = {}
     for key, value in comp_c.items():

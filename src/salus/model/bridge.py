@@ -29,6 +29,8 @@ the ``baseline``, so ``--set coverage.ost=0.5`` gives a scale-up compared with t
 
 from __future__ import annotations
 
+from typing import Any
+
 from .scenarios import validate
 
 MAX_COVERAGE = 0.95
@@ -129,7 +131,7 @@ def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse
         f"Model defaults kept for: {', '.join(missing) or 'nothing'}, prevalences "
         "and costs."
     )
-    scenario = {
+    scenario: dict[str, Any] = {
         "name": f"{area_code} {year}",
         "description": description,
         "start_year": int(year),

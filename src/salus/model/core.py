@@ -26,6 +26,7 @@ Euler flow ``force * dt``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -333,7 +334,9 @@ class Transitions:
     n_samples: int
 
 
-def build_transitions(params: dict, coverage: dict, population: np.ndarray) -> Transitions:
+def build_transitions(
+    params: dict, coverage: Mapping[str, float | np.ndarray], population: np.ndarray
+) -> Transitions:
     """Build the weekly transition operator.
 
     Args:

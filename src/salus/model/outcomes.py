@@ -6,6 +6,9 @@ serves one central run and a thousand uncertainty samples.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import cast
+
 import numpy as np
 
 from . import core
@@ -40,14 +43,17 @@ def initial_of(scenario: dict) -> dict[str, float]:
 
 
 def simulate_scenario(
-    scenario: dict, params: dict[str, np.ndarray], coverage: dict[str, float] | None = None
+    scenario: dict,
+    params: dict[str, np.ndarray],
+    coverage: Mapping[str, float | np.ndarray] | None = None,
 ) -> dict:
     """Run ``scenario`` for every parameter sample and return yearly outcome arrays.
 
     Args:
         scenario: validated scenario dict (``scenarios.validate``).
         params: ``{name: array (n_samples,)}``.
-        coverage: optional coverage replacing the scenario's (used by the optimiser).
+        coverage: optional coverage replacing the scenario's (used by the optimiser), a
+            fraction or an array (n_samples,) per intervention.
 
     Returns:
         Nested dict of arrays shaped (years, n_samples); see ``summarise``.
@@ -74,7 +80,9 @@ def discounted_life_years(life_years: np.ndarray, rate: float) -> np.ndarray:
     return (1.0 - np.exp(-r * life_years)) / r
 
 
-def summarise(raw: core.RawResult, params: dict, coverage: dict, discount_rate: float) -> dict:
+def summarise(
+    raw: core.RawResult, params: dict, coverage: Mapping[str, float | np.ndarray], discount_rate: float
+) -> dict:
     """Turn raw tallies into named yearly outcomes.
 
     Returns a dict with arrays (years, n_samples):
@@ -108,7 +116,8 @@ def summarise(raw: core.RawResult, params: dict, coverage: dict, discount_rate: 
         "hcv": fc["death_hcv"],
         "other": fc["death_other"],
     }
-    exits["total"] = sum(exits[c] for c in EXIT_CAUSES)
+    # A sum of arrays (EXIT_CAUSES is not empty), never sum()'s start value 0.
+    exits["total"] = cast(np.ndarray, sum(exits[c] for c in EXIT_CAUSES))
     deaths = {c: fc[f"death_{c}"] + ff[f"death_{c}"] for c in DEATH_CAUSES}
     deaths["total"] = sum(deaths[c] for c in DEATH_CAUSES)
     entries = raw.initiation + ff["relapse"]

@@ -62,16 +62,18 @@ class Parameter:
         u = np.asarray(u, dtype=float)
         if self.dist == "fixed":
             return np.full_like(u, self.value)
+        low, high = self.low, self.high
+        assert low is not None and high is not None  # __post_init__: every other dist has both
         if self.dist == "uniform":
-            return self.low + u * (self.high - self.low)
+            return low + u * (high - low)
         if self.dist == "triangular":
-            width = self.high - self.low
+            width = high - low
             if width == 0:
                 return np.full_like(u, self.value)
-            c = (self.value - self.low) / width
-            return stats.triang.ppf(u, c, loc=self.low, scale=width)
+            c = (self.value - low) / width
+            return stats.triang.ppf(u, c, loc=low, scale=width)
         # lognormal: the 95 % interval spans 2 * 1.96 sigma on the log scale
-        sigma = (np.log(self.high) - np.log(self.low)) / (2 * 1.959964)
+        sigma = (np.log(high) - np.log(low)) / (2 * 1.959964)
         return np.exp(np.log(self.value) + sigma * stats.norm.ppf(u))
 
 

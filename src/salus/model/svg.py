@@ -6,6 +6,7 @@ Content Security Policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 WIDTH, HEIGHT = 700, 300
@@ -38,10 +39,10 @@ def _fmt(v: float) -> str:
 
 def line_chart(
     title: str,
-    x: list[float],
-    series: list[dict],
+    x: Sequence[float],
+    series: Sequence[dict],
     y_label: str = "",
-    points: list[dict] | None = None,
+    points: Sequence[dict] | None = None,
     points_label: str = "",
 ) -> str:
     """An SVG line chart.

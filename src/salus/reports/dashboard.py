@@ -120,10 +120,10 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
     if suppress:
         cells = suppress_trend(cells, program_config().suppression_threshold)
     by_code: dict[str, dict[str, dict]] = {}
-    for cell in cells:
-        if cell.get("disaggregation"):
+    for c in cells:
+        if c.get("disaggregation"):
             continue
-        by_code.setdefault(cell["code"], {})[cell["period"]] = cell
+        by_code.setdefault(c["code"], {})[c["period"]] = c
     months = [m.label for m in months_between(parse_period(first), parse_period(last))]
     out = []
     for code, title in TREND_MEASURES:
@@ -164,7 +164,7 @@ def suppress_trend(cells: list[dict], threshold: int) -> list[dict]:
         if cell["code"] in ADDITIVE_TREND_CODES and not cell.get("disaggregation"):
             by_code.setdefault(cell["code"], []).append(cell)
     for code, series in by_code.items():
-        counts = {c["period"]: raw[code, c["period"]] for c in series if raw.get((code, c["period"])) is not None}
+        counts = {c["period"]: n for c in series if (n := raw.get((code, c["period"]))) is not None}
         already = {c["period"] for c in series if c.get("suppressed")}
         hidden = months_to_hide(code, counts, already, threshold)
         for cell in series:
@@ -266,7 +266,7 @@ def coverage_charts(scope, totals: dict[str, dict]) -> list[CoverageChart]:
                 shown=shown,
                 range_shown=range_shown,
                 level=level,
-                level_label=str(LEVEL_LABELS.get(level, "")),
+                level_label=str(LEVEL_LABELS.get(level or "", "")),
                 target_label=str(target_label),
                 programme_shown=_("suppressed") if hidden else format_value(programme, ind.kind),
                 note=cell.get("note") or "",

@@ -135,11 +135,11 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
     """Table rows in catalogue order: one per indicator total, with its breakdowns attached."""
     totals: dict[str, dict] = {}
     parts: dict[str, list[dict]] = {}
-    for cell in cells:
-        if cell.get("disaggregation"):
-            parts.setdefault(cell["code"], []).append(cell)
+    for c in cells:
+        if c.get("disaggregation"):
+            parts.setdefault(c["code"], []).append(c)
         else:
-            totals[cell["code"]] = cell
+            totals[c["code"]] = c
     rows = []
     for ind in catalogue.catalogue():
         cell = totals.get(ind.code)
@@ -162,7 +162,7 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
             numerator=_shown(cell.get("numerator"), "count", hidden),
             denominator=_shown(cell.get("denominator"), "count", hidden),
             level=cell.get("level"),
-            level_label=str(LEVEL_LABELS.get(cell.get("level"), "")),
+            level_label=str(LEVEL_LABELS.get(cell.get("level") or "", "")),
             note=cell.get("note") or "",
             suppressed=hidden,
         )

@@ -140,7 +140,7 @@ def distribute_for_contact(actor, contact) -> list[StockMovement]:
         else:
             now = plainsql.db_value(StockLevel, "updated_at", timezone.now())
             sql, params = _level_upsert_sql(), [site_key, code, -wanted[code], now]
-        connection.salus_update_last(("stock_level", str(site.pk), code), sql, params)
+        connection.salus_update_last(("stock_level", str(site.pk), code), sql, params)  # type: ignore[attr-defined]  # from the project's backends (salus.core.backends.chain), unknown to the stubs' wrapper type
     return moves
 
 

@@ -65,6 +65,16 @@ def db_bool() -> Callable | None:
     return int if connection.vendor == "sqlite" else None
 
 
+def _column_field(model: type[models.Model], attname: str) -> models.Field:
+    """The field of ``model`` whose column is ``attname`` (get_field finds a foreign key by its
+    attname, "client_id", too)."""
+    f = model._meta.get_field(attname)
+    # A reverse relation, a generic foreign key or a many-to-many field has no column to write.
+    if not isinstance(f, models.Field) or not f.concrete:
+        raise ValueError(f"insert_rows({model.__name__}): {attname} is not a column")
+    return f
+
+
 def sql_literal(value) -> str | None:
     """``value`` (already as the driver takes it) written as an SQL literal, or None if it is not
     a plain None, boolean, integer or short plain text and must be bound instead."""
@@ -91,9 +101,8 @@ def insert_rows(model: type[models.Model], attnames: list[str], rows: Iterable[t
     and a column with no default must be named). Returns the number of rows inserted.
     """
     constants = dict(constants or {})
-    # get_field finds a foreign key by its attname ("client_id") too.
-    fields = [model._meta.get_field(a) for a in attnames]
-    fixed = [(model._meta.get_field(a), v) for a, v in constants.items()]
+    fields = [_column_field(model, a) for a in attnames]
+    fixed = [(_column_field(model, a), v) for a, v in constants.items()]
     named = {f.column for f in fields} | {f.column for f, _v in fixed}
     for f in model._meta.concrete_fields:
         if f.column in named or isinstance(f, models.AutoField):
@@ -127,6 +136,7 @@ def insert_rows(model: type[models.Model], attnames: list[str], rows: Iterable[t
     )
     batch: list = []
     n = 0
+    row: tuple | list  # a list once its values are converted in place
     with connection.cursor() as cursor:
         for row in rows:
             if tail:
@@ -148,7 +158,7 @@ def insert_rows(model: type[models.Model], attnames: list[str], rows: Iterable[t
     return n
 
 
-def db_uuid(value: uuid.UUID) -> object:
+def db_uuid(value: uuid.UUID) -> uuid.UUID | str:
     """A UUID as the database driver takes it: 32 hex digits on SQLite, itself elsewhere."""
     return value if connection.features.has_native_uuid_field else value.hex
 

@@ -254,7 +254,7 @@ def _people(rng: random.Random, n: int, days: int) -> list[_Person]:
     codes = [c for c, _w in main_sites]
     weights = [w for _c, w in main_sites]
     seen: set[str] = set()
-    people = []
+    people: list[_Person] = []
     while len(people) < n:
         sex = rng.choices("MFTX", weights=(74, 20, 4, 2))[0]
         birth_year = int(rng.triangular(1966, 2005, 1989))

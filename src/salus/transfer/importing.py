@@ -12,12 +12,16 @@ from __future__ import annotations
 import hashlib
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from salus.core import access, audit
 from salus.transfer.bulk import gc_paused
 from salus.transfer.csvfile import ProblemList, read_table
+
+if TYPE_CHECKING:
+    from salus.core.models import User
 
 
 @dataclass
@@ -28,7 +32,7 @@ class ImportContext:
     ``"cli"`` for the operator's shell, which may touch every site.
     """
 
-    actor: object
+    actor: User | str
     sha256: str = ""
     progress: bool = False
     source: str = "import"
@@ -36,9 +40,10 @@ class ImportContext:
     @property
     def site_ids(self) -> set | None:
         """Ids of the sites the file may touch; None means every site."""
-        if getattr(self.actor, "pk", None) is None:
+        actor = self.actor
+        if isinstance(actor, str) or getattr(actor, "pk", None) is None:
             return None
-        return access.site_ids(self.actor)
+        return access.site_ids(actor)
 
 
 @dataclass
@@ -49,7 +54,7 @@ class ImportResult:
     counts: dict = field(default_factory=dict)
 
 
-def run_import(kind: str, data: bytes, actor, *, dry_run: bool = False, progress: bool | None = None) -> ImportResult:
+def run_import(kind: str, data: bytes, actor: User | str, *, dry_run: bool = False, progress: bool | None = None) -> ImportResult:
     """Import ``data`` (the bytes of a CSV file) as ``kind``; all rows or none.
 
     ``progress`` None shows a progress bar only when standard error is a terminal.

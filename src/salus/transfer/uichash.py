@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import string
+from collections.abc import Callable
+from typing import Protocol
 
 from salus.clients import uic as uicmod
 from salus.core import keys
@@ -27,6 +29,19 @@ _DROP_ASCII = str.maketrans("", "", "".join(chr(i) for i in range(128) if chr(i)
 _ASCII_LETTERS = frozenset(string.ascii_letters)
 
 
+class Hashes(Protocol):
+    """What an import reads from a code's hashes: salus.clients.uic.UICHashes or FastHashes."""
+
+    @property
+    def uic_hash(self) -> str: ...
+    @property
+    def neighbour_keys(self) -> tuple[str, ...]: ...
+    @property
+    def birth_year(self) -> int | None: ...
+    @property
+    def sex(self) -> str | None: ...
+
+
 class FastHashes:
     """Hashes of one canonical code: ``uic_hash`` at once, neighbour keys on demand.
 
@@ -35,7 +50,14 @@ class FastHashes:
 
     __slots__ = ("parts", "uic_hash", "birth_year", "sex", "_neighbours", "_mac")
 
-    def __init__(self, parts: list[str], components, mac):
+    parts: list[str]
+    uic_hash: str
+    birth_year: int | None
+    sex: str | None
+    _neighbours: tuple[str, ...] | None
+    _mac: Callable[[str], str]
+
+    def __init__(self, parts: list[str], components: tuple[uicmod.Component, ...], mac: Callable[[str], str]):
         self.parts = parts
         self._mac = mac
         self._neighbours = None
@@ -58,7 +80,7 @@ class FastHashes:
         return self._neighbours
 
 
-def ascii_parts(raw: str, components) -> list[str] | None:
+def ascii_parts(raw: str, components: tuple[uicmod.Component, ...]) -> list[str] | None:
     """The canonical components of an ASCII ``raw`` code, or None to leave it to salus.clients.uic.
 
     For ASCII text NFKC normalisation is the identity, so the result equals
@@ -90,7 +112,7 @@ def ascii_parts(raw: str, components) -> list[str] | None:
     return parts
 
 
-def hasher():
+def hasher() -> Callable[[str], FastHashes]:
     """A function raw code -> FastHashes for the program's recipe and key (InvalidUIC if bad)."""
     components = uicmod.recipe()
     keyed = hmac.new(keys.uic_key(), digestmod=hashlib.sha256)

@@ -140,7 +140,9 @@ class ContactForm(forms.Form):
             for name in self.CLINICAL_FIELDS:
                 del self.fields[name]
         self.sites = {s.code: s for s in sites}
-        self.fields["site"].choices = [(s.code, str(s)) for s in sites]
+        site_field = self.fields["site"]
+        assert isinstance(site_field, forms.ChoiceField)  # declared above
+        site_field.choices = [(s.code, str(s)) for s in sites]
         if len(self.sites) == 1:
             self.fields["site"].initial = next(iter(self.sites))
         self.fields["contact_id"].initial = uuid.uuid4()

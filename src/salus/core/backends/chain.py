@@ -26,13 +26,21 @@ dropped with it, as Django drops ``on_commit`` callbacks; a rolled-back transact
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import DatabaseError
 
+if TYPE_CHECKING:
+    # What the mixin is mixed into, so that the wrapper's own attributes are known.
+    from django.db.backends.base.base import BaseDatabaseWrapper as _WrapperBase
+else:
+    _WrapperBase = object
 
-class ChainAtCommit:
+
+class ChainAtCommit(_WrapperBase):
     """A mixin for Django's ``DatabaseWrapper`` classes (see the module docstring)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # For the write in progress: (savepoint ids active when recorded, event) and
         # (savepoint ids, order key, sql, params) of the hot-row updates.

@@ -7,6 +7,7 @@ that retention and dosing can be analysed without a second file.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db.models import Count, Max
 
@@ -30,7 +31,7 @@ def rows(user, *, since: dt.date | None = None, until: dt.date | None = None):
     if until:
         qs = qs.filter(start_date__lte=until)
     for ep in qs.order_by("start_date", "id").iterator(chunk_size=2000):
-        last_mg = ""
+        last_mg: Decimal | str = ""
         if ep.last_dose:
             dose = OSTDose.objects.filter(episode_id=ep.id, date=ep.last_dose).order_by("-id").first()
             last_mg = dose.dose_mg if dose else ""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -57,8 +58,9 @@ CONTACT_NAMESPACE = uuid.UUID("6f1c2a52-3f0e-5b57-9a43-6a4f1e0c9d21")
 # The time of day given to a contact known only by its date (program time zone).
 CONTACT_TIME = dt.time(12, 0)
 
-# Which contact setting a site's kind implies.
-SETTING_FOR_KIND = {
+# Which contact setting a site's kind implies (keyed by the plain value a Site's ``kind`` holds,
+# which the choices members equal).
+SETTING_FOR_KIND: dict[str, Contact.Setting] = {
     Site.Kind.OUTREACH: Contact.Setting.OUTREACH,
     Site.Kind.MOBILE: Contact.Setting.MOBILE,
     Site.Kind.PRISON: Contact.Setting.PRISON,
@@ -118,6 +120,11 @@ class Day:
 
     __slots__ = ("date", "iso", "ordinal", "db")
 
+    date: dt.date
+    iso: str
+    ordinal: int
+    db: tuple[object, object] | None  # (occurred_at, date) as the driver takes them
+
     def __init__(self, date: dt.date):
         self.date = date
         self.iso = date.isoformat()
@@ -129,6 +136,10 @@ class Place:
     """A site contacts happened at."""
 
     __slots__ = ("site", "code", "db")
+
+    site: Site
+    code: str
+    db: tuple[uuid.UUID | str, str] | None  # (site id as the driver takes it, contact setting)
 
     def __init__(self, site: Site):
         self.site = site
@@ -146,7 +157,15 @@ class Person:
 
     __slots__ = ("hashes", "uic_hash", "sex", "birth_year", "tail", "client", "order")
 
-    def __init__(self, hashes, sex: str, birth_year: int | None):
+    hashes: uichash.Hashes
+    uic_hash: str
+    sex: str
+    birth_year: int | None
+    tail: str
+    client: uuid.UUID | str | None
+    order: int
+
+    def __init__(self, hashes: uichash.Hashes, sex: str, birth_year: int | None):
         self.hashes = hashes
         self.uic_hash = hashes.uic_hash
         self.sex = sex
@@ -165,6 +184,19 @@ class Given:
     __slots__ = ("injects", "syringes_given", "syringes_returned", "condoms_given", "naloxone_kits_given",
                  "education", "hiv", "hcv", "referral", "tail", "db", "takes")
 
+    injects: bool | None
+    syringes_given: int
+    syringes_returned: int
+    condoms_given: int
+    naloxone_kits_given: int
+    education: bool
+    hiv: str
+    hcv: str
+    referral: str
+    tail: str
+    db: tuple[object, ...] | None
+    takes: tuple[tuple[str, int], ...]  # (commodity code, quantity) taken out of stock
+
     def __init__(self, injects: bool | None, syringes_given: int, syringes_returned: int, condoms_given: int,
                  naloxone_kits_given: int, education: bool, hiv: str, hcv: str, referral: str):
         self.injects = injects
@@ -181,7 +213,7 @@ class Given:
             str(condoms_given), str(naloxone_kits_given), str(int(education)), hiv, hcv, referral,
         ))
         self.db = None
-        self.takes = None
+        self.takes = ()  # set with ``db`` by the writer
 
 
 # A checked row: (day, line, place, person, given).
@@ -268,10 +300,11 @@ def _place(text: str, sites: dict[str, Place], allowed: set | None) -> Place | l
     return place
 
 
-def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash, today: dt.date) -> Person | list:
+def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash: Callable[[str], uichash.Hashes],
+            today: dt.date) -> Person | list:
     """The person for the uic, sex and birth_year cells, or a list of problems."""
     found = []
-    hashes = None
+    hashes: uichash.Hashes | None = None
     try:
         if not raw_uic.strip():
             raise cells.CellError(_("the UIC cannot be blank"))
@@ -295,6 +328,7 @@ def _person(raw_uic: str, sex_text: str, year_text: str, fast_hash, today: dt.da
                               % {"value": year_s}))
     if found:
         return found
+    assert hashes is not None  # a UIC that did not hash is in ``found``
     return Person(hashes, sex or hashes.sex or Sex.NOT_RECORDED, birth_year or hashes.birth_year)
 
 
@@ -359,9 +393,9 @@ def _shared(rows: list[ContactRow]) -> tuple[list[Row], list[Person]]:
         s = places.get(r.site.code) or places.setdefault(r.site.code, Place(r.site))
         key = (r.hashes.uic_hash, r.sex, r.birth_year)
         p = people.get(key) or people.setdefault(key, Person(r.hashes, r.sex, r.birth_year))
-        key = (r.injects, r.syringes_given, r.syringes_returned, r.condoms_given, r.naloxone_kits_given,
-               r.education, r.hiv_test_result, r.hcv_test_result, r.referral_to)
-        g = givens.get(key) or givens.setdefault(key, Given(*key))
+        services = (r.injects, r.syringes_given, r.syringes_returned, r.condoms_given, r.naloxone_kits_given,
+                    r.education, r.hiv_test_result, r.hcv_test_result, r.referral_to)
+        g = givens.get(services) or givens.setdefault(services, Given(*services))
         out.append((d, r.line, s, p, g))
     return out, list(people.values())
 
@@ -624,7 +658,7 @@ def _write_clients(first_row: dict, latest: dict, injects: dict, existing: dict,
                 ((latest[h].client, position, k) for h in new for position, k in enumerate(latest[h].hashes.neighbour_keys)),
                 raw=frozenset({"client_id"}))
     known = [h for h in first_row if h in existing]
-    clients = {}
+    clients: dict[uuid.UUID, Client] = {}
     for chunk in iter_chunks(sorted({existing[h] for h in known}, key=str), LOOKUP_CHUNK):
         clients.update((c.pk, c) for c in Client.objects.filter(pk__in=chunk))
     for h in known:
@@ -662,12 +696,14 @@ def _write_links(first: dict[tuple, Day], last: dict[tuple, Day], known_clients:
         la = last[key]
         old = existing.get(key)
         if old is None:
+            assert f.db is not None and la.db is not None  # see the docstring
             new_rows.append((*key, f.db[1], la.db[1]))
             continue
         pk, old_first, old_last = old
-        f, la = f.date, la.date
-        if f < old_first or la > old_last:
-            ClientSite.objects.filter(pk=pk).update(first_seen=min(f, old_first), last_seen=max(la, old_last))
+        first_seen, last_seen = f.date, la.date
+        if first_seen < old_first or last_seen > old_last:
+            ClientSite.objects.filter(pk=pk).update(first_seen=min(first_seen, old_first),
+                                                    last_seen=max(last_seen, old_last))
     insert_rows(ClientSite, ["client_id", "site_id", "first_seen", "last_seen"], new_rows,
                 raw=frozenset({"client_id", "site_id", "first_seen", "last_seen"}))
 

@@ -68,7 +68,8 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Episo
         elif allowed is not None and site.id not in allowed:
             problems.add(line, "site", _("%(code)s is not one of your sites") % {"code": site.code})
             ok = False
-        values = {}
+        values: dict[str, str] = {}
+        dates: dict[str, dt.date | None] = {}
         try:
             values["medication"] = cells.choice(v[2], OSTEpisode.Medication.values, blank_ok=False)
         except cells.CellError as exc:
@@ -76,7 +77,7 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Episo
             ok = False
         for i, name in ((3, "start_date"), (4, "end_date")):
             try:
-                values[name] = cells.date(v[i], today) if (name == "start_date" or v[i].strip()) else None
+                dates[name] = cells.date(v[i], today) if (name == "start_date" or v[i].strip()) else None
             except cells.CellError as exc:
                 problems.add(line, name, str(exc))
                 ok = False
@@ -85,15 +86,17 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Episo
         except cells.CellError as exc:
             problems.add(line, "end_reason", str(exc))
             ok = False
-        start, end, reason = values.get("start_date"), values.get("end_date"), values.get("end_reason")
+        start, end, reason = dates.get("start_date"), dates.get("end_date"), values.get("end_reason")
         if start and end and end < start:
             problems.add(line, "end_date", _("the end date is before the start date"))
             ok = False
-        if "end_date" in values and "end_reason" in values and bool(end) != bool(reason):
+        if "end_date" in dates and "end_reason" in values and bool(end) != bool(reason):
             problems.add(line, "end_reason", _("give an end reason exactly when there is an end date"))
             ok = False
         if not ok:
             continue
+        # Every cell was read: the UIC hashed, the site and the start date were found.
+        assert hashes is not None and site is not None and start is not None and reason is not None
         if end is None:
             other = open_in_file.get(hashes.uic_hash)
             if other is not None:
@@ -123,7 +126,8 @@ def _check_open_episodes(rows: list[EpisodeRow], problems: ProblemList) -> None:
 
 def apply(ctx: ImportContext, rows: list[EpisodeRow]) -> dict:
     created = ended = unchanged = 0
-    staff = ctx.actor if getattr(ctx.actor, "pk", None) else None
+    actor = ctx.actor
+    staff = actor if not isinstance(actor, str) and getattr(actor, "pk", None) else None
     for r in rows:
         client, _created = get_or_register_client(ctx.actor, r.site, r.hashes, ClientAttributes(), seen_on=r.start_date)
         ep = OSTEpisode.objects.filter(id=r.episode_id).first()

@@ -38,7 +38,7 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Estim
     from salus.transfer.importers.contacts import program_today
 
     this_year = program_today().year
-    areas: dict[str, object] = {}
+    areas: dict[str, Area | AreaPathError] = {}
     seen: dict[tuple, int] = {}
     out = []
     for line, v in table.rows:
@@ -54,7 +54,8 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Estim
         if isinstance(area, AreaPathError):
             problems.add(line, "area", str(area))
             ok = False
-        values = {}
+        values: dict[str, str] = {}
+        numbers: dict[str, int | None] = {}
         try:
             values["population"] = cells.choice(v[1], PopulationSizeEstimate.Population.values, blank_ok=False)
         except cells.CellError as exc:
@@ -62,15 +63,15 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Estim
             ok = False
         for i, name, blank_ok in ((2, "year", False), (3, "estimate", False), (4, "low", True), (5, "high", True)):
             try:
-                values[name] = cells.positive_int(v[i], blank_ok=blank_ok)
+                numbers[name] = cells.positive_int(v[i], blank_ok=blank_ok)
             except cells.CellError as exc:
                 problems.add(line, name, str(exc))
                 ok = False
-        year = values.get("year")
+        year = numbers.get("year")
         if year is not None and not 1980 <= year <= this_year + 5:
             problems.add(line, "year", _("%(value)s is not a plausible year") % {"value": year})
             ok = False
-        est, low, high = values.get("estimate"), values.get("low"), values.get("high")
+        est, low, high = numbers.get("estimate"), numbers.get("low"), numbers.get("high")
         if est is not None and low is not None and low > est:
             problems.add(line, "low", _("the low bound is above the estimate"))
             ok = False
@@ -85,6 +86,8 @@ def parse(table: Table, ctx: ImportContext, problems: ProblemList) -> list[Estim
                 ok = False
         if not ok:
             continue
+        # Every cell was read: the area was found, and the year and estimate are never blank.
+        assert isinstance(area, Area) and year is not None and est is not None
         key = (area.pk, values["population"], year)
         if key in seen:
             problems.add(line, "year", _("the same area, population and year is on line %(line)d too") % {"line": seen[key]})

@@ -29,7 +29,7 @@ from salus.core.backends.chain import ChainAtCommit
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-def write_lock_path(database_name: str) -> str | None:
+def write_lock_path(database_name: str | None) -> str | None:
     """The lock file every writer of the database file ``database_name`` holds; None in memory."""
     name = str(database_name or "")
     if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
@@ -38,7 +38,7 @@ def write_lock_path(database_name: str) -> str | None:
 
 
 @contextlib.contextmanager
-def holding_write_lock(database_name: str, held_here: bool = False):
+def holding_write_lock(database_name: str | None, held_here: bool = False):
     """Hold the write lock of ``database_name`` (no writer anywhere runs meanwhile) for the
     block; ``held_here``: the calling thread holds it already (a second hold would wait for
     itself)."""
