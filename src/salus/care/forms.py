@@ -40,15 +40,18 @@ class RightsReportForm(forms.Form):
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = _sites_qs(sites)
-        if len(sites) == 1:
-            self.fields["site"].initial = sites[0].pk
+        _limit_sites(self, sites)
 
 
-def _sites_qs(sites):
+def _limit_sites(form: forms.Form, sites) -> None:
+    """Offer ``sites`` (the user's) in the form's ``site`` field, chosen already when only one."""
     from salus.core.models import Site
 
-    return Site.objects.filter(pk__in=[s.pk for s in sites])
+    field = form.fields["site"]
+    assert isinstance(field, SiteChoiceField)  # each form calling this declares it so
+    field.queryset = Site.objects.filter(pk__in=[s.pk for s in sites])
+    if len(sites) == 1:
+        field.initial = sites[0].pk
 
 
 class RightsResponseForm(forms.Form):
@@ -81,7 +84,8 @@ class FeedbackForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not any(data.get(k) for k in ("satisfaction", "missing", "went_wrong", "suggestions")):
             raise forms.ValidationError(_("Please answer at least one question."))
         return data
@@ -95,6 +99,4 @@ class FeedbackResponseForm(forms.Form):
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = _sites_qs(sites)
-        if len(sites) == 1:
-            self.fields["site"].initial = sites[0].pk
+        _limit_sites(self, sites)

@@ -35,7 +35,7 @@ class NotVisible(Http404):
     """The object does not exist, or the user may not know that it does."""
 
 
-def can(user: User, capability: str) -> bool:
+def can(user: User | None, capability: str) -> bool:
     """Whether ``user`` holds ``capability`` (see salus.core.roles.CAPABILITIES)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False

@@ -43,7 +43,8 @@ def _build(request):
     areas = list(_areas_with_pse())
     year_text = request.GET.get("year") or str(dt.date.today().year - 1)
     area_path = request.GET.get("area") or (areas[0].path if areas else "")
-    ctx = {"areas": areas, "area": area_path, "year": year_text, "interventions": [], "error": None,
+    interventions: list[dict] = []
+    ctx = {"areas": areas, "area": area_path, "year": year_text, "interventions": interventions, "error": None,
            "comparison": None, "inputs": None, "samples": WEB_SAMPLES}
     if not area_path:
         ctx["error"] = _("No area has a population size estimate of people who inject drugs yet. Import one with 'salus import pse'.")
@@ -71,7 +72,7 @@ def _build(request):
         except ValueError:
             chosen = current
         sets.append(f"coverage.{key}={chosen}")
-        ctx["interventions"].append(
+        interventions.append(
             {"key": key, "label": label, "current": round(current * 100), "chosen": round(chosen * 100)}
         )
     try:

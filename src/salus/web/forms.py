@@ -66,7 +66,8 @@ class UICForm(forms.Form):
             self.fields[c.name] = forms.CharField(label=c.label, max_length=c.length + 8, widget=forms.TextInput(attrs=attrs))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         canonical = []
         for c in self.components:
             if c.name not in data:
@@ -217,12 +218,14 @@ class ReferralUpdateForm(forms.Form):
         return value
 
 
-class SiteChoiceMixin:
+class SiteChoiceMixin(forms.Form):
     def set_sites(self, sites):
         self.sites = {s.code: s for s in sites}
-        self.fields["site"].choices = [(s.code, str(s)) for s in sites]
+        field = self.fields["site"]
+        assert isinstance(field, forms.ChoiceField)  # each form using the mixin declares it so
+        field.choices = [(s.code, str(s)) for s in sites]
         if len(self.sites) == 1:
-            self.fields["site"].initial = next(iter(self.sites))
+            field.initial = next(iter(self.sites))
 
     def site_obj(self):
         return self.sites[self.cleaned_data["site"]]
@@ -248,7 +251,8 @@ class StockMovementForm(SiteChoiceMixin, forms.Form):
         self.fields["occurred_on"].initial = timezone.localdate()
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind, qty = data.get("kind"), data.get("quantity")
         if qty is not None and kind:
             if qty == 0:

@@ -127,11 +127,13 @@ def client_page(request, client_id):
     contacts = list(access.contacts(user).filter(client=client).order_by("-occurred_at").prefetch_related("referrals"))
     for c in contacts:
         access.redact_clinical(user, c)
-        c.hiv_label = RESULT_LABELS.get(c.hiv_result, c.hiv_result)
-        c.hcv_label = RESULT_LABELS.get(c.hcv_result, c.hcv_result)
+        # Labels for the template, kept on the contact it shows.
+        c.hiv_label = RESULT_LABELS.get(c.hiv_result, c.hiv_result)  # type: ignore[attr-defined]
+        c.hcv_label = RESULT_LABELS.get(c.hcv_result, c.hcv_result)  # type: ignore[attr-defined]
     episodes = list(access.ost_episodes(user).filter(client=client).order_by("-start_date").prefetch_related("doses"))
     for ep in episodes:
-        ep.recent_doses = sorted(ep.doses.all(), key=lambda d: d.date, reverse=True)[:5]
+        # For the template, kept on the episode it shows.
+        ep.recent_doses = sorted(ep.doses.all(), key=lambda d: d.date, reverse=True)[:5]  # type: ignore[attr-defined]
     return render(request, "web/client.html", {
         "client": client,
         "contacts": contacts,

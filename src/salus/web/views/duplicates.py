@@ -36,7 +36,8 @@ def duplicate_list(request):
     components = uicmod.recipe()
     rows = []
     for a, b, pos in pairs:
-        a.contact_count, b.contact_count = counts.get(a.id, 0), counts.get(b.id, 0)
+        # Read by the template beside the record's own fields.
+        a.contact_count, b.contact_count = counts.get(a.id, 0), counts.get(b.id, 0)  # type: ignore[attr-defined]
         label = components[pos].label if pos < len(components) else str(pos)
         rows.append({"a": a, "b": b, "sides": [(a, b), (b, a)], "differs": label})
     return render(request, "web/duplicates.html", {"rows": rows})

@@ -111,26 +111,26 @@ class DatabaseWrapper(ChainAtCommit, base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self):
         self._salus_acquire()
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # private: not in the stubs
         except BaseException:
             self._salus_release()
             raise
 
     def _commit(self):
         try:
-            return super()._commit()
+            return super()._commit()  # type: ignore[misc]  # private: not in the stubs
         finally:
             self._salus_release()
 
     def _rollback(self):
         try:
-            return super()._rollback()
+            return super()._rollback()  # type: ignore[misc]  # private: not in the stubs
         finally:
             self._salus_release()
 
     def _close(self):
         try:
-            return super()._close()
+            return super()._close()  # type: ignore[misc]  # private: not in the stubs
         finally:
             self._salus_release()
             if self._salus_lock_fd is not None:
