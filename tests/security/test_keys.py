@@ -145,3 +145,23 @@ def test_it_asks_for_the_passphrase_before_serving(own_keys):
     keyvault.set_passphrase(None)
     keyvault.unlock_for_serving(stdin=io.StringIO(PASSPHRASE + "\n"))
     assert keys.field_keyring() == ring
+
+
+def test_init_says_what_each_new_key_file_protects(own_keys, db, capsys):
+    """``salus init`` names what is lost without each key file it creates, so the operator
+    backs both up: the UIC key matches identifier codes, the field keys read encrypted values."""
+    import argparse
+
+    from salus.core.cli import cmd_init
+
+    (own_keys / "uic.key").unlink()
+    (own_keys / "field-keys.json").unlink()
+    try:
+        assert cmd_init(argparse.Namespace()) == 0
+    finally:
+        keys.reset_cache()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("created key file")]
+    by_file = {line.split()[3].rstrip(":").rsplit("/", 1)[-1]: line for line in lines}
+    assert set(by_file) == {"uic.key", "field-keys.json"}
+    assert "identifier code" in by_file["uic.key"] and "encrypted field" not in by_file["uic.key"]
+    assert "encrypted field" in by_file["field-keys.json"] and "identifier code" not in by_file["field-keys.json"]

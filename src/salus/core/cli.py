@@ -60,8 +60,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     created = ensure_keys()
     call_command("migrate", interactive=False, verbosity=0)
+    from salus.core.keys import uic_key_path
+
     for path in created:
-        print(f"created key file {path}: back it up with the data directory; without it no UIC can be matched")
+        # What is lost with each file: the operator backs it up knowing why.
+        lost = ("no identifier code can be matched to its client again" if path == str(uic_key_path())
+                else "no encrypted field (results, notes, details) can be read again")
+        print(f"created key file {path}: back it up with the data directory; without it {lost}")
     from django.conf import settings
 
     print(f"database ready; data directory {settings.SALUS_HOME}")
