@@ -240,6 +240,9 @@ class _Computation:
         d, p = self.d, self.p
         # Per client and site: what the contact counts and the client-level measures need.
         month_bit = f"1 << ({d.month_number('date')} - {p.start.year * 12 + p.start.month})"
+        # NSP_REGULAR looks at the months up to the census date, and at what was known then: a
+        # month's syringes given after the census date do not count (an as-of date in the past).
+        census = self._lit(self.census)
         # Grouped by the site's id, then ranked: the join is made once per group, not per contact.
         self.pcs = r.materialise("ind_pcs", f"""
             SELECT g.*, s.site_rank AS site_rank FROM (
@@ -248,7 +251,7 @@ class _Computation:
                    SUM(naloxone_kits_given) AS naloxone, SUM(hiv_result_given) AS hiv_tests,
                    SUM(hcv_result_given) AS hcv_tests,
                    MAX(occurred_at) AS last_at, MIN(occurred_at) AS first_at, MIN(date) AS first_date,
-                   {d.bit_or(f'CASE WHEN syringes_given > 0 THEN {month_bit} ELSE 0 END')} AS syr_months,
+                   {d.bit_or(f'CASE WHEN syringes_given > 0 AND date <= {census} THEN {month_bit} ELSE 0 END')} AS syr_months,
                    MAX(education) AS any_education, MAX(hiv_tested) AS any_hiv_test,
                    MAX(hcv_tested) AS any_hcv_test
             FROM {self.scan} WHERE in_period = 1
@@ -261,8 +264,8 @@ class _Computation:
 
         Needs nothing but the contacts read, so it runs beside :meth:`contacts` (Python work
         beside DuckDB work). What it keeps is which ciphertexts are positive results (HIV:
-        every result read, for positivity and for ART; HCV: the period's) and which latest ART
-        statuses are "on ART", as tables of ciphertexts in the runner (:meth:`Runner.keys`):
+        every result read, for positivity and for ART; HCV: the period's) and which ART
+        statuses up to the census date are "on ART", as tables of ciphertexts in the runner (:meth:`Runner.keys`):
         the plain values themselves go no further than this method, and :meth:`clinical` is
         SQL over those tables. They are dropped at the end of :meth:`clinical`.
         """
@@ -287,7 +290,11 @@ class _Computation:
                         PARTITION BY client_id ORDER BY occurred_at DESC, art_ct DESC) AS rn
                     FROM {self.scan} WHERE in_hist = 1 AND art_ct IS NOT NULL) ranked
                 WHERE rn = 1""")
-            cts = r.rows(f"SELECT DISTINCT art_ct FROM {self.art_last}")
+            # Every status up to the census date, not only the latest: a client once recorded
+            # "on ART" is known to live with HIV even after a later "not on ART" (stopping
+            # treatment is what the indicator is there to show, not a reason to leave its
+            # denominator).
+            cts = r.rows(f"SELECT DISTINCT art_ct FROM {self.scan} WHERE in_hist = 1 AND art_ct IS NOT NULL")
             self.flags["on_art"] = r.keys("ind_on_art", tokens_of("art_status", "on_art", (ct for (ct,) in cts)))
 
     def clinical(self, r: Runner) -> None:
@@ -396,17 +403,19 @@ class _Computation:
 
     def _art(self, r: Runner) -> None:
         """ART_PWID: PWID clients seen in P known to live with HIV (a positive HIV result
-        given up to the census date at any site, or a latest ART status of "on ART": being on
-        ART is itself a record of living with HIV), and of those, the ones on ART."""
-        on_art = (f"SELECT client_id FROM {self.art_last} "
-                  f"WHERE art_ct IN (SELECT ct FROM {self.flags['on_art']})")
+        given, or an ART status "on ART" recorded, up to the census date at any site: being on
+        ART is itself a record of living with HIV), and of those, the ones whose latest ART
+        status by then is "on ART"."""
+        on_art_tokens = f"SELECT ct FROM {self.flags['on_art']}"
+        on_art = f"SELECT client_id FROM {self.art_last} WHERE art_ct IN ({on_art_tokens})"
         self._add(r.rows(f"""
             SELECT p.sex, p.age_band, s.area_path, s.code, COUNT(*),
                    SUM(CASE WHEN o.client_id IS NULL THEN 0 ELSE 1 END)
             FROM {self.pcl} p
             JOIN (SELECT h.client_id FROM {self.scan} h
-                  WHERE h.in_hist = 1 AND h.hiv_ct IN (SELECT ct FROM {self.flags['hiv_pos']})
-                  UNION {on_art}) k ON k.client_id = p.client_id
+                  WHERE h.in_hist = 1 AND (h.hiv_ct IN (SELECT ct FROM {self.flags['hiv_pos']})
+                                           OR h.art_ct IN ({on_art_tokens}))
+                  GROUP BY h.client_id) k ON k.client_id = p.client_id
             LEFT JOIN ({on_art}) o ON o.client_id = p.client_id
             JOIN {self.sites} s ON s.site_rank = p.last_rank
             WHERE p.injects = 1
