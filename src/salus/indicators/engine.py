@@ -265,7 +265,8 @@ class _Computation:
         Needs nothing but the contacts read, so it runs beside :meth:`contacts` (Python work
         beside DuckDB work). What it keeps is which ciphertexts are positive results (HIV:
         every result read, for positivity and for ART; HCV: the period's) and which ART
-        statuses up to the census date are "on ART", as tables of ciphertexts in the runner (:meth:`Runner.keys`):
+        statuses are "on ART" (each client's latest, and the earlier ones that can show a
+        client lives with HIV), as tables of ciphertexts in the runner (:meth:`Runner.keys`):
         the plain values themselves go no further than this method, and :meth:`clinical` is
         SQL over those tables. They are dropped at the end of :meth:`clinical`.
         """
@@ -290,12 +291,29 @@ class _Computation:
                         PARTITION BY client_id ORDER BY occurred_at DESC, art_ct DESC) AS rn
                     FROM {self.scan} WHERE in_hist = 1 AND art_ct IS NOT NULL) ranked
                 WHERE rn = 1""")
-            # Every status up to the census date, not only the latest: a client once recorded
-            # "on ART" is known to live with HIV even after a later "not on ART" (stopping
-            # treatment is what the indicator is there to show, not a reason to leave its
-            # denominator).
-            cts = r.rows(f"SELECT DISTINCT art_ct FROM {self.scan} WHERE in_hist = 1 AND art_ct IS NOT NULL")
-            self.flags["on_art"] = r.keys("ind_on_art", tokens_of("art_status", "on_art", (ct for (ct,) in cts)))
+            cts = r.rows(f"SELECT DISTINCT art_ct FROM {self.art_last}")
+            latest_on = tokens_of("art_status", "on_art", (ct for (ct,) in cts))
+            # A client once recorded "on ART" is known to live with HIV even after a later "not
+            # on ART" (stopping treatment is what the indicator is there to show, not a reason
+            # to leave its denominator). Only the earlier statuses of clients known by no other
+            # record can change that: those with no positive HIV result whose latest status is
+            # not "on ART". Theirs alone are decrypted.
+            latest = r.keys("ind_art_latest_on", latest_on)
+            try:
+                cts = r.rows(f"""
+                    SELECT DISTINCT h.art_ct FROM {self.scan} h
+                    WHERE h.in_hist = 1 AND h.art_ct IS NOT NULL
+                      AND h.client_id NOT IN (SELECT client_id FROM {self.art_last}
+                                              WHERE art_ct IN (SELECT ct FROM {latest}))
+                      AND h.client_id NOT IN (SELECT client_id FROM {self.scan}
+                                              WHERE in_hist = 1
+                                                AND hiv_ct IN (SELECT ct FROM {self.flags['hiv_pos']}))""")
+            finally:
+                r.drop(latest)
+            earlier_on = tokens_of("art_status", "on_art", (ct for (ct,) in cts))
+            # Holds every "on ART" status of a client who could be known by it alone, and each
+            # client's latest status when it is "on ART".
+            self.flags["on_art"] = r.keys("ind_on_art", sorted(set(latest_on) | set(earlier_on)))
 
     def clinical(self, r: Runner) -> None:
         """The indicators that need decrypted values (after :meth:`contacts` and
