@@ -7,7 +7,10 @@ The oracle below counts the same records again, in plain Python, from the defini
 indicator reference and docs/indicators.md only; every row of ``compute_indicators`` (the
 total and every sex, age band, sex x age band, area and site cell; commodity cells for
 stock-outs) must then carry the oracle's numerator, denominator, programme-level value,
-population-level value with its range and level, and a note wherever a value is null.
+population-level value with its range and level, and a note wherever a value is null. The
+dashboards' month-by-month trend (``monthly_trend``) is held to the same oracle month by month.
+On SQLite, both runners are checked: the database's own SQL (what a transaction gets) and
+DuckDB over a copy of the database (what a served program gets).
 
 The oracle works from the generated description of the program, not from the database, so a
 write that stored something other than what was asked for shows up here too.
@@ -19,17 +22,18 @@ import calendar
 import datetime as dt
 import tempfile
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from salus.indicators.catalogue import CODES
-from salus.indicators.engine import compute_indicators
+from salus.indicators.engine import TREND_CODES, compute_indicators, monthly_trend
 from salus.indicators.periods import Period, parse_period
 from salus.indicators.sources import DuckDBRunner
 
@@ -951,6 +955,41 @@ def test_a_quarter_matches_the_oracle(sites, record_contact, package_config, spe
 @example(spec=edge_program("2025-02"))
 def test_a_month_matches_the_oracle(sites, record_contact, package_config, spec):
     check_program(spec, sites, record_contact, package_config)
+
+
+@ORACLE_SETTINGS
+@given(spec=programs(("2025",)))
+def test_the_monthly_trend_matches_the_oracle(sites, record_contact, package_config, spec):
+    """The dashboards' trend (every month of 2025 in one pass, with its cells) against the
+    oracle, month by month: each month's rows are that month's indicators."""
+    note(describe(spec))
+    package_config(spec.package)
+    today = timezone.localdate()  # the trend counts OST on each month's last day, or today
+    with transaction.atomic():
+        record_program(spec, sites, record_contact)
+        problems = []
+        for scope in ({}, spec.scope):
+            runs = [("native", None)]
+            if connection.vendor == "sqlite":
+                runs.append(("DuckDB", "copy"))
+            for name, copy in runs:
+                with tempfile.TemporaryDirectory() as folder:
+                    runner = DuckDBRunner(_copy_of_database(Path(folder))) if copy else None
+                    try:
+                        rows = monthly_trend(None, "2025-01", "2025-12", disaggregate=True, runner=runner, **scope)
+                    finally:
+                        if runner is not None:
+                            runner.close()
+                by_month: dict[str, list[dict]] = defaultdict(list)
+                for row in rows:
+                    by_month[row["period"]].append(row)
+                assert sorted(by_month) == [f"2025-{m:02d}" for m in range(1, 13)]
+                for label, month_rows in sorted(by_month.items()):
+                    month = replace(spec, period=parse_period(label), as_of=today)
+                    problems += [f"{name}, {label}, scope {scope or 'program'}: {p}"
+                                 for p in compare(month, scope, month_rows, codes=TREND_CODES)]
+        transaction.set_rollback(True)
+    assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------------------------
