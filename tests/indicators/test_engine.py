@@ -297,3 +297,26 @@ def test_a_trend_of_other_codes_is_computed_month_by_month(world, monkeypatch):
     codes = ["NSP_COVERAGE", "CLIENTS_REACHED"]
     assert monthly_trend(codes, "2025-01", "2025-04") == _month_by_month(codes, "2025-01", "2025-04",
                                                                         dt.date(2026, 6, 30))
+
+
+def test_two_records_of_one_person_merged_count_once_and_keep_the_earlier_first_contact(program, record_contact):
+    """A person registered twice (a typo in the code) and then merged is one client: reached
+    once, at the site of their last contact, and not new in 2025 when the merged-away record
+    saw them in 2024 (the kept record takes the earlier first contact)."""
+    from salus.clients.actions import do_merge_clients
+
+    old = record_contact(program.site_a, "MAJO1985M", when=dt.date(2024, 11, 5), syringes_given=5)
+    record_contact(program.site_a, "MAJO1985M", when=dt.date(2025, 2, 1), syringes_given=3)
+    typo = record_contact(program.site_b, "MAJA1985M", when=dt.date(2025, 3, 1), syringes_given=4)
+    before = compute_indicators("2025", as_of=AS_OF, codes=["CLIENTS_REACHED", "NEW_CLIENTS"])
+    assert (total(before, "CLIENTS_REACHED")["value"], total(before, "NEW_CLIENTS")["value"]) == (2, 1)
+
+    do_merge_clients("test", keep=typo.client, merge=old.client)
+    after = compute_indicators("2025", as_of=AS_OF, codes=["CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED"])
+    assert total(after, "CLIENTS_REACHED")["value"] == 1
+    assert total(after, "NEW_CLIENTS")["value"] == 0
+    assert total(after, "SYRINGES_DISTRIBUTED")["value"] == 7
+    # The one client belongs to the site of their last contact in 2025 (site B, 1 March).
+    site_cells = {r["disaggregation"]["site"]: r["value"] for r in after
+                  if r["code"] == "CLIENTS_REACHED" and "site" in r["disaggregation"]}
+    assert site_cells.get(program.site_b.code) == 1 and not site_cells.get(program.site_a.code)
