@@ -7,7 +7,8 @@ XML, with a mapping written here that sends several indicators (counts, proporti
 a rate and a population-level coverage scaled to a percentage; the value, numerator and
 denominator fields) by total, sex, age band, sex x age band and site. The rows the exports must
 agree with are computed again here, for every indicator of the catalogue, and suppressed with
-the program's threshold (docs/exports.md, docs/indicators.md):
+the program's threshold and against the other periods of their year (salus.indicators.release;
+docs/exports.md, docs/indicators.md):
 
 1. every data value of either export is the value of the row and cell the mapping sends there,
    after suppression, scaled as the mapping says, with the period, org unit and category
@@ -41,7 +42,7 @@ from salus.cli import main
 from salus.core.config import program_config
 from salus.indicators.engine import compute_indicators
 from salus.indicators.periods import parse_period
-from salus.indicators.suppression import suppress_groups
+from salus.indicators.release import suppress_released
 
 pytestmark = pytest.mark.django_db
 
@@ -291,9 +292,9 @@ def test_the_dhis2_exports_say_what_the_suppressed_rows_say(sites, record_contac
         assert export("json", spec, area, mapping, tmp_path / "out.json") == 0
         assert export("adx", spec, area, mapping, tmp_path / "out.adx") == 0
         # The rows, computed again for every indicator (not only the mapped ones) and
-        # suppressed here with the program's threshold.
+        # suppressed here with the program's threshold, against the other periods of the year.
         raw = compute_indicators(spec.period.label, area=area, as_of=spec.as_of)
-        rows = suppress_groups(raw)
+        rows = suppress_released(raw, area=area, site=None)
         transaction.set_rollback(True)
     threshold = program_config().suppression_threshold
     period = (spec.period.start, len(spec.period.months()))

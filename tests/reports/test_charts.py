@@ -81,34 +81,3 @@ def test_it_places_value_whisker_bands_and_target_on_one_scale():
     assert float(medium.group(2)) == pytest.approx(x(0.4) - x(0.2), abs=0.1)
 
 
-def _month(code, period, n, suppressed=False):
-    return {"code": code, "period": period, "area": None, "site": None, "disaggregation": {},
-            "value": None if suppressed else n, "numerator": None if suppressed else n,
-            "programme_value": None if suppressed else n, "kind": "count", "suppressed": suppressed}
-
-
-def test_it_hides_a_second_month_of_a_quarter_for_additive_measures():
-    from salus.reports.dashboard import suppress_trend
-
-    cells = [_month("SYRINGES_DISTRIBUTED", p, n) for p, n in (("2025-01", 40), ("2025-02", 3), ("2025-03", 90))]
-    shown = {c["period"]: c["numerator"] for c in suppress_trend(cells, 5)}
-    assert shown == {"2025-01": None, "2025-02": None, "2025-03": 90}
-
-
-def test_it_counts_a_month_hidden_for_its_own_cells_in_the_quarter():
-    """A month already hidden (to protect one of its own cells) is one unknown of its quarter:
-    a second month must go too, or the quarter total gives it away."""
-    from salus.reports.dashboard import months_to_hide
-
-    counts = {"2025-04": 30, "2025-05": 12, "2025-06": 50}
-    hidden = months_to_hide("HIV_TESTS", counts, {"2025-05"}, 5)
-    assert "2025-05" in hidden and len(hidden & {"2025-04", "2025-06"}) == 1
-    assert months_to_hide("HIV_TESTS", counts, set(), 5) == set()
-
-
-def test_it_leaves_unique_client_months_to_the_primary_rule():
-    from salus.reports.dashboard import suppress_trend
-
-    cells = [_month("CLIENTS_REACHED", p, n) for p, n in (("2025-01", 40), ("2025-02", 3), ("2025-03", 90))]
-    shown = {c["period"]: c["numerator"] for c in suppress_trend(cells, 5)}
-    assert shown == {"2025-01": 40, "2025-02": None, "2025-03": 90}

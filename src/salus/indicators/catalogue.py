@@ -66,6 +66,10 @@ class Indicator:
     annualised: bool = False
     # Counts derived from people's records are small-cell suppressed when they leave the system.
     person_based: bool = True
+    # Its counts for a period are the sums of its counts for the months in it (events dated in
+    # P, not people counted once in P): a hidden month could be found from the quarter and
+    # the other months, so suppression links the periods of a year (salus.indicators.release).
+    adds_over_time: bool = False
     maps_to: str = ""
 
 
@@ -84,6 +88,9 @@ CATALOGUE: tuple[Indicator, ...] = (
         annualised=True,
         source=TG_2012 + "; UNAIDS Global AIDS Monitoring; Global Fund KP-4; " + WHO_SI_2022 + " (PRV.10)",
         maps_to="TG 2012 NSP; GAM; GF KP-4; WHO SI PRV.10",
+        # Its numerator is SYRINGES_DISTRIBUTED's count, which must be hidden the same way in
+        # both; its denominator does not add up, and linking it only hides more.
+        adds_over_time=True,
     ),
     Indicator(
         code="NSP_COVERAGE",
@@ -203,6 +210,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="clients",
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="CONTACTS",
@@ -213,6 +221,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="contacts",
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="SYRINGES_DISTRIBUTED",
@@ -223,6 +232,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="syringes",
         source=SALUS + "; " + TG_2012,
+        adds_over_time=True,
     ),
     Indicator(
         code="SYRINGE_RETURN_RATE",
@@ -232,6 +242,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         denominator="Syringes given in P",
         kind=RATIO,
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="CONDOMS_DISTRIBUTED",
@@ -242,6 +253,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="condoms",
         source=SALUS + "; " + TG_2012 + " (condom programmes)",
+        adds_over_time=True,
     ),
     Indicator(
         code="NALOXONE_KITS_DISTRIBUTED",
@@ -252,6 +264,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="kits",
         source=SALUS + "; WHO. Community management of opioid overdose, 2014",
+        adds_over_time=True,
     ),
     Indicator(
         code="OVERDOSE_REVERSALS",
@@ -262,6 +275,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="overdoses",
         source=SALUS + "; WHO. Community management of opioid overdose, 2014",
+        adds_over_time=True,
     ),
     Indicator(
         code="HIV_TESTS",
@@ -272,6 +286,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="tests",
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="HIV_POSITIVITY",
@@ -281,6 +296,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         denominator="HIV tests with a result given in P",
         kind=PROPORTION,
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="HCV_TESTS",
@@ -291,6 +307,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         kind=COUNT,
         unit="tests",
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="HCV_POSITIVITY",
@@ -300,6 +317,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         denominator="HCV tests with a result given in P",
         kind=PROPORTION,
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="REFERRAL_COMPLETION",
@@ -310,6 +328,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         denominator="Referrals made in P",
         kind=PROPORTION,
         source=SALUS,
+        adds_over_time=True,
     ),
     Indicator(
         code="STOCKOUT_DAYS",

@@ -73,17 +73,17 @@ def register(reg) -> None:
 
 def _rows(args, suppress: bool = True) -> list[dict]:
     from salus.indicators.engine import ScopeError, compute_indicators
-    from salus.indicators.suppression import suppress_groups
+    from salus.indicators.release import suppressed_indicators
 
     codes = [c.strip() for c in args.codes.split(",")] if getattr(args, "codes", None) else None
+    compute = suppressed_indicators if suppress else compute_indicators
     try:
-        rows = compute_indicators(
+        return compute(
             args.period, area=args.area, site=getattr(args, "site", None), as_of=args.as_of, codes=codes,
             disaggregate=not getattr(args, "totals", False),
         )
     except (ScopeError, KeyError) as exc:
         raise SystemExit(f"salus: {exc.args[0] if exc.args else exc}") from None
-    return suppress_groups(rows) if suppress else rows
 
 
 def _fmt(value, kind: str) -> str:

@@ -900,6 +900,11 @@ _TREND_SUMS = {
 _TREND_MEASURES = {*_TREND_SUMS, "reached", "new", "on_ost"}
 
 
+def trend_in_one_pass(code: str) -> bool:
+    """Whether :func:`monthly_trend` makes ``code`` for all its months in one pass."""
+    return all(m in _TREND_MEASURES for m in MEASURES[code] if m)
+
+
 def monthly_trend(
     codes: list[str] | None,
     start_period: str,
@@ -935,7 +940,7 @@ def monthly_trend(
     own_runner = runner is None
     runner = runner or choose_runner()
     try:
-        if all(m in _TREND_MEASURES for code in wanted for m in MEASURES[code] if m):
+        if all(trend_in_one_pass(code) for code in wanted):
             return _trend_in_one_pass(runner, months, Scope(area=area, site=site), wanted, as_of, disaggregate)
         for month in months:
             out += compute_indicators(month, area=area, site=site, codes=wanted, disaggregate=disaggregate,

@@ -10,6 +10,13 @@ member. A final linear-algebra check then makes sure that no hidden cell can be 
 all the equations together, hiding more cells if needed. Proportions, ratios and rates are
 hidden when their numerator or denominator is hidden.
 
+Counts that add up over time (an indicator's ``adds_over_time``: tests, contacts, new
+clients...) are also linked across periods: a quarter is the sum of its months, a year of its
+quarters. Hiding a small month is no use if the quarter and the other two months are shown,
+on another page or in another export. Cells of such an indicator given together for several
+periods of one calendar year are one table, with those sums among its groups; see
+salus.indicators.release for how every published period is suppressed against the whole year.
+
 ``suppress_groups`` is a pure function over cell dicts; reports, exports and the care and
 rights reports all use it.
 """
@@ -27,7 +34,11 @@ DERIVED_FIELDS = ("value", "programme_value", "value_low", "value_high", "level"
 
 
 def _table_key(cell: dict) -> tuple:
-    return (cell.get("code"), cell.get("period"), cell.get("area"), cell.get("site"))
+    # The periods of one calendar year are one table when the counts add up over time.
+    period = cell.get("period")
+    if period and _adds_over_time(cell):
+        period = str(period)[:4]
+    return (cell.get("code"), period, cell.get("area"), cell.get("site"))
 
 
 def _freeze(d: dict) -> tuple:
@@ -41,6 +52,15 @@ def _is_person_based(cell: dict) -> bool:
 
     ind = catalogue.BY_CODE.get(cell.get("code") or "")
     return ind.person_based if ind else True
+
+
+def _adds_over_time(cell: dict) -> bool:
+    if "adds_over_time" in cell:
+        return bool(cell["adds_over_time"])
+    from salus.indicators import catalogue
+
+    ind = catalogue.BY_CODE.get(cell.get("code") or "")
+    return ind.adds_over_time if ind else False
 
 
 def _additive_fields(cells: list[dict]) -> list[str]:
@@ -57,21 +77,63 @@ def _additive_fields(cells: list[dict]) -> list[str]:
 def equations(cells: list[dict]) -> list[tuple[int, list[int]]]:
     """The additive groups of one table as (parent index, child indexes).
 
-    A cell with disaggregation D adds up, with the cells that share its dimensions and agree
-    with it on all but one dimension k, to the cell D minus k, when that cell is present:
-    ``{"sex": "F"}`` cells add to the total ``{}``; ``{"sex", "age"}`` cells to their sex cell
-    and to their age cell; ``{"area", "site"}`` cells to their area cell.
+    Within a period, a cell with disaggregation D adds up, with the cells that share its
+    dimensions and agree with it on all but one dimension k, to the cell D minus k, when that
+    cell is present: ``{"sex": "F"}`` cells add to the total ``{}``; ``{"sex", "age"}`` cells to
+    their sex cell and to their age cell; ``{"area", "site"}`` cells to their area cell.
+
+    Across periods (a table of several periods, see :func:`_table_key`), each cell of a
+    quarter is the sum of the same cell of the quarter's months in the table, and each cell of
+    a year the sum of its quarters' (of its months' when the table has no quarter of it).
+    A group is written for whatever sub-periods are present; one that does not really add up
+    only makes suppression hide more, never less.
     """
-    index = {_freeze(c.get("disaggregation") or {}): i for i, c in enumerate(cells)}
+    index = {(c.get("period"), _freeze(c.get("disaggregation") or {})): i for i, c in enumerate(cells)}
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, c in enumerate(cells):
         dis = c.get("disaggregation") or {}
         for k in dis:
             parent = {kk: vv for kk, vv in dis.items() if kk != k}
-            pkey = _freeze(parent)
+            pkey = (c.get("period"), _freeze(parent))
             if pkey in index:
                 groups[(pkey, tuple(sorted(dis)), k)].append(i)
-    return [(index[pkey], children) for (pkey, _dims, _k), children in groups.items()]
+    out = [(index[pkey], children) for (pkey, _dims, _k), children in groups.items()]
+    return out + _time_equations(cells, index)
+
+
+def _time_equations(cells: list[dict], index: dict[tuple, int]) -> list[tuple[int, list[int]]]:
+    from salus.indicators.periods import PeriodError, parse_period
+
+    parsed = {}
+    for label in {str(c["period"]) for c in cells if c.get("period")}:
+        try:
+            parsed[label] = parse_period(label)
+        except PeriodError:
+            continue  # not a calendar period: linked to no other
+    if len(parsed) < 2:
+        return []
+
+    def within(kind: str, outer) -> list[str]:
+        return sorted(label for label, p in parsed.items()
+                      if p.kind == kind and outer.start <= p.start and p.end <= outer.end)
+
+    out = []
+    for label, p in parsed.items():
+        if p.kind == "quarter":
+            parts = within("month", p)
+        elif p.kind == "year":
+            parts = within("quarter", p) or within("month", p)
+        else:
+            continue
+        if not parts:
+            continue
+        for (period, dis), i in index.items():
+            if period != label:
+                continue
+            children = [index[(part, dis)] for part in parts if (part, dis) in index]
+            if children:
+                out.append((i, children))
+    return out
 
 
 def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]]) -> None:
@@ -97,35 +159,65 @@ def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list
             changed = True
 
 
-def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]]) -> list[int]:
-    """Hidden cells that the equations pin down exactly, given the shown cells."""
+def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
+                solved: dict[tuple, list[int]] | None = None) -> list[int]:
+    """Hidden cells that the equations pin down exactly, given the shown cells (``solved``
+    keeps the answer for each connected set of hidden cells, for the next call)."""
     import numpy as np
+    import scipy.linalg
 
-    unknowns = sorted(hidden)
-    if not unknowns:
+    if not hidden:
         return []
-    col = {m: j for j, m in enumerate(unknowns)}
-    rows = []
+    solved = {} if solved is None else solved
+    # Equations that mention a hidden cell, as its hidden members with their signs. Hidden
+    # cells that share no equation cannot help solve each other: each connected set of them
+    # is solved on its own (a year's table holds thousands of cells, most in small sets).
+    rows: list[list[tuple[int, float]]] = []
     for parent, children in eqs:
-        if not any(m in hidden for m in (parent, *children)):
-            continue
-        row = np.zeros(len(unknowns))
+        terms = [(m, -1.0) for m in children if m in hidden]
         if parent in hidden:
-            row[col[parent]] = 1.0
-        for c in children:
-            if c in hidden:
-                row[col[c]] -= 1.0
-        rows.append(row)
+            terms.append((parent, 1.0))
+        if terms:
+            rows.append(terms)
     if not rows:
         return []  # no group links a hidden cell to shown ones: nothing can be solved
-    a = np.array(rows)
-    # x_j is determined iff every vector of the null space of A is zero at j.
-    _u, s, vt = np.linalg.svd(a)
-    rank = int((s > 1e-9).sum())
-    null = vt[rank:]
-    if null.shape[0] == 0:
-        return unknowns
-    return [m for m, j in col.items() if np.all(np.abs(null[:, j]) < 1e-9)]
+    root = {m: m for m in hidden}
+
+    def find(m: int) -> int:
+        while root[m] != m:
+            root[m] = root[root[m]]
+            m = root[m]
+        return m
+
+    for terms in rows:
+        first = find(terms[0][0])
+        for m, _coef in terms[1:]:
+            root[find(m)] = first
+    parts: dict[int, list[list[tuple[int, float]]]] = defaultdict(list)
+    for terms in rows:
+        parts[find(terms[0][0])].append(terms)
+    out = []
+    for part_rows in parts.values():
+        unknowns = sorted({m for terms in part_rows for m, _coef in terms})
+        # A connected set's equations are those of its hidden cells: the same set, the same
+        # answer (protection adds cells one at a time; most sets are left as they were).
+        key = tuple(unknowns)
+        if key not in solved:
+            col = {m: j for j, m in enumerate(unknowns)}
+            a = np.zeros((len(part_rows), len(unknowns)))
+            for r, terms in enumerate(part_rows):
+                for m, coef in terms:
+                    a[r, col[m]] += coef
+            # x_j is determined iff the unit vector e_j lies in the row space of A: an
+            # orthonormal basis of that space (from a rank-revealing QR of A's transpose) then
+            # carries all of e_j's length at j.
+            q, r, _order = scipy.linalg.qr(a.T, mode="economic", pivoting=True)
+            diagonal = np.abs(np.diag(r))
+            rank = int((diagonal > 1e-9 * max(1.0, float(diagonal[0]) if diagonal.size else 1.0)).sum())
+            basis = q[:, :rank]
+            solved[key] = [m for m, j in col.items() if (basis[j] ** 2).sum() > 1 - 1e-9]
+        out += solved[key]
+    return sorted(out)
 
 
 def _protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]]) -> set[int]:
@@ -133,19 +225,38 @@ def _protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]
     if not hidden:
         return hidden
     _complement(values, hidden, eqs)
+    memberships = [(parent, *children) for parent, children in eqs]
+    solved: dict[tuple, list[int]] = {}
     while True:
-        exposed = [m for m in _determined(values, hidden, eqs) if _linked(m, eqs)]
+        exposed = [m for m in _determined(values, hidden, eqs, solved) if _linked(m, eqs)]
         if not exposed:
             return hidden
-        # Hide the smallest non-zero shown cell of a group around the first exposed cell.
-        target = exposed[0]
-        candidates = {
-            m for parent, children in eqs if target in (parent, *children)
-            for m in (parent, *children) if m not in hidden
-        }
-        if not candidates:
+        # For each exposed cell, hide the smallest non-zero shown cell of a group around it
+        # (one cell for all the exposed cells of those groups: it may free them all); each
+        # round solves the equations again, and a year's table can take seconds to solve.
+        # An exposed cell whose groups are all hidden already (solved through a chain of
+        # groups) waits for the others; if all are such, a group around any exposed cell
+        # gives one, failing that any group with a hidden cell.
+        picks: set[int] = set()
+        settled: set[int] = set()
+        for target in exposed:
+            if target in settled:
+                continue
+            around = [members for members in memberships if target in members]
+            shown = {m for members in around for m in members if m not in hidden}
+            if shown:
+                picks.add(min(shown, key=lambda m: (values[m] <= 0, values[m], m)))
+                settled.update(m for members in around for m in members)
+        if not picks:
+            for near in (set(exposed), hidden):
+                shown = {m for members in memberships if not near.isdisjoint(members)
+                         for m in members if m not in hidden}
+                if shown:
+                    picks.add(min(shown, key=lambda m: (values[m] <= 0, values[m], m)))
+                    break
+        if not picks:
             return hidden
-        hidden.add(min(candidates, key=lambda m: (values[m] <= 0, values[m], m)))
+        hidden |= picks
         _complement(values, hidden, eqs)
 
 
@@ -185,11 +296,12 @@ def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dic
         for field in _additive_fields(table):
             values = [float(c[field]) for c in table]
             for j in _protect(values, threshold, eqs):
-                _hide(table[j], field)
+                hide(table[j], field)
     return out
 
 
-def _hide(cell: dict, field: str) -> None:
+def hide(cell: dict, field: str) -> None:
+    """Hide the count ``field`` of ``cell`` and what is derived from it; mark the cell."""
     cell[field] = None
     for f in DERIVED_FIELDS:
         if f in cell:

@@ -46,12 +46,6 @@ TREND_MONTHS = 12
 # runner); the engine's unsuppressed cells are kept this long in Django's cache, per place
 # and window, and suppressed again for every reader. The page says figures may be this old.
 TREND_CACHE_SECONDS = 600
-# Measures whose months add up to the quarter and the year shown on the indicators page, so a
-# hidden month could be recovered by subtraction there. Unique-client counts and census-day
-# counts do not add up across months.
-ADDITIVE_TREND_CODES = frozenset({"NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TESTS", "HCV_TESTS"})
-
-
 @dataclass
 class TrendChart:
     code: str
@@ -118,7 +112,7 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
     codes = [code for code, _title in TREND_MEASURES]
     cells = monthly_cells(codes, first, last, scope, disaggregate=suppress)
     if suppress:
-        cells = suppress_trend(cells, program_config().suppression_threshold)
+        cells = suppress_trend(cells, scope, program_config().suppression_threshold)
     by_code: dict[str, dict[str, dict]] = {}
     for c in cells:
         if c.get("disaggregation"):
@@ -146,61 +140,17 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
     return out
 
 
-def suppress_trend(cells: list[dict], threshold: int) -> list[dict]:
-    """Monthly totals with small counts hidden, as salus.indicators.suppression does.
-
-    Each month is its own table for suppress_groups (counts 1 to threshold-1 hidden). For
-    measures that add up over time (ADDITIVE_TREND_CODES) the months of each calendar quarter
-    are also treated as one additive group under their quarter (and the quarters under their
-    sum), so a quarter never has exactly one hidden month that its published total would reveal.
+def suppress_trend(cells: list[dict], scope, threshold: int) -> list[dict]:
+    """Monthly cells (with their breakdowns) with small counts hidden as the indicators page
+    hides them for each month: each month's own suppression and, for counts that add up over
+    time, the pattern of the month's year (salus.indicators.release), so that no month hidden
+    here is the quarter's total on the indicators page minus the months shown here.
     Returns copies; hidden counts are None and the cell has ``suppressed: True``.
     """
-    from salus.indicators.suppression import suppress_groups
+    from salus.indicators.release import suppress_released
 
-    out = suppress_groups(cells, threshold)
-    raw = {(c["code"], c["period"]): c.get("numerator") for c in cells if not c.get("disaggregation")}
-    by_code: dict[str, list[dict]] = {}
-    for cell in out:
-        if cell["code"] in ADDITIVE_TREND_CODES and not cell.get("disaggregation"):
-            by_code.setdefault(cell["code"], []).append(cell)
-    for code, series in by_code.items():
-        counts = {c["period"]: n for c in series if (n := raw.get((code, c["period"]))) is not None}
-        already = {c["period"] for c in series if c.get("suppressed")}
-        hidden = months_to_hide(code, counts, already, threshold)
-        for cell in series:
-            if cell["period"] in hidden and not cell.get("suppressed"):
-                cell.update(value=None, numerator=None, programme_value=None, suppressed=True)
-    return out
-
-
-def months_to_hide(code: str, counts: dict[str, int], hidden: set[str], threshold: int) -> set[str]:
-    """The months (``YYYY-MM``) of an additive measure to hide so that no calendar quarter, and
-    not the sum of the quarters, has exactly one hidden month.
-
-    Args:
-        code: the indicator (suppression skips indicators not about people).
-        counts: each month's unsuppressed count.
-        hidden: months hidden already (by their own cells' suppression).
-        threshold: counts from 1 to threshold-1 are hidden.
-    """
-    from salus.indicators.suppression import suppress_groups
-
-    table = [{"code": code, "disaggregation": {}, "value": sum(counts.values())}]
-    quarters: dict[str, int] = {}
-    for month, n in counts.items():
-        q = f"{month[:4]}Q{(int(month[5:7]) - 1) // 3 + 1}"
-        quarters[q] = quarters.get(q, 0) + n
-        # A month hidden already must count as hidden here too; a count of 1 makes
-        # suppress_groups treat it so. Which cells are hidden is what lets one be recovered,
-        # not the parents' exact sums.
-        table.append({"code": code, "disaggregation": {"quarter": q, "month": month},
-                      "value": 1 if month in hidden else n})
-    table += [{"code": code, "disaggregation": {"quarter": q}, "value": n} for q, n in quarters.items()]
-    return {
-        c["disaggregation"]["month"]
-        for c in suppress_groups(table, threshold)
-        if c["suppressed"] and "month" in c["disaggregation"]
-    }
+    return suppress_released(cells, area=scope.area_path, site=scope.site_code, threshold=threshold,
+                             cached=True)
 
 
 def _axis(ind, values: list[float], target: float | None) -> tuple[float, float]:

@@ -55,22 +55,18 @@ def compute_cells(scope, *, suppress: bool, codes=None, disaggregate: bool = Tru
     """The engine's cells for ``scope``, with small-cell suppression applied when ``suppress``.
 
     Suppression runs on every cell of an indicator together (total and disaggregations), so
-    that complementary suppression protects a small cell from being recovered by subtraction.
+    that complementary suppression protects a small cell from being recovered by subtraction,
+    and against the other periods of the year (salus.indicators.release).
     """
     from salus.indicators.engine import compute_indicators
+    from salus.indicators.release import suppressed_indicators
 
-    cells = compute_indicators(
-        scope.period_text,
-        area=scope.area_path,
-        site=scope.site_code,
-        codes=list(codes) if codes else None,
-        disaggregate=disaggregate,
-    )
+    place = {"area": scope.area_path, "site": scope.site_code, "codes": list(codes) if codes else None,
+             "disaggregate": disaggregate}
     if suppress:
-        from salus.indicators.suppression import suppress_groups
-
-        cells = suppress_groups(cells, program_config().suppression_threshold)
-    return cells
+        return suppressed_indicators(scope.period_text, **place,
+                                     threshold=program_config().suppression_threshold, cached=True)
+    return compute_indicators(scope.period_text, **place)
 
 
 def is_suppressed_cell(cell: dict) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 def suppressed_rows(period: str, area: str | None = None, site: str | None = None, as_of=None,
                     codes: list[str] | None = None) -> list[dict]:
-    """The engine's rows for the scope, small-cell suppressed with the program's threshold."""
-    from salus.indicators.engine import compute_indicators
-    from salus.indicators.suppression import suppress_groups
+    """The engine's rows for the scope, small-cell suppressed with the program's threshold,
+    against the other periods of the year too (salus.indicators.release)."""
+    from salus.indicators.release import suppressed_indicators
 
-    return suppress_groups(compute_indicators(period, area=area, site=site, as_of=as_of, codes=codes))
+    return suppressed_indicators(period, area=area, site=site, as_of=as_of, codes=codes)

@@ -1,0 +1,165 @@
+"""Suppression across periods: a month hidden on one page cannot be found from the quarter, the
+year and the other months shown on others (salus.indicators.release)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.indicators.test_suppression import AGES, SEXES, solvable
+from tests.indicators.test_suppression import table as one_period_table
+
+from salus.indicators.release import pattern_of_year, suppressed_indicators
+from salus.indicators.suppression import suppress_groups
+
+QUARTERS = {f"2025Q{q}": [f"2025-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)] for q in range(1, 5)}
+
+
+def year_tables(fine_by_month: dict[str, dict], code: str) -> dict[str, list[dict]]:
+    """Each period's engine-shaped table: the months from their fine counts, each quarter and
+    the year from the fine counts of their months (what the engine counts for them)."""
+    def summed(months: list[str]) -> dict:
+        # Every site in every period, as the engine gives every site in scope.
+        total: dict = {("F", "25+", area, site): 0 for area in ("XL/N", "XL/S") for site in ("S1", "S2", "S3")}
+        for m in months:
+            for key, n in fine_by_month.get(m, {}).items():
+                total[key] = total.get(key, 0) + n
+        return total
+
+    periods = {m: [m] for ms in QUARTERS.values() for m in ms} | QUARTERS | {"2025": sorted(fine_by_month)}
+    out = {}
+    for period, months in periods.items():
+        cells = one_period_table(summed(months), code=code)
+        for c in cells:
+            c["period"] = period
+        out[period] = cells
+    return out
+
+
+def all_groups(tables: dict[str, list[dict]]) -> tuple[list[dict], list[tuple[int, list[int]]]]:
+    """Every cell of every period in one list, and the groups an attacker would write: within
+    each period by hand (as test_suppression does), and each quarter and the year as sums of
+    their parts, cell by cell."""
+    from tests.indicators.test_suppression import groups
+
+    cells: list[dict] = []
+    eqs: list[tuple[int, list[int]]] = []
+    where: dict[tuple, int] = {}
+    for period, table in tables.items():
+        offset = len(cells)
+        cells += table
+        eqs += [(p + offset, [c + offset for c in ch]) for p, ch in groups(table)]
+        for i, c in enumerate(table):
+            where[(period, tuple(sorted(c["disaggregation"].items())))] = offset + i
+    for parent, parts in [*QUARTERS.items(), ("2025", list(QUARTERS))]:
+        for (period, dis), i in where.items():
+            if period == parent:
+                eqs.append((i, [where[(part, dis)] for part in parts]))
+    return cells, eqs
+
+
+def published(tables: dict[str, list[dict]], threshold: int) -> list[dict]:
+    """What pages and files show of each period: the year's pattern."""
+    months = [c for m in sorted(tables) if len(m) == 7 for c in tables[m]]
+    pattern = pattern_of_year(months, [], threshold)
+    out = []
+    for table in tables.values():
+        for c in table:
+            key = (c["code"], c["period"], tuple(sorted(c["disaggregation"].items())))
+            if "numerator" in pattern.get(key, ()):
+                c = dict(c, numerator=None, value=None, programme_value=None, suppressed=True)
+            out.append(c)
+    return out
+
+
+fine_key = st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES),
+                     st.sampled_from(["XL/N", "XL/S"]), st.sampled_from(["S1", "S2", "S3"]))
+year_of_counts = st.dictionaries(
+    st.sampled_from([f"2025-{m:02d}" for m in range(1, 13)]),
+    st.dictionaries(fine_key, st.integers(min_value=0, max_value=12), max_size=5),
+    min_size=1, max_size=12,
+).map(lambda d: {f"2025-{m:02d}": d.get(f"2025-{m:02d}", {}) for m in range(1, 13)})
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=year_of_counts, threshold=st.integers(min_value=2, max_value=6))
+def test_no_hidden_count_of_any_period_can_be_solved_from_all_the_others(fine, threshold):
+    tables = year_tables(fine, "HIV_TESTS")
+    cells, eqs = all_groups(tables)
+    shown = published(tables, threshold)
+    values = [c["numerator"] for c in cells]
+    hidden = {i for i, c in enumerate(shown) if c["numerator"] is None}
+    assert not [i for i, v in enumerate(values) if 0 < v < threshold and i not in hidden]
+    assert solvable(values, hidden, eqs) == []
+
+
+def test_each_period_alone_would_give_a_month_away():
+    """The attack the year's pattern stops: suppressed one period at a time, February's 2 is
+    the quarter's total minus January and March."""
+    fine = {f"2025-{m:02d}": {} for m in range(1, 13)}
+    fine["2025-01"] = {("F", "25+", "XL/N", "S1"): 6}
+    fine["2025-02"] = {("F", "25+", "XL/N", "S1"): 2}
+    fine["2025-03"] = {("F", "25+", "XL/N", "S1"): 7}
+    tables = year_tables(fine, "HIV_TESTS")
+    alone = {p: {tuple(sorted(c["disaggregation"].items())): c["numerator"] for c in suppress_groups(t, 5)}
+             for p, t in tables.items()}
+    assert alone["2025-02"][()] is None
+    assert alone["2025Q1"][()] - alone["2025-01"][()] - alone["2025-03"][()] == 2
+    together = {(c["period"], tuple(sorted(c["disaggregation"].items()))): c["numerator"]
+                for c in published(tables, 5)}
+    months = [together[(m, ())] for m in QUARTERS["2025Q1"]]
+    assert months.count(None) >= 2 or together[("2025Q1", ())] is None
+
+
+@pytest.fixture
+def tested(program, record_contact):
+    """HIV tests with a result given at site A (NA1): 6 in January, 2 in February, 7 in March
+    2025, each by a different client; one in June at site B (SB1)."""
+    uics = iter(f"{a}{b}CD19{n:02d}F" for n, (a, b) in enumerate(zip("ABCDEFGHIJKLMNOP", "QRSTUVWXYZABCDEF", strict=True)))
+    for month, n in ((1, 6), (2, 2), (3, 7)):
+        for _ in range(n):
+            record_contact(program.site_a, next(uics), when=dt.date(2025, month, 10), hiv_test_result="negative")
+    record_contact(program.site_b, next(uics), when=dt.date(2025, 6, 3), hiv_test_result="negative")
+    return program
+
+
+@pytest.mark.parametrize("place", [{}, {"site": "NA1"}, {"area": "XL/NORTH"}])
+def test_the_published_periods_of_a_year_do_not_give_a_month_away(tested, place):
+    """Every period of 2025 as a page or an export shows it: no cell of HIV_TESTS hidden in a
+    month is its quarter's (or the year's) total minus the other parts shown."""
+    periods = ["2025", *QUARTERS, *(m for ms in QUARTERS.values() for m in ms)]
+    shown = {}
+    for period in periods:
+        for c in suppressed_indicators(period, codes=["HIV_TESTS", "HIV_POSITIVITY"], as_of=dt.date(2026, 1, 1), **place):
+            shown[(c["code"], period, tuple(sorted(c["disaggregation"].items())))] = c
+    assert shown[("HIV_TESTS", "2025-02", ())]["numerator"] is None
+    for code, field in (("HIV_TESTS", "numerator"), ("HIV_POSITIVITY", "denominator")):
+        for (c, period, dis), cell in shown.items():
+            if c != code or period not in QUARTERS and period != "2025":
+                continue
+            parts = QUARTERS.get(period, list(QUARTERS))
+            values = [shown[(code, p, dis)][field] for p in parts if (code, p, dis) in shown]
+            if cell[field] is not None:
+                assert values.count(None) != 1, (code, period, dis, cell[field], values)
+    # The same cells are hidden in the HIV test count and in the positivity's denominator.
+    for (c, period, dis), cell in shown.items():
+        if c == "HIV_TESTS":
+            assert (cell["numerator"] is None) == (shown[("HIV_POSITIVITY", period, dis)]["denominator"] is None)
+
+
+def test_counts_that_do_not_add_up_over_time_keep_their_own_periods_rule(tested):
+    """Clients reached are unique within each period: February's months do not sum to the
+    quarter, and only its own table decides what it hides."""
+    feb = suppressed_indicators("2025-02", codes=["CLIENTS_REACHED"], site="NA1", as_of=dt.date(2026, 1, 1))
+    jan = suppressed_indicators("2025-01", codes=["CLIENTS_REACHED"], site="NA1", as_of=dt.date(2026, 1, 1))
+    assert [c["numerator"] for c in feb if not c["disaggregation"]] == [None]
+    assert [c["numerator"] for c in jan if not c["disaggregation"]] == [6]
+
+
+def test_totals_only_hide_what_the_full_table_hides(tested):
+    full = suppressed_indicators("2025-01", codes=["HIV_TESTS"], site="NA1", as_of=dt.date(2026, 1, 1))
+    totals = suppressed_indicators("2025-01", codes=["HIV_TESTS"], site="NA1", as_of=dt.date(2026, 1, 1),
+                                   disaggregate=False)
+    assert totals == [c for c in full if not c["disaggregation"]]
