@@ -46,7 +46,9 @@ def test_it_loads_a_small_synthetic_program(db, demo_home):
     assert OSTEpisode.objects.exists() and OSTDose.objects.exists()
     assert OverdoseEvent.objects.exists()
     assert Referral.objects.exclude(status="made").exists()
-    assert PopulationSizeEstimate.objects.filter(source=demo.PSE_SOURCE).count() == 8
+    assert PopulationSizeEstimate.objects.filter(source=demo.PSE_SOURCE).count() == 14
+    # A national estimate: the whole program's dashboard has coverage to show.
+    assert PopulationSizeEstimate.objects.filter(source=demo.PSE_SOURCE, area__path="DEMO").count() == 6
     assert StockLevel.objects.filter(quantity__gt=0).count() > StockLevel.objects.filter(quantity__lte=0).count()
     assert AuditEvent.objects.filter(action="demo.load").count() == 1
 

@@ -88,8 +88,12 @@ USERS = (
 # Sites that offer HIV/HCV rapid testing.
 TESTING_KINDS = {"fixed_nsp", "drop_in", "outreach", "mobile", "ost_clinic", "prison"}
 
-# Province PSEs (synthetic): population -> (estimate, low, high).
+# PSEs (synthetic): area -> population -> (estimate, low, high). A national estimate, as
+# most programs have, so that the whole program's dashboard shows coverage; the provinces'
+# do not add up to it (estimates made separately rarely do, and the engine never adds them).
 PSE = {
+    "DEMO": {"pwid": (4100, 3000, 5600), "opioid_dependent": (5600, 4200, 7300),
+             "pwid_hiv": (380, 240, 560)},
     "DEMO/NORTH": {"pwid": (2400, 1800, 3100), "opioid_dependent": (3300, 2500, 4200)},
     "DEMO/SOUTH": {"pwid": (1500, 1100, 2000), "opioid_dependent": (2100, 1600, 2700)},
 }
