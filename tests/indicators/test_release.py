@@ -163,3 +163,71 @@ def test_totals_only_hide_what_the_full_table_hides(tested):
     totals = suppressed_indicators("2025-01", codes=["HIV_TESTS"], site="NA1", as_of=dt.date(2026, 1, 1),
                                    disaggregate=False)
     assert totals == [c for c in full if not c["disaggregation"]]
+
+
+@pytest.fixture
+def events(program, record_contact):
+    """Results, syringes, overdoses and referrals in several months of 2025 at both sites:
+    what the year's months are counted from in one pass."""
+    from salus.services.actions import do_create_referral, do_record_overdose, do_update_referral
+
+    seen = {}
+    plan = [  # (site, uic, month, HIV result, HCV result)
+        (program.site_a, "ABCD1990F", 1, "positive", "negative"),
+        (program.site_a, "EFGH1991M", 1, "negative", "positive"),
+        (program.site_a, "ABCD1990F", 2, "negative", ""),
+        (program.site_b, "IJKL2004F", 2, "positive", "positive"),
+        (program.site_b, "MNOP1970M", 6, "positive", ""),
+        (program.site_a, "EFGH1991M", 6, "", "negative"),
+    ]
+    for site, uic, month, hiv, hcv in plan:
+        contact = record_contact(site, uic, when=dt.date(2025, month, 5), hiv_test_result=hiv, hcv_test_result=hcv,
+                                 syringes_given=10 if month < 6 else 0)
+        seen[uic] = contact.client
+    # Syringes to a client who does not inject: not among the PWID given syringes.
+    record_contact(program.site_a, "QRST1985M", when=dt.date(2025, 3, 5), syringes_given=10, injects=False)
+    for n, (site, uic, month, naloxone, outcome) in enumerate([
+        (program.site_a, "ABCD1990F", 2, True, "survived"),
+        (program.site_a, "EFGH1991M", 2, False, "survived"),
+        (program.site_b, "IJKL2004F", 3, True, "died"),
+        (program.site_b, "MNOP1970M", 6, True, "survived"),
+    ]):
+        do_record_overdose("test", client=seen[uic], site=site, date=dt.date(2025, month, 10 + n),
+                           involvement="witnessed", naloxone_given=naloxone, naloxone_kits_used=int(naloxone),
+                           outcome=outcome, emergency_called=False)
+    for site, uic, month, status in [(program.site_a, "ABCD1990F", 1, "attended"),
+                                     (program.site_a, "EFGH1991M", 2, "made"),
+                                     (program.site_b, "IJKL2004F", 2, "attended"),
+                                     (program.site_b, "MNOP1970M", 7, "not_attended")]:
+        referral = do_create_referral("test", client=seen[uic], site=site, service="hcv_care",
+                                      made_on=dt.date(2025, month, 6))
+        if status != "made":
+            do_update_referral("test", referral, status=status, outcome_on=dt.date(2025, month, 9))
+    return program
+
+
+@pytest.mark.parametrize("place", [{}, {"site": "SB1"}, {"area": "XL/NORTH"}])
+@pytest.mark.parametrize("disaggregate", [True, False])
+def test_the_years_months_in_one_pass_are_the_months_one_by_one(events, place, disaggregate):
+    """Every count that adds up over time, as the year's pattern reads it (one pass over the
+    year), against compute_indicators for each month on its own."""
+    from salus.indicators.catalogue import BY_CODE, CODES
+    from salus.indicators.engine import compute_indicators, monthly_trend, trend_in_one_pass
+
+    codes = [c for c in CODES if BY_CODE[c].adds_over_time]
+    assert all(trend_in_one_pass(c) for c in codes)
+
+    def numbers(rows):
+        return {(r["code"], r["period"], tuple(sorted(r["disaggregation"].items()))): (r["numerator"], r["denominator"])
+                for r in rows}
+
+    one_pass = numbers(monthly_trend(codes, "2025-01", "2025-12", disaggregate=disaggregate, **place))
+    by_month = {}
+    for month in range(1, 13):
+        by_month |= numbers(compute_indicators(f"2025-{month:02d}", codes=codes, disaggregate=disaggregate, **place))
+    assert one_pass == by_month
+    if not place:
+        assert by_month[("OVERDOSE_REVERSALS", "2025-02", ())] == (1, None)
+        assert by_month[("HIV_POSITIVITY", "2025-02", ())] == (1, 2)
+        assert by_month[("REFERRAL_COMPLETION", "2025-02", ())] == (1, 2)
+        assert by_month[("NSP_SYRINGES_PER_PWID", "2025-03", ())] == (10, 0)

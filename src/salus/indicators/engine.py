@@ -890,14 +890,15 @@ TREND_CODES = ("CLIENTS_REACHED", "NEW_CLIENTS", "SYRINGES_DISTRIBUTED", "HIV_TE
 
 
 # The measures the trend makes for all its months in one pass (see _trend_in_one_pass): sums
-# of the contacts (measure -> SQL over the contacts read), the clients reached and new, and
-# the clients on OST.
+# of the contacts (measure -> SQL over the contacts read), the clients reached and new (and
+# the PWID among them given syringes), the positive results, the clients on OST, the overdose reversals and the referrals.
 _TREND_SUMS = {
     "contacts": "COUNT(*)", "syringes": "SUM(syringes_given)", "returned": "SUM(syringes_returned)",
     "condoms": "SUM(condoms_given)", "naloxone": "SUM(naloxone_kits_given)",
     "hiv_tests": "SUM(hiv_result_given)", "hcv_tests": "SUM(hcv_result_given)",
 }
-_TREND_MEASURES = {*_TREND_SUMS, "reached", "new", "on_ost"}
+_TREND_CONTACT_MEASURES = {*_TREND_SUMS, "reached", "new", "pwid_syr", "hiv_pos", "hcv_pos"}
+_TREND_MEASURES = {*_TREND_CONTACT_MEASURES, "on_ost", "od_reversals", "ref_made", "ref_attended"}
 
 
 def trend_in_one_pass(code: str) -> bool:
@@ -983,7 +984,7 @@ def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wante
     d, r, t = runner.dialect, runner, comp.t
     clients = r.materialise("ind_trend_clients", f"""
         SELECT {r.uuid('cl.id')} AS client_id, cl.sex AS sex, cl.birth_year AS birth_year,
-               cl.first_contact_date AS fcd
+               cl.first_contact_date AS fcd, {d.flag('cl.injects')} AS injects
         FROM {t.client} cl""")
 
     def age(month: str) -> str:
@@ -1002,7 +1003,7 @@ def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wante
 
     measures = {m for code in wanted for m in MEASURES[code] if m}
     summed = sorted(measures & set(_TREND_SUMS))
-    if measures - {"on_ost"}:
+    if measures & _TREND_CONTACT_MEASURES:
         comp.read_contacts()
         month = d.month_number("date")
         if not disaggregate:
@@ -1011,16 +1012,21 @@ def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wante
                 add(r.rows(f"""
                     SELECT {month}, NULL, NULL, NULL, NULL, {', '.join(_TREND_SUMS[m] for m in summed)}
                     FROM {comp.scan} WHERE in_period = 1 GROUP BY {month}"""), tuple(summed))
-            if measures & {"reached", "new"}:
+            if measures & {"reached", "new", "pwid_syr"}:
                 add(r.rows(f"""
                     SELECT x.m, NULL, NULL, NULL, NULL, COUNT(*),
-                           SUM(CASE WHEN c.fcd IS NULL OR c.fcd >= x.month_first THEN 1 ELSE 0 END)
-                    FROM (SELECT client_id, {month} AS m, MIN(date) AS month_first
+                           SUM(CASE WHEN c.fcd IS NULL OR c.fcd >= x.month_first THEN 1 ELSE 0 END),
+                           SUM(CASE WHEN c.injects = 1 AND x.any_syr = 1 THEN 1 ELSE 0 END)
+                    FROM (SELECT client_id, {month} AS m, MIN(date) AS month_first,
+                                 MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr
                           FROM {comp.scan} WHERE in_period = 1 GROUP BY client_id, {month}) x
                     JOIN {clients} c ON c.client_id = x.client_id
-                    GROUP BY x.m"""), ("reached", "new"))
+                    GROUP BY x.m"""), ("reached", "new", "pwid_syr"))
         else:
             _trend_cells(comp, clients, age, add, summed, measures)
+        if measures & {"hiv_pos", "hcv_pos"}:
+            _trend_positives(comp, clients, age, add)
+    _trend_events(comp, clients, age, add, measures)
     if "on_ost" in measures:
         days = " UNION ALL ".join(f"SELECT {number} AS m, {d.date(day)} AS census" for number, day in censuses.items())
         add(r.rows(f"""
@@ -1042,6 +1048,55 @@ def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wante
     return out
 
 
+def _trend_positives(comp: _Computation, clients: str, age, add) -> None:
+    """Positive HIV and HCV results given, per month and fine cell, as
+    :meth:`_Computation._positivity` counts them for one period (site: the contact's)."""
+    r, d = comp.r, comp.d
+    comp.decrypt_results(r)
+    try:
+        for test in ("hiv", "hcv"):
+            if f"{test}_pos" not in comp.flags:
+                continue
+            month = d.month_number("x.date")
+            add(r.rows(f"""
+                SELECT {month}, c.sex, {age(month)}, s.area_path, s.code, COUNT(*)
+                FROM {comp.scan} x JOIN {clients} c ON c.client_id = x.client_id
+                JOIN {comp.sites} s ON s.id = x.site_id
+                WHERE x.in_period = 1 AND x.{test}_ct IN (SELECT ct FROM {comp.flags[f'{test}_pos']})
+                GROUP BY {month}, c.sex, {age(month)}, s.area_path, s.code"""), (f"{test}_pos",))
+    finally:
+        for table in comp.flags.values():
+            r.drop(table)
+        comp.flags = {}
+
+
+def _trend_events(comp: _Computation, clients: str, age, add, measures: set[str]) -> None:
+    """Overdose reversals and referrals (made, attended) per month and fine cell, as
+    :meth:`_Computation.overdoses` and :meth:`_Computation.referrals` count them for one period."""
+    r, d, t, p = comp.r, comp.d, comp.t, comp.p
+    within = f"{comp.scope.sql('s', 's', 'area_path')}"
+    if "od_reversals" in measures:
+        month = d.month_number("o.date")
+        add(r.rows(f"""
+            SELECT {month}, c.sex, {age(month)}, s.area_path, s.code, COUNT(*)
+            FROM {t.overdose} o
+            JOIN {comp.sites} s ON s.id = o.site_id
+            JOIN {clients} c ON c.client_id = o.client_id
+            WHERE o.date >= {comp._lit(p.start)} AND o.date <= {comp._lit(p.end)}
+              AND {d.flag('o.naloxone_given')} = 1 AND o.outcome = 'survived' AND {within}
+            GROUP BY {month}, c.sex, {age(month)}, s.area_path, s.code"""), ("od_reversals",))
+    if measures & {"ref_made", "ref_attended"}:
+        month = d.month_number("rf.made_on")
+        add(r.rows(f"""
+            SELECT {month}, c.sex, {age(month)}, s.area_path, s.code, COUNT(*),
+                   SUM(CASE WHEN rf.status = 'attended' THEN 1 ELSE 0 END)
+            FROM {t.referral} rf
+            JOIN {comp.sites} s ON s.id = rf.site_id
+            JOIN {clients} c ON c.client_id = rf.client_id
+            WHERE rf.made_on >= {comp._lit(p.start)} AND rf.made_on <= {comp._lit(p.end)} AND {within}
+            GROUP BY {month}, c.sex, {age(month)}, s.area_path, s.code"""), ("ref_made", "ref_attended"))
+
+
 def _trend_cells(comp: _Computation, clients: str, age, add, summed: list[str], measures: set[str]) -> None:
     """The contact measures of :func:`_trend_in_one_pass` per month and fine cell."""
     r, d = comp.r, comp.d
@@ -1059,7 +1114,7 @@ def _trend_cells(comp: _Computation, clients: str, age, add, summed: list[str], 
             SELECT p.m, c.sex, {age('p.m')}, p.area_path, p.site_code, {', '.join(f'SUM(p.{m})' for m in summed)}
             FROM {per_site} p JOIN {clients} c ON c.client_id = p.client_id
             GROUP BY p.m, c.sex, {age('p.m')}, p.area_path, p.site_code"""), tuple(summed))
-    if not measures & {"reached", "new"}:
+    if not measures & {"reached", "new", "pwid_syr"}:
         return
     # Each client's last and first site in each month, ranked as _Computation._clients ranks
     # them (ties: the last goes to the greater site code, the first to the lesser).
@@ -1067,19 +1122,24 @@ def _trend_cells(comp: _Computation, clients: str, age, add, summed: list[str], 
         key = "CAST(epoch_us({}) AS HUGEINT) * 1000000 + site_rank"
         per_client = r.materialise("ind_trend_pcl", f"""
             SELECT client_id, m, arg_max(site_rank, {key.format('last_at')}) AS last_rank,
-                   arg_min(site_rank, {key.format('first_at')}) AS first_rank, MIN(first_date) AS month_first
+                   arg_min(site_rank, {key.format('first_at')}) AS first_rank, MIN(first_date) AS month_first,
+                   MAX(CASE WHEN syringes > 0 THEN 1 ELSE 0 END) AS any_syr
             FROM {per_site} GROUP BY client_id, m""")
     else:
         per_client = r.materialise("ind_trend_pcl", f"""
             SELECT client_id, m, MAX(CASE WHEN last_order = 1 THEN site_rank END) AS last_rank,
-                   MAX(CASE WHEN first_order = 1 THEN site_rank END) AS first_rank, MIN(first_date) AS month_first
-            FROM (SELECT client_id, m, site_rank, first_date,
+                   MAX(CASE WHEN first_order = 1 THEN site_rank END) AS first_rank, MIN(first_date) AS month_first,
+                   MAX(CASE WHEN syringes > 0 THEN 1 ELSE 0 END) AS any_syr
+            FROM (SELECT client_id, m, site_rank, first_date, syringes,
                          ROW_NUMBER() OVER (PARTITION BY client_id, m ORDER BY last_at DESC, site_rank DESC) AS last_order,
                          ROW_NUMBER() OVER (PARTITION BY client_id, m ORDER BY first_at ASC, site_rank ASC) AS first_order
                   FROM {per_site}) ranked
             GROUP BY client_id, m""")
     for name, rank, condition in (("reached", "last_rank", "1 = 1"),
-                                  ("new", "first_rank", "c.fcd IS NULL OR c.fcd >= p.month_first")):
+                                  ("new", "first_rank", "c.fcd IS NULL OR c.fcd >= p.month_first"),
+                                  ("pwid_syr", "last_rank", "c.injects = 1 AND p.any_syr = 1")):
+        if name not in measures:
+            continue
         add(r.rows(f"""
             SELECT p.m, c.sex, {age('p.m')}, s.area_path, s.code, COUNT(*)
             FROM {per_client} p JOIN {clients} c ON c.client_id = p.client_id
