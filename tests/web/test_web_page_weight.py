@@ -52,3 +52,11 @@ def test_it_reads_the_home_page_in_a_bounded_number_of_queries(program, login, r
         record_contact(program.site_a, raw_uic=f"AB{chr(65 + i)}C1990F", syringes_given=2)
     with django_assert_max_num_queries(len(few.captured_queries)):
         c.get(reverse("web-home"))
+
+
+def test_it_names_a_small_icon_so_browsers_do_not_ask_for_a_missing_one(client):
+    """Without a named icon every browser asks for /favicon.ico on its first visit: a request
+    that costs a round trip on a slow connection and ends in a 404."""
+    body = client.get(reverse("web-login")).content.decode()
+    assert 'rel="icon" href="/static/salus/img/icon.svg"' in body
+    assert (STATIC / "img" / "icon.svg").stat().st_size < 1_000
