@@ -88,17 +88,23 @@ def equations(cells: list[dict]) -> list[tuple[int, list[int]]]:
     A group is written for whatever sub-periods are present; one that does not really add up
     only makes suppression hide more, never less.
     """
-    index = {(c.get("period"), _freeze(c.get("disaggregation") or {})): i for i, c in enumerate(cells)}
+    index = {(_period(c), _freeze(c.get("disaggregation") or {})): i for i, c in enumerate(cells)}
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, c in enumerate(cells):
         dis = c.get("disaggregation") or {}
         for k in dis:
             parent = {kk: vv for kk, vv in dis.items() if kk != k}
-            pkey = (c.get("period"), _freeze(parent))
+            pkey = (_period(c), _freeze(parent))
             if pkey in index:
                 groups[(pkey, tuple(sorted(dis)), k)].append(i)
     out = [(index[pkey], children) for (pkey, _dims, _k), children in groups.items()]
     return out + _time_equations(cells, index)
+
+
+def _period(cell: dict) -> str | None:
+    """A cell's period as text (the engine's labels: ``2025``, ``2025Q1``, ``2025-03``)."""
+    period = cell.get("period")
+    return str(period) if period else None
 
 
 def _time_equations(cells: list[dict], index: dict[tuple, int]) -> list[tuple[int, list[int]]]:
