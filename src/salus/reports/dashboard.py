@@ -46,6 +46,8 @@ TREND_MONTHS = 12
 # runner); the engine's unsuppressed cells are kept this long in Django's cache, per place
 # and window, and suppressed again for every reader. The page says figures may be this old.
 TREND_CACHE_SECONDS = 600
+
+
 @dataclass
 class TrendChart:
     code: str
