@@ -547,6 +547,18 @@ def measure(engines: list[str], repeat: int, stages: bool) -> dict:
             out[f"{name}_cpu_here"] = round(time.process_time() - c0, 3)
             out[f"{name}_rows"] = len(trend)
             runner.close()
+        # What leaves the system (exports, suppressed pages): the catalogue with small cells
+        # hidden against the other periods of the year (salus.indicators.release: the year's
+        # months of the counts that add up over time, then the year's pattern), uncached.
+        from salus.indicators.release import suppressed_indicators
+
+        for name, label in (("suppressed_year", PERIOD), ("suppressed_month", f"{PERIOD}-03")):
+            t0, c0 = time.perf_counter(), time.process_time()
+            cells = suppressed_indicators(label, as_of=dt.date(2026, 1, 1))
+            out[name] = round(time.perf_counter() - t0, 3)
+            out[f"{name}_cpu_here"] = round(time.process_time() - c0, 3)
+            out[f"{name}_hidden"] = sum(1 for c in cells if c.get("suppressed"))
+            out[f"{name}_rows"] = len(cells)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if "duckdb" in engines:
         with DuckDBRunner() as runner:
@@ -638,6 +650,11 @@ def main() -> int:
         if name in figures:
             print(f"  dashboard trend, 12 months, {what} (duckdb): {figures[name]:.2f} s; "
                   f"{figures[f'{name}_cpu_here']:.2f} s CPU here")
+    for name, what in (("suppressed_year", f"the year {PERIOD}"), ("suppressed_month", f"the month {PERIOD}-03")):
+        if name in figures:
+            print(f"  suppressed for release, {what} (catalogue, year's months, pattern): {figures[name]:.2f} s; "
+                  f"{figures[f'{name}_cpu_here']:.2f} s CPU here; {figures[f'{name}_hidden']} of "
+                  f"{figures[f'{name}_rows']} cells hidden")
     print(f"  peak memory of the measuring process: {figures['peak_rss_mb']} MB")
     if not args.keep and not args.database_url:
         import shutil
