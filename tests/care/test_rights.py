@@ -195,3 +195,30 @@ def test_it_keeps_rights_reports_out_of_every_individual_level_export():
 def test_it_prints_the_advocacy_report_in_a_chosen_language(login, program):
     body = login(program.admin).get("/care/rights/advocacy/?lang=ar").content.decode()
     assert '<html lang="ar" dir="rtl">' in body
+
+
+def test_no_advocacy_report_gives_away_a_month_hidden_in_another(program):
+    """6 reports in January, 2 in February, 7 in March 2025. February is hidden in its own
+    report; the first quarter's report and the other months' must not give it back."""
+    from salus.care import aggregates
+    from salus.indicators.periods import parse_period
+
+    for month, n in ((1, 6), (2, 2), (3, 7)):
+        for _ in range(n):
+            actions.do_take_rights_report(
+                program.worker_a, site=program.site_a, area=program.area_a, occurred_on=dt.date(2025, month, 12),
+                violation_type="violence", perpetrator="police", client_wants=[], consent_advocacy=True,
+            )
+    shown = {label: aggregates.advocacy_report(program.admin, parse_period(label))
+             for label in ("2025", "2025Q1", "2025-01", "2025-02", "2025-03")}
+    assert shown["2025-02"]["total"] is None
+    months = [shown[m]["total"] for m in ("2025-01", "2025-02", "2025-03")]
+    assert shown["2025Q1"]["total"] is None or months.count(None) >= 2, (shown["2025Q1"]["total"], months)
+    # The year is the first quarter: whatever one shows, the other shows alike.
+    assert shown["2025"]["total"] == shown["2025Q1"]["total"]
+    for dim in ("type", "perpetrator", "area"):
+        cells = [shown[m][dim] for m in ("2025-01", "2025-02", "2025-03")]
+        for key, quarter_value in shown["2025Q1"][dim].items():
+            values = [c.get(key) for c in cells]
+            if quarter_value is not None:
+                assert values.count(None) != 1, (dim, key, quarter_value, values)

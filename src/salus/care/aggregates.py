@@ -139,13 +139,46 @@ def care_summary(user, period: Period) -> dict:
 
 def advocacy_report(user, period: Period) -> dict:
     """The rights advocacy counts for ``period`` at the user's sites, always suppressed:
-    {"total": n or None, "type"|"perpetrator"|"area"|"quarter": {key: n or None}}."""
+    {"total": n or None, "type"|"perpetrator"|"area"|"quarter": {key: n or None}}.
+
+    Reports are counted by the date they happened, so a month's counts are the quarter's
+    minus the other months': a month hidden in one report would be given away by others. The
+    counts are suppressed once for the whole calendar year, its months, quarters and the year
+    linked by their sums (salus.indicators.suppression), and each report shows its period's
+    part of that: every report of the year can be read beside every other.
+    """
     from salus.core import access
     from salus.core.config import program_config
+    from salus.indicators.suppression import suppress_groups
 
-    counts = rights_counts(access.site_ids(user), period.start, period.end)
-    total = sum(counts["type"].values())
-    shown_total, cells = suppress_partitions(
-        total, {k: dict(v) for k, v in counts.items()}, program_config().suppression_threshold
-    )
-    return {"total": shown_total, **cells}
+    year = parse_period(str(period.start.year))
+    by_slot: dict[str, dict[str, Counter]] = {}
+    for slot in _year_slots(year):
+        span = parse_period(slot)
+        by_slot[slot] = rights_counts(access.site_ids(user), span.start, span.end)
+    cells: list[dict[str, Any]] = []
+    for slot, counts in by_slot.items():
+        common = {"code": "care-rights", "period": slot, "person_based": True, "adds_over_time": True}
+        cells.append({**common, "disaggregation": {}, "value": sum(counts["type"].values())})
+        for dim, values in counts.items():
+            cells += [{**common, "disaggregation": {dim: str(key)}, "value": n} for key, n in values.items()]
+    out = suppress_groups(cells, program_config().suppression_threshold)
+    mine = by_slot[period.label]
+    result: dict[str, Any] = {dim: {} for dim in mine}
+    total = None
+    for cell, src in zip(out, cells, strict=True):
+        if src["period"] != period.label:
+            continue
+        if not src["disaggregation"]:
+            total = cell["value"]
+            continue
+        (dim, key), = src["disaggregation"].items()
+        original = next(k for k in mine[dim] if str(k) == key)
+        result[dim][original] = cell["value"]
+    return {"total": total, **result}
+
+
+def _year_slots(year: Period) -> list[str]:
+    """The year's months, quarters and the year itself, as period labels."""
+    y = year.start.year
+    return [*(f"{y}-{m:02d}" for m in range(1, 13)), *(f"{y}Q{q}" for q in range(1, 5)), str(y)]
