@@ -122,3 +122,29 @@ def test_it_offers_only_goals_not_already_held(login, program, client_a, today):
     assert '<option value="stop">' in body and '<option value="stay_alive">' not in body
     actions.do_choose_goal("test", client=client_a, site=program.site_a, rung="stop", chosen_on=today)
     assert "care-goal-add" not in login(program.worker_a).get(f"/care/clients/{client_a.id}/").content.decode()
+
+
+def test_no_summary_gives_away_a_month_of_prompts_hidden_in_another(program, record_contact):
+    """Prompts shown for 6 people in January, 2 in February, 7 in March 2025: February is hidden
+    in its own summary, and the first quarter's summary and the other months' must not give it
+    back (prompt counts add up over months)."""
+    from salus.care import aggregates
+    from salus.indicators.periods import parse_period
+
+    n = 0
+    for month, people in ((1, 6), (2, 2), (3, 7)):
+        for _ in range(people):
+            client = record_contact(program.site_a, raw_uic=f"PR{chr(65 + n // 26)}{chr(65 + n % 26)}1990F").client
+            actions.do_note_prompts_shown(program.worker_a, client=client, site=program.site_a,
+                                          rule_codes=["released"], shown_on=dt.date(2025, month, 3))
+            n += 1
+    ids = {program.site_a.id}
+    shown = {label: aggregates._prompts_suppressed_over_the_year(ids, parse_period(label), 5)
+             for label in ("2025Q1", "2025-01", "2025-02", "2025-03")}
+    for group, key in (("prompts", "shown"), ("by_rule", "released")):
+        months = [shown[m][0 if group == "prompts" else 1][key] for m in ("2025-01", "2025-02", "2025-03")]
+        quarter = shown["2025Q1"][0 if group == "prompts" else 1][key]
+        assert months[1] is None
+        assert quarter is None or months.count(None) >= 2, (group, key, quarter, months)
+    # Unsuppressed readers see the counts themselves.
+    assert aggregates.prompt_summary(ids, parse_period("2025-02"))["shown"] == 2

@@ -126,15 +126,54 @@ def care_summary(user, period: Period) -> dict:
     def cells(counts: dict) -> dict:
         return counts if unsuppressed else suppress_each(counts, threshold)
 
+    prompts = {k: raw_prompts[k] for k in ("shown", "offered", "accepted")}
+    by_rule = {r.code: raw_prompts["by_rule"].get(r.code, 0) for r in rules.RULES}
+    if not unsuppressed:
+        prompts, by_rule = _prompts_suppressed_over_the_year(ids, period, threshold)
     held = cells({r: h for r, h, _s in raw_goals["by_rung"]})
     stepped = cells({r: s for r, _h, s in raw_goals["by_rung"]})
     return {
         "period": period.label, "threshold": threshold, "suppressed": not unsuppressed,
-        "prompts": cells({k: raw_prompts[k] for k in ("shown", "offered", "accepted")}),
-        "by_rule": cells({r.code: raw_prompts["by_rule"].get(r.code, 0) for r in rules.RULES}),
+        "prompts": prompts,
+        "by_rule": by_rule,
         "goals": cells({"with": raw_goals["clients_with_goals"], "step": raw_goals["clients_with_step"]}),
         "by_rung": [{"rung": r, "holding": held[r], "stepped": stepped[r]} for r, _h, _s in raw_goals["by_rung"]],
     }
+
+
+def _prompts_suppressed_over_the_year(site_ids, period: Period, threshold: int) -> tuple[dict, dict]:
+    """The prompt counts of ``period`` (shown, offered, accepted; per rule), small ones hidden.
+
+    They count events by day, so a month's count is its quarter's minus the other two months':
+    hiding a small month alone would not do when the summary is read for a quarter too. Each
+    count is suppressed for the whole calendar year at once, its months, quarters and the year
+    linked by their sums (salus.indicators.suppression), and the period shows its part.
+    """
+    from salus.care import rules
+    from salus.indicators.suppression import suppress_groups
+
+    year = period.start.year
+    months = {f"{year}-{m:02d}": prompt_summary(site_ids, parse_period(f"{year}-{m:02d}")) for m in range(1, 13)}
+    slots: dict[str, Counter] = {}
+    for label, summary in months.items():
+        counts = Counter({("prompts", k): summary[k] for k in ("shown", "offered", "accepted")})
+        counts.update({("by_rule", r.code): summary["by_rule"].get(r.code, 0) for r in rules.RULES})
+        quarter = f"{year}Q{(int(label[5:]) - 1) // 3 + 1}"
+        for slot in (label, quarter, str(year)):
+            slots.setdefault(slot, Counter()).update(counts)
+            # Zero counts are kept: every slot has every key.
+            for key in counts:
+                slots[slot].setdefault(key, 0)
+    cells: list[dict[str, Any]] = [{"code": "care-prompts", "period": slot, "person_based": True, "adds_over_time": True,
+              "disaggregation": {"count": f"{group}:{key}"}, "value": n}
+             for slot, counts in slots.items() for (group, key), n in counts.items()]
+    prompts: dict = {}
+    by_rule: dict = {}
+    for cell, src in zip(suppress_groups(cells, threshold), cells, strict=True):
+        if src["period"] == period.label:
+            group, key = src["disaggregation"]["count"].split(":", 1)
+            (prompts if group == "prompts" else by_rule)[key] = cell["value"]
+    return prompts, by_rule
 
 
 def advocacy_report(user, period: Period) -> dict:
