@@ -231,3 +231,17 @@ def test_the_years_months_in_one_pass_are_the_months_one_by_one(events, place, d
         assert by_month[("HIV_POSITIVITY", "2025-02", ())] == (1, 2)
         assert by_month[("REFERRAL_COMPLETION", "2025-02", ())] == (1, 2)
         assert by_month[("NSP_SYRINGES_PER_PWID", "2025-03", ())] == (10, 0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=year_of_counts, threshold=st.integers(min_value=2, max_value=6), seed=st.integers(0, 2**16))
+def test_the_same_numbers_hide_the_same_cells_in_whatever_order_they_come(fine, threshold, seed):
+    """Two pages of one year build the year's table from rows in whatever order the database
+    gave them; ties between equal counts must not fall differently, or the two pages together
+    would show what each hides."""
+    import random
+
+    months = [c for m, t in year_tables(fine, "HIV_TESTS").items() if len(m) == 7 for c in t]
+    shuffled = list(months)
+    random.Random(seed).shuffle(shuffled)
+    assert pattern_of_year(months, [], threshold) == pattern_of_year(shuffled, [], threshold)

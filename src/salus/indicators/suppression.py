@@ -101,6 +101,11 @@ def equations(cells: list[dict]) -> list[tuple[int, list[int]]]:
     return out + _time_equations(cells, index)
 
 
+def _order(cell: dict) -> tuple[str, str]:
+    """Where a cell stands in its table: by period, then by breakdown."""
+    return (str(cell.get("period") or ""), repr(_freeze(cell.get("disaggregation") or {})))
+
+
 def _period(cell: dict) -> str | None:
     """A cell's period as text (the engine's labels: ``2025``, ``2025Q1``, ``2025-03``)."""
     period = cell.get("period")
@@ -111,7 +116,7 @@ def _time_equations(cells: list[dict], index: dict[tuple, int]) -> list[tuple[in
     from salus.indicators.periods import PeriodError, parse_period
 
     parsed = {}
-    for label in {str(c["period"]) for c in cells if c.get("period")}:
+    for label in sorted({str(c["period"]) for c in cells if c.get("period")}):
         try:
             parsed[label] = parse_period(label)
         except PeriodError:
@@ -295,7 +300,10 @@ def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dic
     for i, c in enumerate(out):
         tables[_table_key(c)].append(i)
     for members in tables.values():
-        table = [out[i] for i in members]
+        # In an order of their own, not the order given: ties between equal counts are broken
+        # by position, and the same numbers must hide the same cells however they come (two
+        # pages of one year, read by one person, would otherwise undo each other).
+        table = sorted((out[i] for i in members), key=_order)
         if not _is_person_based(table[0]):
             continue
         eqs = equations(table)
