@@ -150,28 +150,18 @@ def _prompts_suppressed_over_the_year(site_ids, period: Period, threshold: int) 
     linked by their sums (salus.indicators.suppression), and the period shows its part.
     """
     from salus.care import rules
-    from salus.indicators.suppression import suppress_groups
 
-    year = period.start.year
-    months = {f"{year}-{m:02d}": prompt_summary(site_ids, parse_period(f"{year}-{m:02d}")) for m in range(1, 13)}
-    slots: dict[str, Counter] = {}
-    for label, summary in months.items():
-        counts = Counter({("prompts", k): summary[k] for k in ("shown", "offered", "accepted")})
-        counts.update({("by_rule", r.code): summary["by_rule"].get(r.code, 0) for r in rules.RULES})
-        quarter = f"{year}Q{(int(label[5:]) - 1) // 3 + 1}"
-        for slot in (label, quarter, str(year)):
-            slots.setdefault(slot, Counter()).update(counts)
-            # Zero counts are kept: every slot has every key.
-            for key in counts:
-                slots[slot].setdefault(key, 0)
-    cells: list[dict[str, Any]] = [{"code": "care-prompts", "period": slot, "person_based": True, "adds_over_time": True,
-              "disaggregation": {"count": f"{group}:{key}"}, "value": n}
-             for slot, counts in slots.items() for (group, key), n in counts.items()]
+    cells = []
+    for month in _months_of(period):
+        summary = prompt_summary(site_ids, month)
+        counts = {("prompts", k): summary[k] for k in ("shown", "offered", "accepted")}
+        counts |= {("by_rule", r.code): summary["by_rule"].get(r.code, 0) for r in rules.RULES}
+        cells += [_year_cell("care-prompts", month, {"count": f"{group}:{key}"}, n) for (group, key), n in counts.items()]
     prompts: dict = {}
     by_rule: dict = {}
-    for cell, src in zip(suppress_groups(cells, threshold), cells, strict=True):
-        if src["period"] == period.label:
-            group, key = src["disaggregation"]["count"].split(":", 1)
+    for cell in _suppressed_over_the_year(cells, threshold):
+        if cell["period"] == period.label:
+            group, key = cell["disaggregation"]["count"].split(":", 1)
             (prompts if group == "prompts" else by_rule)[key] = cell["value"]
     return prompts, by_rule
 
@@ -188,36 +178,39 @@ def advocacy_report(user, period: Period) -> dict:
     """
     from salus.core import access
     from salus.core.config import program_config
-    from salus.indicators.suppression import suppress_groups
 
-    year = parse_period(str(period.start.year))
-    by_slot: dict[str, dict[str, Counter]] = {}
-    for slot in _year_slots(year):
-        span = parse_period(slot)
-        by_slot[slot] = rights_counts(access.site_ids(user), span.start, span.end)
-    cells: list[dict[str, Any]] = []
-    for slot, counts in by_slot.items():
-        common = {"code": "care-rights", "period": slot, "person_based": True, "adds_over_time": True}
-        cells.append({**common, "disaggregation": {}, "value": sum(counts["type"].values())})
-        for dim, values in counts.items():
-            cells += [{**common, "disaggregation": {dim: str(key)}, "value": n} for key, n in values.items()]
-    out = suppress_groups(cells, program_config().suppression_threshold)
-    mine = by_slot[period.label]
-    result: dict[str, Any] = {dim: {} for dim in mine}
-    total = None
-    for cell, src in zip(out, cells, strict=True):
-        if src["period"] != period.label:
+    cells = []
+    for month in _months_of(period):
+        counts = rights_counts(access.site_ids(user), month.start, month.end)
+        cells.append(_year_cell("care-rights", month, {}, sum(counts["type"].values())))
+        cells += [_year_cell("care-rights", month, {dim: str(key)}, n)
+                  for dim, values in counts.items() for key, n in values.items()]
+    result: dict[str, Any] = {"total": None, "type": {}, "perpetrator": {}, "area": {}, "quarter": {}}
+    for cell in _suppressed_over_the_year(cells, program_config().suppression_threshold):
+        if cell["period"] != period.label:
             continue
-        if not src["disaggregation"]:
-            total = cell["value"]
-            continue
-        (dim, key), = src["disaggregation"].items()
-        original = next(k for k in mine[dim] if str(k) == key)
-        result[dim][original] = cell["value"]
-    return {"total": total, **result}
+        if not cell["disaggregation"]:
+            result["total"] = cell["value"]
+        else:
+            (dim, key), = cell["disaggregation"].items()
+            result[dim][key] = cell["value"]
+    return result
 
 
-def _year_slots(year: Period) -> list[str]:
-    """The year's months, quarters and the year itself, as period labels."""
-    y = year.start.year
-    return [*(f"{y}-{m:02d}" for m in range(1, 13)), *(f"{y}Q{q}" for q in range(1, 5)), str(y)]
+def _months_of(period: Period) -> list[Period]:
+    """The twelve months of the calendar year ``period`` lies in."""
+    return [parse_period(f"{period.start.year}-{m:02d}") for m in range(1, 13)]
+
+
+def _year_cell(code: str, month: Period, disaggregation: dict, value: int) -> dict[str, Any]:
+    """A month's count as a cell of a table that adds up over time."""
+    return {"code": code, "period": month.label, "disaggregation": disaggregation, "value": value,
+            "person_based": True, "adds_over_time": True}
+
+
+def _suppressed_over_the_year(month_cells: list[dict], threshold: int) -> list[dict]:
+    """``month_cells`` of one calendar year, with each quarter and the year as their sums,
+    suppressed as one table linked by those sums (salus.indicators.suppression)."""
+    from salus.indicators.suppression import suppress_groups, with_quarters_and_year
+
+    return suppress_groups(with_quarters_and_year(month_cells, ("value",)), threshold)

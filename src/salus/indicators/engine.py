@@ -1074,7 +1074,7 @@ def _trend_events(comp: _Computation, clients: str, age, add, measures: set[str]
     """Overdose reversals and referrals (made, attended) per month and fine cell, as
     :meth:`_Computation.overdoses` and :meth:`_Computation.referrals` count them for one period."""
     r, d, t, p = comp.r, comp.d, comp.t, comp.p
-    within = f"{comp.scope.sql('s', 's', 'area_path')}"
+    within = comp.scope.sql("s", "s", "area_path")
     if "od_reversals" in measures:
         month = d.month_number("o.date")
         add(r.rows(f"""

@@ -23,19 +23,19 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 
-from salus.indicators import catalogue
 from salus.indicators.periods import Period, parse_period
-from salus.indicators.suppression import COUNT_FIELDS, hide, suppress_groups
+from salus.indicators.suppression import (
+    COUNT_FIELDS,
+    adds_over_time,
+    hide,
+    suppress_groups,
+    with_quarters_and_year,
+)
 
 # How long the web app keeps a year's unsuppressed month cells (per place and indicators) for
 # the next page; exports and the command line always count afresh. Pages say figures may be
 # this old (as the dashboard's trend, which keeps its months as long).
 YEAR_CACHE_SECONDS = 600
-
-
-def adds_over_time(code: str) -> bool:
-    ind = catalogue.BY_CODE.get(code)
-    return bool(ind and ind.adds_over_time)
 
 
 def suppressed_indicators(period: str | Period, area: str | None = None, site: str | None = None,
@@ -70,7 +70,7 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
         threshold = program_config().suppression_threshold
 
     def linked(c: dict) -> bool:
-        return threshold > 1 and adds_over_time(c.get("code") or "") and bool(c.get("period"))
+        return threshold > 1 and adds_over_time(c) and bool(c.get("period"))
 
     # Each period's own suppression for the other counts, in the order the cells came.
     own = iter(suppress_groups([c for c in cells if not linked(c)], threshold))
@@ -107,23 +107,7 @@ def pattern_of_year(months: list[dict], given: list[dict], threshold: int) -> di
     for c in given:
         if parse_period(str(c["period"])).kind == "month":
             table[_key(c)] = c
-    sums: dict[tuple, dict] = {}
-    for c in list(table.values()):
-        month = parse_period(str(c["period"]))
-        quarter = f"{month.start.year}Q{(month.start.month - 1) // 3 + 1}"
-        for period in (quarter, str(month.start.year)):
-            key = (c["code"], period, _freeze(c.get("disaggregation") or {}))
-            cell = sums.get(key)
-            if cell is None:
-                cell = sums[key] = {"code": c["code"], "period": period, "area": c.get("area"),
-                                    "site": c.get("site"), "disaggregation": dict(c.get("disaggregation") or {}),
-                                    "kind": c.get("kind"), "value": None,
-                                    **{f: 0 for f in COUNT_FIELDS if isinstance(c.get(f), int | float)}}
-            for f in COUNT_FIELDS:
-                if f in cell:
-                    # A field missing from a month (none given) counts for nothing in the sum.
-                    cell[f] += c.get(f) or 0
-    table |= sums
+    table = {_key(c): c for c in with_quarters_and_year(list(table.values()), COUNT_FIELDS)}
     for c in given:
         if parse_period(str(c["period"])).kind != "month":
             table[_key(c)] = c

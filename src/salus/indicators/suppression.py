@@ -36,7 +36,7 @@ DERIVED_FIELDS = ("value", "programme_value", "value_low", "value_high", "level"
 def _table_key(cell: dict) -> tuple:
     # The periods of one calendar year are one table when the counts add up over time.
     period = cell.get("period")
-    if period and _adds_over_time(cell):
+    if period and adds_over_time(cell):
         period = str(period)[:4]
     return (cell.get("code"), period, cell.get("area"), cell.get("site"))
 
@@ -54,7 +54,8 @@ def _is_person_based(cell: dict) -> bool:
     return ind.person_based if ind else True
 
 
-def _adds_over_time(cell: dict) -> bool:
+def adds_over_time(cell: dict) -> bool:
+    """Whether the cell's counts add up over time (the cell says so, or its indicator does)."""
     if "adds_over_time" in cell:
         return bool(cell["adds_over_time"])
     from salus.indicators import catalogue
@@ -99,6 +100,31 @@ def equations(cells: list[dict]) -> list[tuple[int, list[int]]]:
                 groups[(pkey, tuple(sorted(dis)), k)].append(i)
     out = [(index[pkey], children) for (pkey, _dims, _k), children in groups.items()]
     return out + _time_equations(cells, index)
+
+
+def with_quarters_and_year(months: list[dict], fields: tuple[str, ...]) -> list[dict]:
+    """``months`` (cells of months of one calendar year), then, for each code and breakdown, a
+    cell for each quarter and one for the year: a copy of its first month's cell whose
+    ``fields`` are the sums of its months' (a field that month does not give stays None; one
+    missing from a later month counts for nothing) and whose derived values are None.
+    """
+    from salus.indicators.periods import parse_period
+
+    sums: dict[tuple, dict] = {}
+    for c in months:
+        month = parse_period(str(c["period"]))
+        quarter = f"{month.start.year}Q{(month.start.month - 1) // 3 + 1}"
+        for period in (quarter, str(month.start.year)):
+            key = (c.get("code"), period, _freeze(c.get("disaggregation") or {}))
+            cell = sums.get(key)
+            if cell is None:
+                cell = sums[key] = {**c, "period": period, "disaggregation": dict(c.get("disaggregation") or {}),
+                                    **{f: None for f in DERIVED_FIELDS},
+                                    **{f: 0 if isinstance(c.get(f), int | float) else None for f in fields}}
+            for f in fields:
+                if cell[f] is not None:
+                    cell[f] += c.get(f) or 0
+    return [*months, *sums.values()]
 
 
 def _order(cell: dict) -> tuple[str, str]:

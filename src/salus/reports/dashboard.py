@@ -114,7 +114,13 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
     codes = [code for code, _title in TREND_MEASURES]
     cells = monthly_cells(codes, first, last, scope, disaggregate=suppress)
     if suppress:
-        cells = suppress_trend(cells, scope, program_config().suppression_threshold)
+        # As the indicators page hides each month: its own rules, and for counts that add up
+        # over time the pattern of the month's year (no month hidden here is a quarter there
+        # minus the months shown here).
+        from salus.indicators.release import suppress_released
+
+        cells = suppress_released(cells, area=scope.area_path, site=scope.site_code,
+                                  threshold=program_config().suppression_threshold, cached=True)
     by_code: dict[str, dict[str, dict]] = {}
     for c in cells:
         if c.get("disaggregation"):
@@ -140,19 +146,6 @@ def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
             rows.append((long, shown))
         out.append(TrendChart(code, str(title), charts.trend_bars(str(title), points), rows))
     return out
-
-
-def suppress_trend(cells: list[dict], scope, threshold: int) -> list[dict]:
-    """Monthly cells (with their breakdowns) with small counts hidden as the indicators page
-    hides them for each month: each month's own suppression and, for counts that add up over
-    time, the pattern of the month's year (salus.indicators.release), so that no month hidden
-    here is the quarter's total on the indicators page minus the months shown here.
-    Returns copies; hidden counts are None and the cell has ``suppressed: True``.
-    """
-    from salus.indicators.release import suppress_released
-
-    return suppress_released(cells, area=scope.area_path, site=scope.site_code, threshold=threshold,
-                             cached=True)
 
 
 def _axis(ind, values: list[float], target: float | None) -> tuple[float, float]:
