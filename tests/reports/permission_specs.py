@@ -12,7 +12,8 @@ except ImportError:  # tests/ imported as a package rather than put on sys.path
 
 INDICATOR_ROLES = frozenset({"coordinator", "manager", "analyst", "admin"})
 ORG_WIDE = frozenset({"manager", "analyst", "admin"})
-ROUTES = ("indicators-home", "reports-dashboard", "reports-program-report")
+# The CSV download needs export.aggregate as well, which every role with indicators.view holds.
+ROUTES = ("indicators-home", "reports-dashboard", "reports-program-report", "indicators-download")
 
 
 def _at(route: str, query: str):

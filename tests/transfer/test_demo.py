@@ -84,3 +84,27 @@ def test_it_calls_the_extensions(db, demo_home, monkeypatch):
     assert seen["sites"] == {s[0] for s in demo.SITES}
     assert seen["roles"] == {"worker", "coordinator", "clinician", "manager", "analyst", "admin"}
     assert seen["n"] == Client.objects.count()
+
+
+def test_it_gives_the_demo_a_dhis2_mapping_that_fits_it(db, demo_home):
+    """The indicators page offers DHIS2 files once a mapping exists: the demo's must name
+    every area and site of the demo, so that any place's download works."""
+    from salus.core.models import Area
+    from salus.indicators.exports import build_export, mapping_path
+
+    (demo_home / "dhis2-mapping.toml").unlink(missing_ok=True)
+    demo.load_demo(clients=30, days=60)
+    mapping = mapping_path()
+    assert mapping == demo_home / "dhis2-mapping.toml"
+    year = str(demo.program_today().year)
+    for area in [None, *Area.objects.filter(parent__isnull=False).values_list("path", flat=True)]:
+        export = build_export("adx", year, area=area, mapping_file=mapping)
+        assert export.written > 0, area
+    for site in Site.objects.values_list("code", flat=True):
+        assert build_export("json", year, site=site, mapping_file=mapping).written > 0, site
+
+
+def test_it_keeps_a_programs_own_mapping(db, demo_home):
+    (demo_home / "dhis2-mapping.toml").write_text("# ours\n", encoding="utf-8")
+    demo.load_demo(clients=15, days=30)
+    assert (demo_home / "dhis2-mapping.toml").read_text(encoding="utf-8") == "# ours\n"

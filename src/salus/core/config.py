@@ -45,6 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention_years", 10, "Individual records older than this many years may be purged or reduced to aggregates."),
     Setting("syringe_commodity", "syringe", "Stock commodity that syringes given in a contact are taken from."),
     Setting("western_digits_for", (), "Languages shown with Western digits although their locale has its own (e.g. [\"ar\"] in the Maghreb); by default Farsi uses Persian and Arabic Eastern Arabic digits."),
+    Setting("dhis2_mapping", "dhis2-mapping.toml", "The DHIS2 mapping file (docs/exports.md) of the web app's DHIS2 JSON and ADX downloads: a path relative to SALUS_HOME, or absolute; while it does not exist, the web app offers CSV downloads only."),
     Setting("goal_ladder", ("stay_alive", "avoid_infections", "look_after_health", "stability", "safer_use", "stop"), "The rungs of the client-chosen goal ladder, in order."),
 )
 
@@ -63,6 +64,7 @@ class ProgramConfig:
     retention_years: int = 10
     syringe_commodity: str = "syringe"
     western_digits_for: tuple[str, ...] = ()
+    dhis2_mapping: str = "dhis2-mapping.toml"
     goal_ladder: tuple[str, ...] = field(
         default=("stay_alive", "avoid_infections", "look_after_health", "stability", "safer_use", "stop")
     )

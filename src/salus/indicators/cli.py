@@ -142,47 +142,35 @@ def _open_private(path: str, binary: bool = False):
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
-def cmd_export_indicators(args: argparse.Namespace) -> int:
-    from salus.indicators.exports.csvfile import write_csv
+def _export(args: argparse.Namespace, fmt: str, mapping_file: str | None = None):
+    """Make the file through salus.indicators.exports (suppressed, audited as the command line)
+    and write it owner-only to ``args.out``; None (after saying why) when it cannot be made."""
+    from salus.indicators.engine import ScopeError
+    from salus.indicators.exports import ExportError, do_export_indicators
 
-    rows = _rows(args)
-    with _open_private(args.out) as f:
-        n = write_csv(rows, f)
-    hidden = sum(1 for r in rows if r.get("suppressed"))
-    print(f"wrote {n} indicator cells to {args.out} ({hidden} with small numbers hidden)")
+    try:
+        export = do_export_indicators("cli", fmt, args.period, area=args.area, site=getattr(args, "site", None),
+                                      as_of=args.as_of, mapping_file=mapping_file)
+    except (ExportError, ScopeError) as exc:
+        print(f"salus: {exc}", file=sys.stderr)
+        return None
+    with _open_private(args.out, binary=True) as f:
+        f.write(export.data)
+    return export
+
+
+def cmd_export_indicators(args: argparse.Namespace) -> int:
+    export = _export(args, "csv")
+    if export is None:
+        return 2
+    print(f"wrote {export.written} indicator cells to {args.out} ({export.hidden} with small numbers hidden)")
     return 0
 
 
 def cmd_export_dhis2(args: argparse.Namespace) -> int:
-    from salus.indicators.engine import Scope
-    from salus.indicators.exports import dhis2
-    from salus.indicators.periods import parse_period
-
-    try:
-        mapping = dhis2.load_mapping(args.mapping)
-    except dhis2.MappingError as exc:
-        print(f"salus: {exc}", file=sys.stderr)
+    export = _export(args, args.format, args.mapping)
+    if export is None:
         return 2
-    codes = sorted({r.indicator for r in mapping.rules})
-    args.codes = ",".join(codes)
-    rows = _rows(args)
-    scope = Scope(area=args.area)
-    scope_key = scope.area_path or (scope.pse_area().path if scope.pse_area() else "")
-    result = dhis2.select(rows, mapping, scope_key)
-    if result.problems:
-        print("salus: " + "; ".join(result.problems), file=sys.stderr)
-        return 2
-    period = parse_period(args.period)
-    try:
-        if args.format == "json":
-            data = dhis2.dumps_json(dhis2.data_value_set(result, mapping, period)).encode("utf-8")
-        else:
-            data = dhis2.adx_document(result, mapping, period)
-    except dhis2.MappingError as exc:
-        print(f"salus: {exc}", file=sys.stderr)
-        return 2
-    with _open_private(args.out, binary=True) as f:
-        f.write(data)
-    print(f"wrote {len(result.items)} data values to {args.out}; {result.left_out} left out "
+    print(f"wrote {export.written} data values to {args.out}; {export.hidden} left out "
           "(hidden by small-cell suppression or not computable)")
     return 0

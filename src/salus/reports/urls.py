@@ -6,6 +6,7 @@ from salus.reports import views
 
 urlpatterns = [
     path("indicators/", views.indicators_home, name="indicators-home"),
+    path("indicators/download/", views.indicators_download, name="indicators-download"),
     path("dashboard/", views.dashboard, name="reports-dashboard"),
     path("program-report/", views.program_report, name="reports-program-report"),
 ]

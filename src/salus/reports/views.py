@@ -11,10 +11,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from salus.core import access
 from salus.core.config import program_config
 from salus.indicators.engine import today as engine_today
 from salus.reports import dashboard as dashboard_data
@@ -55,7 +58,58 @@ def indicators_home(request):
     rows = build_rows(compute_cells(scope, suppress=suppress))
     context = _base_context(request, scope=scope) | {"rows": rows, "suppressed": suppress,
                                                      "threshold": program_config().suppression_threshold}
+    context |= _download_context(request.user)
     return render(request, "reports/indicators.html", context)
+
+
+def _download_context(user) -> dict:
+    """What the indicators page offers to download: CSV to every holder of export.aggregate,
+    DHIS2 JSON and ADX too once the program has a mapping file."""
+    from salus.indicators.exports import mapping_path
+
+    may = access.can(user, "export.aggregate")
+    return {"may_download": may, "dhis2_mapping": may and mapping_path() is not None}
+
+
+@require_GET
+@login_required
+def indicators_download(request):
+    """The indicators of a period and place as a file to take away: ``format`` csv (every
+    cell), json (DHIS2 dataValueSets) or adx, the last two through the program's mapping file.
+
+    Always suppressed, whoever asks (the file leaves the system), and audited
+    (salus.indicators.exports.do_export_indicators). Needs export.aggregate and the same reach
+    as the indicators page.
+    """
+    from salus.indicators.exports import FORMATS, ExportError, do_export_indicators, mapping_path
+
+    access.require(request.user, "export.aggregate")
+    scope, error_page = _scope_or_error(request, "reports/indicators.html")
+    if error_page:
+        return error_page
+    fmt = request.GET.get("format", "csv")
+    mapping = mapping_path() if fmt in ("json", "adx") else None
+    error = ""
+    if fmt not in FORMATS:
+        error = _("Choose a file format: CSV, DHIS2 JSON or ADX.")
+    elif fmt != "csv" and mapping is None:
+        error = _("DHIS2 and ADX files need the program's DHIS2 mapping, and there is none yet. "
+                  "An administrator sets it up (docs/exports.md).")
+    else:
+        try:
+            export = do_export_indicators(request.user, fmt, scope.period.label, area=scope.area_path,
+                                          site=scope.site_code, mapping_file=mapping)
+        except ExportError as exc:
+            error = _("The DHIS2 mapping does not fit this place or period, so no file was made: "
+                      "%(problem)s. An administrator can complete it (docs/exports.md).") % {"problem": exc}
+    if error:
+        context = _base_context(request, error=error)
+        return render(request, "reports/indicators.html", context, status=400)
+    response = HttpResponse(export.data, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    # Aggregates still describe a program: no shared cache keeps a copy.
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @require_GET

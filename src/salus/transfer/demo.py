@@ -184,6 +184,7 @@ def load_demo(*, clients: int = 400, days: int = 365, seed: int = SEED) -> list[
             if _module_exists(name):
                 importlib.import_module(name).load(ctx)
     _write_logins(logins)
+    _write_dhis2_mapping()
     return logins
 
 
@@ -231,6 +232,20 @@ def _write_config() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(head + kept) + "\n", encoding="utf-8")
     reset_cache()
+
+
+def _write_dhis2_mapping() -> None:
+    """Give the demo the example DHIS2 mapping (it names the demo's areas and sites), so that
+    the indicators page offers DHIS2 and ADX downloads; a program's own file is kept."""
+    from salus.core.config import program_config
+    from salus.indicators.exports import dhis2
+
+    name = program_config().dhis2_mapping
+    path = Path(settings.SALUS_HOME) / name if name else None
+    if path is None or path.exists():
+        return
+    example = Path(dhis2.__file__).with_name("dhis2-mapping.example.toml")
+    path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _write_logins(logins: list[tuple[str, str, str]]) -> None:
