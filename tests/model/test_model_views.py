@@ -62,3 +62,13 @@ def test_it_downloads_the_report(client, area_with_data):
     assert resp.status_code == 200
     assert "attachment" in resp["Content-Disposition"]
     assert b"<svg" in resp.content
+
+
+def test_it_describes_the_scenario_in_the_readers_language(client, area_with_data):
+    client.login(username=area_with_data.manager.username, password=PASSWORD)
+    resp = client.get("/model/", {"area": "XL/NORTH/N1", "year": "2025"}, HTTP_ACCEPT_LANGUAGE="ru")
+    description = resp.context["inputs"].scenario["description"]
+    assert description.startswith("Построено по данным программы для территории XL/NORTH/N1, 2025.")
+    assert "NALOXONE_KITS_DISTRIBUTED" in description  # codes stay codes
+    english = client.get("/model/", {"area": "XL/NORTH/N1", "year": "2025"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.context["inputs"].scenario["description"].startswith("Built from programme data")

@@ -29,6 +29,7 @@ the ``baseline``, so ``--set coverage.ost=0.5`` gives a scale-up compared with t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .scenarios import validate
@@ -68,7 +69,19 @@ def pse_from_rows(indicators: list[dict]) -> dict:
     return {}
 
 
-def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse: dict) -> dict:
+def describe_in_english(area_code: str, year: int, used: list[str], kept: list[str]) -> str:
+    """The scenario's description: which indicators it was built from (``used``) and which
+    scenario keys keep the model's defaults (``kept``)."""
+    return (
+        f"Built from programme data for area {area_code}, {year}. "
+        f"Indicators used: {', '.join(used) or 'none'}. "
+        f"Model defaults kept for: {', '.join(kept) or 'nothing'}, prevalences "
+        "and costs."
+    )
+
+
+def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse: dict,
+                          describe: Callable[[str, int, list[str], list[str]], str] | None = None) -> dict:
     """Scenario dict for ``area_code`` starting in ``year`` from indicator rows and PSEs.
 
     Args:
@@ -77,6 +90,8 @@ def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse
         indicators: rows with keys code, value, programme_value, numerator, denominator,
             value_low, value_high (missing or None values are skipped).
         pse: population size estimates, ``{"pwid": number or {"value": number, ...}}``.
+        describe: makes the description from (area_code, year, indicators used, scenario
+            keys kept at the model's defaults); default :func:`describe_in_english`.
 
     Returns:
         A validated scenario dict.
@@ -125,12 +140,7 @@ def scenario_from_program(area_code: str, year: int, indicators: list[dict], pse
             missing.append(f"coverage.{key}")
 
     initial = {k: coverage[k] for k in ("ost", "nsp", "art") if k in coverage}
-    description = (
-        f"Built from programme data for area {area_code}, {year}. "
-        f"Indicators used: {', '.join(used) or 'none'}. "
-        f"Model defaults kept for: {', '.join(missing) or 'nothing'}, prevalences "
-        "and costs."
-    )
+    description = (describe or describe_in_english)(area_code, year, used, missing)
     scenario: dict[str, Any] = {
         "name": f"{area_code} {year}",
         "description": description,

@@ -43,6 +43,14 @@ def pse_for(area, year: int) -> dict:
     return out
 
 
+def _describe(area: str, year: int, used: list[str], kept: list[str]) -> str:
+    """The scenario's description in the language of the request (English on the command line)."""
+    return _(
+        "Built from programme data for area %(area)s, %(year)s. Indicators used: %(used)s. "
+        "Model defaults kept for: %(kept)s, prevalences and costs."
+    ) % {"area": area, "year": year, "used": ", ".join(used) or _("none"), "kept": ", ".join(kept) or _("nothing")}
+
+
 def program_inputs(area_code: str, year: int) -> ProgramInputs:
     """Indicators, PSEs and the scenario built from them for one area and year."""
     from salus.core.actions import AreaPathError, find_area
@@ -60,7 +68,7 @@ def program_inputs(area_code: str, year: int) -> ProgramInputs:
         )
     rows = compute_indicators(str(year), area=area.path, codes=BRIDGE_CODES, disaggregate=False)
     totals = [r for r in rows if not r.get("disaggregation")]
-    scenario = scenario_from_program(area.path, year, totals, pse)
+    scenario = scenario_from_program(area.path, year, totals, pse, describe=_describe)
     return ProgramInputs(area.path, year, totals, pse, scenario)
 
 
