@@ -147,7 +147,7 @@ def test_it_prints_a_report_with_methods(client, quarter):
     assert "Counts from 1 to 4 are not printed" in html
     from salus.indicators.catalogue import get
 
-    assert get("NSP_COVERAGE").definition in html
+    assert str(get("NSP_COVERAGE").definition) in html
     assert "SYNTHETIC DEMO DATA" not in html
 
 
@@ -227,3 +227,19 @@ def test_it_says_when_the_period_is_not_over(client, program, time_machine):
     assert "2025Q2 is not over yet" in running.content.decode()
     done = _get(client, program.manager, "indicators-home", period="2025Q1")
     assert "is not over yet" not in done.content.decode()
+
+
+def test_it_prints_the_definitions_in_the_readers_language(client, quarter):
+    from django.utils import translation
+
+    from salus.indicators.catalogue import get
+
+    client.force_login(quarter.manager)
+    r = client.get(reverse("reports-program-report"), {"period": "2025Q1"}, HTTP_ACCEPT_LANGUAGE="ru")
+    html = r.content.decode()
+    with translation.override("ru"):
+        russian = str(get("CLIENTS_REACHED").definition)
+    with translation.override("en"):
+        english = str(get("CLIENTS_REACHED").definition)
+    assert russian.startswith("Уникальные клиенты") and russian in html
+    assert english.startswith("Unique clients") and english not in html

@@ -50,7 +50,7 @@ class Indicator:
     code: str
     # Translated lazily (in the reader's language): str() it where a plain string is needed.
     name: StrOrPromise
-    definition: str
+    definition: StrOrPromise
     numerator: str
     # Programme-level denominator (people using the service), or "" when there is none.
     denominator: str
@@ -77,8 +77,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="NSP_SYRINGES_PER_PWID",
         name=_("Needles-syringes distributed per person who injects drugs per year"),
-        definition="Needles-syringes given in the period at the sites in scope, annualised by "
-        "365 / days in the period, divided by the number of people who inject drugs.",
+        definition=_("Needles-syringes given in the period at the sites in scope, annualised by "
+            "365 / days in the period, divided by the number of people who inject drugs."),
         numerator="Needles-syringes given in P at the sites in scope (the value is annualised)",
         denominator="PWID clients who received at least one syringe in P",
         population=PWID,
@@ -95,7 +95,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="NSP_COVERAGE",
         name=_("People who inject drugs who received needles-syringes"),
-        definition="Share of people who inject drugs who received at least one needle-syringe in P.",
+        definition=_("Share of people who inject drugs who received at least one needle-syringe in P."),
         numerator="PWID clients who received at least one syringe in P",
         denominator="PWID clients with at least one contact in P",
         population=PWID,
@@ -107,8 +107,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="NSP_REGULAR",
         name=_("Needle-syringe program users reached every month"),
-        definition="Share of PWID clients who received syringes in P who received syringes in "
-        "every calendar month of P (calendar months stand in for 30-day periods).",
+        definition=_("Share of PWID clients who received syringes in P who received syringes in "
+            "every calendar month of P (calendar months stand in for 30-day periods)."),
         numerator="PWID clients who received syringes in every calendar month of P",
         denominator="PWID clients who received at least one syringe in P",
         kind=PROPORTION,
@@ -118,8 +118,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="OST_COVERAGE",
         name=_("People with opioid dependence on opioid agonist treatment on the census date"),
-        definition="Clients with an OST episode active on the census date (started on or before "
-        "it and not ended before it) divided by the estimated number of people with opioid dependence.",
+        definition=_("Clients with an OST episode active on the census date (started on or before "
+            "it and not ended before it) divided by the estimated number of people with opioid dependence."),
         numerator="Clients with an OST episode active on the census date at the sites in scope",
         denominator="",
         population=OPIOID_DEPENDENT,
@@ -132,8 +132,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="OST_RETENTION_6M",
         name=_("OST episodes retained for at least six months"),
-        definition="Of the OST episodes that started in P and whose day 182 is on or before the "
-        "as-of date, the share not ended before day 182 after the start.",
+        definition=_("Of the OST episodes that started in P and whose day 182 is on or before the "
+            "as-of date, the share not ended before day 182 after the start."),
         numerator="Cohort episodes not ended before day 182 after their start",
         denominator="OST episodes that started in P and whose day 182 is on or before the as-of date",
         kind=PROPORTION,
@@ -143,9 +143,9 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="OST_MIN_DOSE",
         name=_("People on OST on an adequate maintenance dose"),
-        definition="Of the clients on OST on the census date, excluding those in induction (first "
-        "14 days or an induction dose) or on a reducing dose, the share whose latest dose is at least "
-        "60 mg methadone or 8 mg buprenorphine.",
+        definition=_("Of the clients on OST on the census date, excluding those in induction (first "
+            "14 days or an induction dose) or on a reducing dose, the share whose latest dose is at least "
+            "60 mg methadone or 8 mg buprenorphine."),
         numerator="Clients in the denominator whose latest dose is >= 60 mg methadone or >= 8 mg buprenorphine",
         denominator="Clients on methadone or buprenorphine on the census date, not in induction and not on a reducing dose",
         kind=PROPORTION,
@@ -155,7 +155,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="HTS_PWID",
         name=_("People who inject drugs tested for HIV who know their result"),
-        definition="PWID clients with at least one HIV test in P whose result was given to them.",
+        definition=_("PWID clients with at least one HIV test in P whose result was given to them."),
         numerator="PWID clients with at least one HIV test with the result given in P",
         denominator="PWID clients with at least one contact in P",
         population=PWID,
@@ -167,8 +167,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="PREVENTION_PACKAGE",
         name=_("People who inject drugs reached with the defined prevention package"),
-        definition="PWID clients who received every element of the program's defined package "
-        "(program configuration defined_package; default syringes and condoms) in P.",
+        definition=_("PWID clients who received every element of the program's defined package "
+            "(program configuration defined_package; default syringes and condoms) in P."),
         numerator="PWID clients who received every element of the defined package in P",
         denominator="PWID clients with at least one contact in P",
         population=PWID,
@@ -179,9 +179,9 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="ART_PWID",
         name=_("People who inject drugs living with HIV on antiretroviral treatment"),
-        definition="PWID clients seen in P and known to be living with HIV (a positive HIV result "
-        "given, or an ART status 'on ART' recorded, on or before the census date, at any site) whose "
-        "latest ART status on or before the census date is 'on ART'.",
+        definition=_("PWID clients seen in P and known to be living with HIV (a positive HIV result "
+            "given, or an ART status 'on ART' recorded, on or before the census date, at any site) whose "
+            "latest ART status on or before the census date is 'on ART'."),
         numerator="Known HIV-positive PWID clients whose latest recorded ART status is on ART",
         denominator="PWID clients with a contact in P known to be HIV-positive by the census date",
         population=PWID_HIV,
@@ -193,7 +193,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="CLIENTS_REACHED",
         name=_("Clients reached"),
-        definition="Unique clients with at least one contact in P.",
+        definition=_("Unique clients with at least one contact in P."),
         numerator="Unique clients with at least one contact in P",
         denominator="",
         kind=COUNT,
@@ -203,8 +203,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="NEW_CLIENTS",
         name=_("New clients"),
-        definition="Clients whose first-ever contact with the program is in P, counted where "
-        "that first contact took place.",
+        definition=_("Clients whose first-ever contact with the program is in P, counted where "
+            "that first contact took place."),
         numerator="Clients whose first-ever contact is in P",
         denominator="",
         kind=COUNT,
@@ -215,7 +215,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="CONTACTS",
         name=_("Contacts"),
-        definition="Contacts (visits, outreach encounters) in P.",
+        definition=_("Contacts (visits, outreach encounters) in P."),
         numerator="Contacts in P",
         denominator="",
         kind=COUNT,
@@ -226,7 +226,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="SYRINGES_DISTRIBUTED",
         name=_("Needles-syringes distributed"),
-        definition="Needles-syringes given in P.",
+        definition=_("Needles-syringes given in P."),
         numerator="Needles-syringes given in P",
         denominator="",
         kind=COUNT,
@@ -237,7 +237,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="SYRINGE_RETURN_RATE",
         name=_("Used syringes returned per syringe given"),
-        definition="Syringes returned divided by syringes given in P (can exceed 1).",
+        definition=_("Syringes returned divided by syringes given in P (can exceed 1)."),
         numerator="Syringes returned in P",
         denominator="Syringes given in P",
         kind=RATIO,
@@ -247,7 +247,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="CONDOMS_DISTRIBUTED",
         name=_("Condoms distributed"),
-        definition="Condoms given in P.",
+        definition=_("Condoms given in P."),
         numerator="Condoms given in P",
         denominator="",
         kind=COUNT,
@@ -258,7 +258,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="NALOXONE_KITS_DISTRIBUTED",
         name=_("Naloxone kits distributed"),
-        definition="Naloxone kits given in P.",
+        definition=_("Naloxone kits given in P."),
         numerator="Naloxone kits given in P",
         denominator="",
         kind=COUNT,
@@ -269,7 +269,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="OVERDOSE_REVERSALS",
         name=_("Overdoses reversed with naloxone"),
-        definition="Overdoses reported in P where naloxone was given and the person survived.",
+        definition=_("Overdoses reported in P where naloxone was given and the person survived."),
         numerator="Overdose events in P with naloxone given and outcome survived",
         denominator="",
         kind=COUNT,
@@ -280,7 +280,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="HIV_TESTS",
         name=_("HIV tests with a result given"),
-        definition="HIV tests in P whose result was given to the person.",
+        definition=_("HIV tests in P whose result was given to the person."),
         numerator="HIV tests with a result given in P",
         denominator="",
         kind=COUNT,
@@ -291,7 +291,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="HIV_POSITIVITY",
         name=_("HIV test positivity"),
-        definition="Positive HIV tests divided by HIV tests with a result given in P.",
+        definition=_("Positive HIV tests divided by HIV tests with a result given in P."),
         numerator="Positive HIV tests with a result given in P",
         denominator="HIV tests with a result given in P",
         kind=PROPORTION,
@@ -301,7 +301,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="HCV_TESTS",
         name=_("Hepatitis C tests with a result given"),
-        definition="Hepatitis C tests (antibody or RNA, as recorded) in P whose result was given.",
+        definition=_("Hepatitis C tests (antibody or RNA, as recorded) in P whose result was given."),
         numerator="HCV tests with a result given in P",
         denominator="",
         kind=COUNT,
@@ -312,7 +312,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="HCV_POSITIVITY",
         name=_("Hepatitis C test positivity"),
-        definition="Positive hepatitis C tests divided by tests with a result given in P.",
+        definition=_("Positive hepatitis C tests divided by tests with a result given in P."),
         numerator="Positive HCV tests with a result given in P",
         denominator="HCV tests with a result given in P",
         kind=PROPORTION,
@@ -322,8 +322,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="REFERRAL_COMPLETION",
         name=_("Referrals completed"),
-        definition="Referrals made in P that reached 'attended', divided by referrals made in P "
-        "(status as recorded when the indicator is computed).",
+        definition=_("Referrals made in P that reached 'attended', divided by referrals made in P "
+            "(status as recorded when the indicator is computed)."),
         numerator="Referrals made in P with status attended",
         denominator="Referrals made in P",
         kind=PROPORTION,
@@ -333,8 +333,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         code="STOCKOUT_DAYS",
         name=_("Stock-out days"),
-        definition="Days in P on which a site ended the day with zero or less of a tracked "
-        "commodity, counted from the site's first movement of that commodity; per site and commodity.",
+        definition=_("Days in P on which a site ended the day with zero or less of a tracked "
+            "commodity, counted from the site's first movement of that commodity; per site and commodity."),
         numerator="Site-commodity days in P with an end-of-day balance of zero or less",
         denominator="",
         kind=COUNT,

@@ -148,7 +148,7 @@ def build_rows(cells: list[dict]) -> list[IndicatorRow]:
         row = IndicatorRow(
             code=ind.code,
             name=str(ind.name),
-            definition=ind.definition,
+            definition=str(ind.definition),
             source=ind.source,
             kind=ind.kind,
             has_population=has_population,
