@@ -11,6 +11,7 @@ import string
 from permission import EVERY_ROLE, FRONTLINE, Spec
 
 OST_ROLES = frozenset({"clinician", "manager", "admin"})
+INDICATOR_ROLES = frozenset({"coordinator", "manager", "analyst", "admin"})
 DAY = "2025-03-01"
 _codes = itertools.count()
 
@@ -124,4 +125,6 @@ SPECS = [
     _api("POST /api/v1/ost-episodes/{episode_id}/end", OST_ROLES, _end_body, "POST"),
     _api("GET /api/v1/overdoses", FRONTLINE, _get("/api/v1/overdoses"), site_scoped=False),
     _api("POST /api/v1/overdoses", FRONTLINE, _overdose_body, "POST", ok=CREATED),
+    # Aggregates of site A: its coordinator and the organisation-wide roles (not worker_b's role).
+    _api("GET /api/v1/indicators", INDICATOR_ROLES, _get("/api/v1/indicators?period=2025Q1&site=NA1&totals=true")),
 ]

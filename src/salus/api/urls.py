@@ -6,7 +6,7 @@ Every operation needs a bearer token (salus.api.auth). The OpenAPI schema is ser
 
 from ninja import NinjaAPI
 
-from salus.api import clients, contacts, errors, ost, overdoses, referrals, sites, stock
+from salus.api import clients, contacts, errors, indicators, ost, overdoses, referrals, sites, stock
 from salus.api.auth import BearerToken
 
 api = NinjaAPI(
@@ -19,7 +19,7 @@ api = NinjaAPI(
 )
 errors.install(api)
 
-for module in (clients, contacts, referrals, sites, stock, ost, overdoses):
+for module in (clients, contacts, referrals, sites, stock, ost, overdoses, indicators):
     api.add_router("/", module.router)
 # Other packages' routers, each under its own prefix.
 api.add_router("/care/", "salus.care.api.router")

@@ -125,12 +125,31 @@ def do_export_indicators(actor, fmt: str, period: str, *, area: str | None = Non
     ``actor`` is a user (the web app; the caller has checked ``export.aggregate`` and the
     user's reach) or a string naming the command line.
     """
+    export = build_export(fmt, period, area=area, site=site, as_of=as_of, mapping_file=mapping_file)
+    _audit(actor, fmt, export.filename, period, area=area, site=site, as_of=as_of,
+           written=export.written, hidden=export.hidden, **export.detail)
+    return export
+
+
+def do_release_rows(actor, period: str, *, area: str | None = None, site: str | None = None,
+                    as_of: dt.date | None = None, totals: bool = False) -> list[dict]:
+    """The suppressed rows (the JSON format of docs/indicators.md) of ``period`` and place for
+    another system (the API), with the same ``export.aggregate`` audit row as a file."""
+    rows = suppressed_rows(period, area=area, site=site, as_of=as_of)
+    if totals:
+        rows = [r for r in rows if not r.get("disaggregation")]
+    _audit(actor, "api", "api", period, area=area, site=site, as_of=as_of, written=len(rows),
+           hidden=sum(1 for r in rows if r.get("suppressed")))
+    return rows
+
+
+def _audit(actor, fmt: str, name: str, period: str, *, area: str | None, site: str | None,
+           as_of: dt.date | None, written: int, hidden: int, **extra) -> None:
     from salus.core import audit
 
-    export = build_export(fmt, period, area=area, site=site, as_of=as_of, mapping_file=mapping_file)
     audit.record(
-        actor, "export.aggregate", object_type="file", object_id=export.filename[:64], site=site or "",
+        actor, "export.aggregate", object_type="file" if fmt != "api" else "api", object_id=name[:64],
+        site=site or "",
         detail={"format": fmt, "period": period, "area": area or "", "site": site or "",
-                "as_of": as_of, "written": export.written, "hidden": export.hidden, **export.detail},
+                "as_of": as_of, "written": written, "hidden": hidden, **extra},
     )
-    return export
