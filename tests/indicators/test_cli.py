@@ -107,6 +107,19 @@ def test_it_exports_adx_with_category_attributes(larger, tmp_path):
     assert [v.get("value") for v in female] == ["12"]
 
 
+def test_it_exports_one_site_to_its_own_org_unit(larger, tmp_path, capsys):
+    out = tmp_path / "na1.xml"
+    assert main(["export", "dhis2", "--period", "2025Q1", "--format", "adx", "--mapping", str(EXAMPLE_MAPPING),
+                 "--site", "NA1", "--out", str(out)]) == 0
+    root = ET.parse(out).getroot()
+    ns = {"adx": "urn:ihe:qrph:adx:2015"}
+    assert [g.get("orgUnit") for g in root.findall("adx:group", ns)] == ["OU_NA1_DROPIN"]
+    totals = [v.get("value") for v in root.findall("adx:group/adx:dataValue", ns)
+              if v.get("dataElement") == "HRP_CLIENTS_REACHED" and v.get("SEX") is None and v.get("AGE") is None]
+    assert totals == ["19"]  # 12 women and 7 men at NA1
+    assert "wrote" in capsys.readouterr().out
+
+
 def test_it_stops_on_an_incomplete_mapping(larger, tmp_path, capsys):
     mapping = tmp_path / "m.toml"
     mapping.write_text('[org_units]\n"XL" = "OU"\n[[data_values]]\nindicator = "CLIENTS_REACHED"\n'

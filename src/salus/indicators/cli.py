@@ -1,7 +1,7 @@
 """Sub-commands of this package (registered in salus.cli.COMMAND_MODULES).
 
 - ``salus indicators --period P [--area PATH | --site CODE] [--as-of DATE] [--format table|json|csv]``
-- ``salus export dhis2 --period P --format json|adx --mapping FILE [--area PATH] --out FILE``
+- ``salus export dhis2 --period P --format json|adx --mapping FILE [--area PATH | --site CODE] --out FILE``
 - ``salus export indicators --period P [--area PATH | --site CODE] --out FILE.csv``
 
 Output is small-cell suppressed (program threshold). ``salus indicators --unsuppressed`` shows
@@ -34,11 +34,10 @@ def _period(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _scope_args(p: argparse.ArgumentParser, site: bool = True) -> None:
+def _scope_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--area", metavar="PATH", help="An area path (e.g. XL/NORTH) or unique area code; default the whole program")
-    if site:
-        g.add_argument("--site", metavar="CODE", help="A site code")
+    g.add_argument("--site", metavar="CODE", help="A site code")
 
 
 def register(reg) -> None:
@@ -58,7 +57,7 @@ def register(reg) -> None:
     p.add_argument("--period", required=True, type=_period)
     p.add_argument("--format", choices=("json", "adx"), required=True)
     p.add_argument("--mapping", required=True, metavar="FILE", help="Mapping file (see docs/exports.md)")
-    _scope_args(p, site=False)
+    _scope_args(p)
     p.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
     p.add_argument("--out", required=True, metavar="FILE")
     p.set_defaults(func=cmd_export_dhis2)

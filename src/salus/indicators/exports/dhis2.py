@@ -148,6 +148,7 @@ def select(rows: list[dict], mapping: Mapping, scope_key: str) -> Result:
     """
     problems: list[str] = []
     items: list[Item] = []
+    sent: set[tuple[str, str, str]] = set()
     left_out = 0
     by_code: dict[str, list[dict]] = {}
     for r in rows:
@@ -166,11 +167,16 @@ def select(rows: list[dict], mapping: Mapping, scope_key: str) -> Result:
             if org_unit is None:
                 problems.append(f"no org unit code for {ou_key!r} in [org_units]")
                 continue
+            label = _cell_label(cell_dis)
+            key = (org_unit, rule.data_element, label)
+            if key in sent:
+                # A site's own export: its "site" cell is its total, already counted.
+                continue
+            sent.add(key)
             value = r.get(rule.field)
             if value is None:
                 left_out += 1
                 continue
-            label = _cell_label(cell_dis)
             items.append(Item(org_unit, rule.data_element, _number(value, rule.scale), cell_dis,
                               rule.category_option_combos.get(label)))
     return Result(items, left_out, sorted(set(problems)))
