@@ -15,6 +15,15 @@ time and keep their own period's suppression.
 The pattern depends on the year's numbers only, not on which period was asked for: pages
 read at the same time agree with each other, and none undoes another. Numbers recorded later
 change it, as they change the numbers themselves.
+
+The same counts also add up across places: a site's total is the same number on its own page,
+on its area's and on the program's, and an area's total is the sum of its sites'. So the
+totals of every place (the program, every area at every level, every site) in every period of
+the year are one more table, solved once for the whole tree (:func:`place_pattern`); a page
+then holds its place totals (its own total, its area and site cells) as that table settled
+them, and protects its breakdowns around them. Breakdowns by sex and age are not linked across
+places (an area's women are the sum of its sites' women, each on the site's page): that is
+still open (docs/indicators.md, "Across places: totals protected, breakdowns not yet").
 """
 
 from __future__ import annotations
@@ -26,8 +35,10 @@ from collections import defaultdict
 from salus.indicators.periods import Period, parse_period
 from salus.indicators.suppression import (
     COUNT_FIELDS,
+    HELD,
     adds_over_time,
     hide,
+    protect,
     suppress_groups,
     with_quarters_and_year,
 )
@@ -80,8 +91,12 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
             by_year[parse_period(str(c["period"])).start.year].append(c)
     pattern: dict[tuple, set[str]] = {}
     for year, given in by_year.items():
-        months = year_month_cells(year, sorted({c["code"] for c in given}), area=area, site=site, cached=cached)
-        pattern |= pattern_of_year(months, given, threshold)
+        codes = sorted({c["code"] for c in given})
+        months = year_month_cells(year, codes, area=area, site=site, cached=cached)
+        program = months if area is None and site is None else year_month_cells(
+            year, codes, area=None, site=None, cached=cached)
+        places = place_pattern(program, given, threshold, cached=cached)
+        pattern |= pattern_of_year(months, given, threshold, places)
     out = []
     for c in cells:
         if not linked(c):
@@ -94,14 +109,16 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
     return out
 
 
-def pattern_of_year(months: list[dict], given: list[dict], threshold: int) -> dict[tuple, set[str]]:
+def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
+                    places: dict[tuple, dict[str, bool]] | None = None) -> dict[tuple, set[str]]:
     """The year's pattern, ``(code, period, disaggregation) -> count fields hidden``, for the
     month cells ``months`` (of one calendar year and place, each month with every
     breakdown), their quarters and their year.
 
     Quarters and the year are the sums of their months, but for the cells of ``given``, which
     take the place of the month, quarter or year cells of the same period (and months of
-    ``given`` are summed instead of those of ``months``).
+    ``given`` are summed instead of those of ``months``). With ``places``
+    (:func:`place_pattern`), the place totals of the table are held as it settled them.
     """
     table: dict[tuple, dict] = {_key(c): c for c in months}
     for c in given:
@@ -111,13 +128,163 @@ def pattern_of_year(months: list[dict], given: list[dict], threshold: int) -> di
     for c in given:
         if parse_period(str(c["period"])).kind != "month":
             table[_key(c)] = c
-    cells = list(table.values())
+    # Copies: the month cells may be the web app's kept ones, and a cell's hold is this table's.
+    cells = [dict(c) for c in table.values()]
+    if places:
+        _hold_place_totals(cells, places)
     pattern: dict[tuple, set[str]] = {}
     for before, after in zip(cells, suppress_groups(cells, threshold), strict=True):
         fields = {f for f in COUNT_FIELDS if before.get(f) is not None and after.get(f) is None}
         if fields:
             pattern[_key(before)] = fields
     return pattern
+
+
+def place_fields(code: str) -> tuple[str, ...]:
+    """The count fields of ``code`` that add up across places as they do over time: events are
+    counted at the site where they happened, so a place's count is the sum of its sites'.
+    ``NSP_SYRINGES_PER_PWID`` counts its people once per place, not once per site.
+    (``NEW_CLIENTS`` counts a client first seen at two sites on one day in both places, so its
+    place totals can exceed their sum by such clients; linking them only hides more.)"""
+    return ("numerator",) if code == "NSP_SYRINGES_PER_PWID" else COUNT_FIELDS
+
+
+def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
+                  cached: bool = False) -> dict[tuple, dict[str, bool]]:
+    """Which place totals are hidden, ``(code, period, sites) -> {field: hidden}``, ``sites``
+    being the frozenset of the place's site codes (places with the same sites are one).
+
+    ``program_months`` are the whole program's month cells of one calendar year, with their
+    site cells. A place is the program, an area at any level, or a site; its total in a month
+    is the sum of its sites'. One table per code and field: every place's total in every month,
+    quarter and the year, with each place the sum of the places just below it and each quarter
+    and the year the sums of their months and quarters; the rules of
+    salus.indicators.suppression run on it. The place totals of ``given`` (one page's cells of
+    one place) take the place of the same totals made from the months. With ``cached`` (the
+    web app), each table's answer is kept as long as the months are, under a key made of
+    every number in it, so that pages of the same numbers solve it once.
+    """
+    site_area: dict[str, str] = {}
+    counts: dict[tuple[str, str, str], dict[str, float | None]] = {}
+    for c in program_months:
+        dis = c.get("disaggregation") or {}
+        if set(dis) == {"area", "site"} and adds_over_time(c):
+            site_area[dis["site"]] = dis["area"]
+            counts[(c["code"], str(c["period"]), dis["site"])] = {f: c.get(f) for f in place_fields(c["code"])}
+    if not site_area:
+        return {}
+    tree = _place_tree(site_area)
+    page_sites = frozenset((c.get("disaggregation") or {})["site"] for c in given
+                           if set(c.get("disaggregation") or {}) == {"area", "site"})
+    out: dict[tuple, dict[str, bool]] = {}
+    for code in sorted({code for code, _m, _s in counts}):
+        months = sorted({m for c, m, _s in counts if c == code})
+        periods = {m: [m] for m in months}
+        for m in months:
+            periods.setdefault(f"{m[:4]}Q{(int(m[5:7]) - 1) // 3 + 1}", []).append(m)
+            periods.setdefault(m[:4], []).append(m)
+        keys = [(period, place) for period in sorted(periods) for place in tree]
+        index = {k: i for i, k in enumerate(keys)}
+        eqs = []
+        for period in periods:
+            for place, below in tree.items():
+                if len(below) > 1:
+                    eqs.append((index[(period, place)], [index[(period, b)] for b in below]))
+            parts = (sorted(p for p in periods if len(p) == 6 and p[:4] == period) if len(period) == 4
+                     else periods[period] if len(period) == 6 else [])
+            for place in tree:
+                if parts:
+                    eqs.append((index[(period, place)], [index[(p, place)] for p in parts]))
+        own = {(str(c["period"]), place): c for c in given if c.get("code") == code
+               for place in [_place_of(c, page_sites, site_area)] if place is not None}
+        for field in place_fields(code):
+            values: list[float] = []
+            for period, place in keys:
+                if (period, place) in own and own[(period, place)].get(field) is not None:
+                    values.append(float(own[(period, place)][field]))
+                    continue
+                numbers = [counts.get((code, m, s), {}).get(field) for m in periods[period] for s in place]
+                if any(n is None for n in numbers):
+                    break  # the code has no such count (a count's denominator)
+                values.append(float(sum(n for n in numbers if n is not None)))
+            else:
+                hidden = _solved(values, threshold, eqs, cached)
+                for i, (period, place) in enumerate(keys):
+                    out.setdefault((code, period, place), {})[field] = i in hidden
+    return out
+
+
+def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool) -> set[int]:
+    """``protect(values, threshold, eqs)``, kept for YEAR_CACHE_SECONDS when ``cached``."""
+    if not cached:
+        return protect(values, threshold, eqs)
+    from django.core.cache import cache
+
+    key = "salus-release-places:" + hashlib.sha256(repr((threshold, values, eqs)).encode()).hexdigest()
+    hidden = cache.get(key)
+    if hidden is None:
+        hidden = protect(values, threshold, eqs)
+        cache.set(key, hidden, YEAR_CACHE_SECONDS)
+    return hidden
+
+
+def _place_tree(site_area: dict[str, str]) -> dict[frozenset[str], list[frozenset[str]]]:
+    """Every place as its set of sites, with the distinct places just below it, in a fixed
+    order: the program, every area above a site (at every level), every site."""
+    below: dict[str, set[str]] = defaultdict(set)  # "" is the program; areas by path
+    sites_of: dict[str, set[str]] = defaultdict(set)
+    for site, path in site_area.items():
+        parts = path.split("/")
+        chain = ["", *("/".join(parts[:i]) for i in range(1, len(parts) + 1))]
+        for upper, lower in zip(chain, chain[1:], strict=False):
+            below[upper].add(lower)
+        below[path].add("site:" + site)
+        for node in chain:
+            sites_of[node].add(site)
+        sites_of["site:" + site] = {site}
+    tree: dict[frozenset[str], list[frozenset[str]]] = {}
+    for node in sorted(sites_of):
+        place = frozenset(sites_of[node])
+        children: list[frozenset[str]] = sorted(
+            {frozenset(sites_of[b]) for b in below.get(node, ())} - {place}, key=_in_order)
+        # Places with the same sites are one; keep whichever says more of what lies below.
+        if len(children) > len(tree.get(place, [])):
+            tree[place] = children
+        tree.setdefault(place, children)
+    return dict(sorted(tree.items(), key=lambda item: (-len(item[0]), _in_order(item[0]))))
+
+
+def _in_order(place: frozenset[str]) -> list[str]:
+    return sorted(place)
+
+
+def _place_of(cell: dict, page_sites: frozenset[str], site_area: dict[str, str]) -> frozenset[str] | None:
+    """The sites whose total ``cell`` is, on a page of the place with sites ``page_sites``, or
+    None for a breakdown (sex, age)."""
+    dis = cell.get("disaggregation") or {}
+    if not dis:
+        return page_sites or None
+    if set(dis) == {"area", "site"}:
+        return frozenset([dis["site"]])
+    if set(dis) == {"area"}:
+        return frozenset(s for s in page_sites if site_area.get(s) == dis["area"]) or None
+    return None
+
+
+def _hold_place_totals(cells: list[dict], places: dict[tuple, dict[str, bool]]) -> None:
+    """Mark the place totals among ``cells`` (one place's year table) as the place table
+    settled them (suppression's ``HELD``)."""
+    page_sites = frozenset((c.get("disaggregation") or {})["site"] for c in cells
+                           if set(c.get("disaggregation") or {}) == {"area", "site"})
+    site_area = {(c.get("disaggregation") or {})["site"]: (c.get("disaggregation") or {})["area"] for c in cells
+                 if set(c.get("disaggregation") or {}) == {"area", "site"}}
+    for c in cells:
+        place = _place_of(c, page_sites, site_area)
+        if place is None or not adds_over_time(c):
+            continue
+        held = places.get((c.get("code"), str(c.get("period")), place))
+        if held:
+            c[HELD] = dict(held)
 
 
 def year_month_cells(year: int, codes: list[str], *, area: str | None, site: str | None,

@@ -31,6 +31,9 @@ from django.utils.translation import gettext as _
 COUNT_FIELDS = ("numerator", "denominator")
 # Fields derived from the counts: hidden with them.
 DERIVED_FIELDS = ("value", "programme_value", "value_low", "value_high", "level")
+# A cell's key holding ``{count field: True (hidden) or False (shown)}`` for counts whose fate
+# another table settled (see :func:`protect`); taken off the cells suppress_groups returns.
+HELD = "_held"
 
 
 def _table_key(cell: dict) -> tuple:
@@ -173,8 +176,11 @@ def _time_equations(cells: list[dict], index: dict[tuple, int]) -> list[tuple[in
     return out
 
 
-def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]]) -> None:
-    """Hide more cells until no group has exactly one hidden member (modifies ``hidden``)."""
+def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
+                held_shown: frozenset[int] | set[int] = frozenset()) -> None:
+    """Hide more cells until no group has exactly one hidden member (modifies ``hidden``).
+
+    Cells of ``held_shown`` are picked only when a group has no other cell to give."""
     changed = True
     while changed:
         changed = False
@@ -184,6 +190,7 @@ def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list
             if len(unknown) != 1:
                 continue
             shown = [m for m in members if m not in hidden]
+            shown = [m for m in shown if m not in held_shown] or shown
             # The smallest non-zero shown member; children before the parent on a tie.
             pick = min(
                 (m for m in shown if values[m] > 0),
@@ -257,11 +264,21 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
     return sorted(out)
 
 
-def _protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]]) -> set[int]:
-    hidden = {i for i, v in enumerate(values) if 0 < v < threshold}
+def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], *,
+            held_hidden: frozenset[int] | set[int] = frozenset(),
+            held_shown: frozenset[int] | set[int] = frozenset()) -> set[int]:
+    """The indexes of ``values`` to hide: the small ones, ``held_hidden``, and what protects
+    them in the groups ``eqs`` (parent index, child indexes).
+
+    ``held_hidden`` and ``held_shown`` are cells whose fate another table has settled (the
+    same number published elsewhere, salus.indicators.release): the first are hidden from the
+    start, the second are never chosen to protect another cell while a group has any other
+    cell to give. A small count is hidden even if held shown.
+    """
+    hidden = {i for i, v in enumerate(values) if 0 < v < threshold} | set(held_hidden)
     if not hidden:
         return hidden
-    _complement(values, hidden, eqs)
+    _complement(values, hidden, eqs, held_shown)
     memberships = [(parent, *children) for parent, children in eqs]
     solved: dict[tuple, list[int]] = {}
     while True:
@@ -280,21 +297,24 @@ def _protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]
             if target in settled:
                 continue
             around = [members for members in memberships if target in members]
-            shown = {m for members in around for m in members if m not in hidden}
+            # A cell held shown is published elsewhere: hiding it here would protect nothing.
+            shown = {m for members in around for m in members if m not in hidden and m not in held_shown}
             if shown:
                 picks.add(min(shown, key=lambda m: (values[m] <= 0, values[m], m)))
                 settled.update(m for members in around for m in members)
         if not picks:
-            for near in (set(exposed), hidden):
+            # Failing that, any free cell of a group around an exposed cell, then around any
+            # hidden cell; a cell held shown only when there is nothing else at all.
+            for near, free in ((set(exposed), True), (hidden, True), (set(exposed), False)):
                 shown = {m for members in memberships if not near.isdisjoint(members)
-                         for m in members if m not in hidden}
+                         for m in members if m not in hidden and (not free or m not in held_shown)}
                 if shown:
                     picks.add(min(shown, key=lambda m: (values[m] <= 0, values[m], m)))
                     break
         if not picks:
             return hidden
         hidden |= picks
-        _complement(values, hidden, eqs)
+        _complement(values, hidden, eqs, held_shown)
 
 
 def _linked(m: int, eqs) -> bool:
@@ -311,7 +331,8 @@ def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dic
     ``threshold`` defaults to the program's ``suppression_threshold``.
 
     Hidden numbers become ``None``; a cell with anything hidden gets ``suppressed: True`` and a
-    note. Tables of indicators not about people (STOCKOUT_DAYS) are returned unchanged.
+    note. Tables of indicators not about people (STOCKOUT_DAYS) are returned unchanged. A cell
+    may carry ``HELD`` (see :func:`protect`).
     """
     if threshold is None:
         from salus.core.config import program_config
@@ -335,8 +356,13 @@ def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dic
         eqs = equations(table)
         for field in _additive_fields(table):
             values = [float(c[field]) for c in table]
-            for j in _protect(values, threshold, eqs):
+            held = [(c.get(HELD) or {}).get(field) for c in table]
+            for j in protect(values, threshold, eqs,
+                             held_hidden={j for j, h in enumerate(held) if h is True},
+                             held_shown={j for j, h in enumerate(held) if h is False}):
                 hide(table[j], field)
+    for c in out:
+        c.pop(HELD, None)
     return out
 
 
