@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -120,3 +121,20 @@ def record_contact():
         return contact
 
     return _record
+
+
+EXAMPLE_MAPPING = Path(__file__).parents[1] / "src/salus/indicators/exports/dhis2-mapping.example.toml"
+
+
+@pytest.fixture
+def with_mapping(tmp_path, monkeypatch):
+    """The program's configuration names a DHIS2 mapping: a copy of the example shipped with
+    Salus (it has XL, XL/NORTH, XL/SOUTH, NA1 and SB1, not the districts XL/*/N1 and S1)."""
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(EXAMPLE_MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
+    config = tmp_path / "program.toml"
+    config.write_text(f'dhis2_mapping = "{mapping}"\n', encoding="utf-8")
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(config))
+    reset_config()
+    yield mapping
+    reset_config()

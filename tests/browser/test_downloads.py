@@ -31,26 +31,11 @@ def test_an_analyst_downloads_the_csv_of_the_page(page, live_server, program, re
 
 
 @pytest.mark.browser
-def test_a_mapping_that_does_not_fit_says_so_on_the_page(page, live_server, program, record_contact, log_in,
-                                                         tmp_path, monkeypatch):
-    from pathlib import Path
-
-    from salus.core.config import reset_cache
-
-    example = Path(__file__).parents[2] / "src/salus/indicators/exports/dhis2-mapping.example.toml"
-    mapping = tmp_path / "mapping.toml"
-    mapping.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
-    config = tmp_path / "program.toml"
-    config.write_text(f'dhis2_mapping = "{mapping}"\n', encoding="utf-8")
-    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(config))
-    reset_cache()
-    try:
-        log_in(program.analyst)
-        # The example mapping has no org unit for the district XL/SOUTH/S1.
-        page.goto(live_server.url + "/reports/indicators/?period=2025Q1&area=XL/SOUTH/S1")
-        page.get_by_role("link", name="DHIS2 (JSON)").click()
-        page.wait_for_load_state("load")
-        assert "no file was made" in page.locator(".report-error").inner_text()
-        assert page.locator("h1").inner_text() == "Indicators"
-    finally:
-        reset_cache()
+def test_a_mapping_that_does_not_fit_says_so_on_the_page(page, live_server, program, log_in, with_mapping):
+    log_in(program.analyst)
+    # The example mapping has no org unit for the district XL/SOUTH/S1.
+    page.goto(live_server.url + "/reports/indicators/?period=2025Q1&area=XL/SOUTH/S1")
+    page.get_by_role("link", name="DHIS2 (JSON)").click()
+    page.wait_for_load_state("load")
+    assert "no file was made" in page.locator(".report-error").inner_text()
+    assert page.locator("h1").inner_text() == "Indicators"

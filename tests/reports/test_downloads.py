@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -17,8 +16,6 @@ from salus.core.config import reset_cache
 from salus.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
-
-EXAMPLE_MAPPING = Path(__file__).parents[2] / "src/salus/indicators/exports/dhis2-mapping.example.toml"
 
 
 def _get(client, user, name, **params):
@@ -32,19 +29,6 @@ def _csv(response) -> list[dict]:
 
 def _total(rows: list[dict], code: str) -> dict:
     return next(r for r in rows if r["code"] == code and not any(r[d] for d in ("sex", "age", "area", "site", "commodity")))
-
-
-@pytest.fixture
-def with_mapping(tmp_path, monkeypatch):
-    """The program's configuration names a DHIS2 mapping (the example, which has XL/NORTH)."""
-    mapping = tmp_path / "mapping.toml"
-    mapping.write_text(EXAMPLE_MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
-    config = tmp_path / "program.toml"
-    config.write_text(f'dhis2_mapping = "{mapping}"\n', encoding="utf-8")
-    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(config))
-    reset_cache()
-    yield mapping
-    reset_cache()
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from salus.indicators.suppression import (
     adds_over_time,
     hide,
     protect,
+    quarter_and_year,
     suppress_groups,
     with_quarters_and_year,
 )
@@ -174,15 +175,19 @@ def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
     if not site_area:
         return {}
     tree = _place_tree(site_area)
-    page_sites = frozenset((c.get("disaggregation") or {})["site"] for c in given
-                           if set(c.get("disaggregation") or {}) == {"area", "site"})
+    page_sites = frozenset(_site_areas(given))
     out: dict[tuple, dict[str, bool]] = {}
     for code in sorted({code for code, _m, _s in counts}):
+        # Each period with the months it covers, and with the periods it is the sum of.
         months = sorted({m for c, m, _s in counts if c == code})
-        periods = {m: [m] for m in months}
+        periods: dict[str, list[str]] = {m: [m] for m in months}
+        parts: dict[str, set[str]] = defaultdict(set)
         for m in months:
-            periods.setdefault(f"{m[:4]}Q{(int(m[5:7]) - 1) // 3 + 1}", []).append(m)
-            periods.setdefault(m[:4], []).append(m)
+            quarter, year = quarter_and_year(m)
+            for period in (quarter, year):
+                periods.setdefault(period, []).append(m)
+            parts[quarter].add(m)
+            parts[year].add(quarter)
         keys = [(period, place) for period in sorted(periods) for place in tree]
         index = {k: i for i, k in enumerate(keys)}
         eqs = []
@@ -190,11 +195,9 @@ def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
             for place, below in tree.items():
                 if len(below) > 1:
                     eqs.append((index[(period, place)], [index[(period, b)] for b in below]))
-            parts = (sorted(p for p in periods if len(p) == 6 and p[:4] == period) if len(period) == 4
-                     else periods[period] if len(period) == 6 else [])
-            for place in tree:
-                if parts:
-                    eqs.append((index[(period, place)], [index[(p, place)] for p in parts]))
+            if parts[period]:
+                for place in tree:
+                    eqs.append((index[(period, place)], [index[(p, place)] for p in sorted(parts[period])]))
         own = {(str(c["period"]), place): c for c in given if c.get("code") == code
                for place in [_place_of(c, page_sites, site_area)] if place is not None}
         for field in place_fields(code):
@@ -271,13 +274,21 @@ def _place_of(cell: dict, page_sites: frozenset[str], site_area: dict[str, str])
     return None
 
 
+def _site_areas(cells: list[dict]) -> dict[str, str]:
+    """Site code -> area path, from the site cells among ``cells`` (the sites of their page)."""
+    out = {}
+    for c in cells:
+        dis = c.get("disaggregation") or {}
+        if set(dis) == {"area", "site"}:
+            out[dis["site"]] = dis["area"]
+    return out
+
+
 def _hold_place_totals(cells: list[dict], places: dict[tuple, dict[str, bool]]) -> None:
     """Mark the place totals among ``cells`` (one place's year table) as the place table
     settled them (suppression's ``HELD``)."""
-    page_sites = frozenset((c.get("disaggregation") or {})["site"] for c in cells
-                           if set(c.get("disaggregation") or {}) == {"area", "site"})
-    site_area = {(c.get("disaggregation") or {})["site"]: (c.get("disaggregation") or {})["area"] for c in cells
-                 if set(c.get("disaggregation") or {}) == {"area", "site"}}
+    site_area = _site_areas(cells)
+    page_sites = frozenset(site_area)
     for c in cells:
         place = _place_of(c, page_sites, site_area)
         if place is None or not adds_over_time(c):

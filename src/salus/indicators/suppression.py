@@ -105,19 +105,23 @@ def equations(cells: list[dict]) -> list[tuple[int, list[int]]]:
     return out + _time_equations(cells, index)
 
 
+def quarter_and_year(month: str) -> tuple[str, str]:
+    """The labels of the quarter and the year a month (``2025-03`` or ``202503``) lies in."""
+    from salus.indicators.periods import parse_period
+
+    start = parse_period(month).start
+    return f"{start.year}Q{(start.month - 1) // 3 + 1}", str(start.year)
+
+
 def with_quarters_and_year(months: list[dict], fields: tuple[str, ...]) -> list[dict]:
     """``months`` (cells of months of one calendar year), then, for each code and breakdown, a
     cell for each quarter and one for the year: a copy of its first month's cell whose
     ``fields`` are the sums of its months' (a field that month does not give stays None; one
     missing from a later month counts for nothing) and whose derived values are None.
     """
-    from salus.indicators.periods import parse_period
-
     sums: dict[tuple, dict] = {}
     for c in months:
-        month = parse_period(str(c["period"]))
-        quarter = f"{month.start.year}Q{(month.start.month - 1) // 3 + 1}"
-        for period in (quarter, str(month.start.year)):
+        for period in quarter_and_year(str(c["period"])):
             key = (c.get("code"), period, _freeze(c.get("disaggregation") or {}))
             cell = sums.get(key)
             if cell is None:

@@ -41,12 +41,13 @@ class Export:
 
 
 def suppressed_rows(period: str, area: str | None = None, site: str | None = None, as_of=None,
-                    codes: list[str] | None = None) -> list[dict]:
+                    codes: list[str] | None = None, disaggregate: bool = True) -> list[dict]:
     """The engine's rows for the scope, small-cell suppressed with the program's threshold,
     against the other periods of the year too (salus.indicators.release)."""
     from salus.indicators.release import suppressed_indicators
 
-    return suppressed_indicators(period, area=area, site=site, as_of=as_of, codes=codes)
+    return suppressed_indicators(period, area=area, site=site, as_of=as_of, codes=codes,
+                                 disaggregate=disaggregate)
 
 
 def mapping_path() -> Path | None:
@@ -84,7 +85,8 @@ def build_export(fmt: str, period: str, *, area: str | None = None, site: str | 
 
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    label = parse_period(period).label
+    chosen = parse_period(period)
+    label = chosen.label
     name, content_type = file_name(fmt, label, area, site), FORMATS[fmt][1]
     if fmt == "csv":
         rows = suppressed_rows(label, area=area, site=site, as_of=as_of)
@@ -109,9 +111,9 @@ def build_export(fmt: str, period: str, *, area: str | None = None, site: str | 
         raise ExportError("; ".join(result.problems))
     try:
         if fmt == "json":
-            data = dhis2.dumps_json(dhis2.data_value_set(result, mapping, parse_period(label))).encode("utf-8")
+            data = dhis2.dumps_json(dhis2.data_value_set(result, mapping, chosen)).encode("utf-8")
         else:
-            data = dhis2.adx_document(result, mapping, parse_period(label))
+            data = dhis2.adx_document(result, mapping, chosen)
     except dhis2.MappingError as exc:
         raise ExportError(str(exc)) from None
     return Export(name, content_type, data, len(result.items), result.left_out,
@@ -135,9 +137,7 @@ def do_release_rows(actor, period: str, *, area: str | None = None, site: str | 
                     as_of: dt.date | None = None, totals: bool = False) -> list[dict]:
     """The suppressed rows (the JSON format of docs/indicators.md) of ``period`` and place for
     another system (the API), with the same ``export.aggregate`` audit row as a file."""
-    rows = suppressed_rows(period, area=area, site=site, as_of=as_of)
-    if totals:
-        rows = [r for r in rows if not r.get("disaggregation")]
+    rows = suppressed_rows(period, area=area, site=site, as_of=as_of, disaggregate=not totals)
     _audit(actor, "api", "api", period, area=area, site=site, as_of=as_of, written=len(rows),
            hidden=sum(1 for r in rows if r.get("suppressed")))
     return rows
