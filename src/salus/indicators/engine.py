@@ -915,6 +915,7 @@ def monthly_trend(
     *,
     disaggregate: bool = False,
     runner: Runner | None = None,
+    fine_out: dict[str, dict[tuple, dict[str, int]]] | None = None,
 ) -> list[dict]:
     """Rows of ``codes`` (default TREND_CODES) for every month from ``start_period`` to ``end_period``.
 
@@ -927,12 +928,19 @@ def monthly_trend(
     The counts dashboards draw (clients reached and new, contacts, the commodities and tests
     given, clients on OST) are made in one pass for all the months: the contacts are read once
     and summed per month. Other codes are computed month by month.
+
+    With ``fine_out`` (codes made in one pass only, ``disaggregate`` True), it is also given
+    each month's sums before they are added into cells: ``fine_out[month label][(sex, age band,
+    area path, site code)]`` maps each measure (:data:`MEASURES`) to its count, cells with
+    nothing left out. Every cell of every place in scope is a sum of these.
     """
     wanted = list(codes or TREND_CODES)
     unknown = [c for c in wanted if c not in cat.BY_CODE]
     if unknown:
         raise KeyError(f"unknown indicator code(s): {', '.join(unknown)}")
     wanted = [c for c in cat.CODES if c in set(wanted)]
+    if fine_out is not None and not (disaggregate and all(trend_in_one_pass(code) for code in wanted)):
+        raise ValueError("fine_out needs disaggregate=True and codes made in one pass")
     as_of = today()
     months = [m for m in months_between(parse_period(start_period), parse_period(end_period)) if m.start <= as_of]
     if not months:
@@ -942,7 +950,8 @@ def monthly_trend(
     runner = runner or choose_runner()
     try:
         if all(trend_in_one_pass(code) for code in wanted):
-            return _trend_in_one_pass(runner, months, Scope(area=area, site=site), wanted, as_of, disaggregate)
+            return _trend_in_one_pass(runner, months, Scope(area=area, site=site), wanted, as_of, disaggregate,
+                                      fine_out)
         for month in months:
             out += compute_indicators(month, area=area, site=site, codes=wanted, disaggregate=disaggregate,
                                       as_of=as_of, runner=runner)
@@ -964,7 +973,8 @@ class _Sums:
 
 
 def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wanted: list[str],
-                       as_of: dt.date, disaggregate: bool) -> list[dict]:
+                       as_of: dt.date, disaggregate: bool,
+                       fine_out: dict[str, dict[tuple, dict[str, int]]] | None = None) -> list[dict]:
     """:func:`monthly_trend` for codes whose measures are all in _TREND_MEASURES, in one read.
 
     The rules of :func:`compute_indicators` for one month, applied to every month at once:
@@ -1045,6 +1055,8 @@ def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wante
     for m in months:
         number = m.start.year * 12 + m.start.month
         out += _build_rows(_Sums(fine[number]), scope, m, wanted, disaggregate, censuses[number])
+        if fine_out is not None:
+            fine_out[m.label] = {key: dict(measures) for key, measures in fine[number].items()}
     return out
 
 

@@ -21,9 +21,14 @@ on its area's and on the program's, and an area's total is the sum of its sites'
 totals of every place (the program, every area at every level, every site) in every period of
 the year are one more table, solved once for the whole tree (:func:`place_pattern`); a page
 then holds its place totals (its own total, its area and site cells) as that table settled
-them, and protects its breakdowns around them. Breakdowns by sex and age are not linked across
-places (an area's women are the sum of its sites' women, each on the site's page): that is
-still open (docs/indicators.md, "Across places: totals protected, breakdowns not yet").
+them, and protects its breakdowns around them.
+
+Breakdowns by sex and age add up across places too (an area's women are the sum of its sites'
+women, each on the site's page), but the tree's places × breakdowns × periods are too many
+cells to solve as one table. They are solved in parts, from the top down (:func:`breakdown_pattern`):
+each place with the places just below it, holding what the part above settled for the place
+and what the place table settled for the totals. A page holds its breakdowns as the part above
+it settled them.
 """
 
 from __future__ import annotations
@@ -37,12 +42,20 @@ from salus.indicators.suppression import (
     COUNT_FIELDS,
     HELD,
     adds_over_time,
+    first_hidden,
     hide,
     protect,
     quarter_and_year,
     suppress_groups,
     with_quarters_and_year,
 )
+
+# The most cells a part of the breakdowns' tree (breakdown_pattern) may hide before its audit
+# for it to be solved. The audit's cost grows with the cube of that number: the demo's largest
+# parts (about 430) take a fraction of a second; a national program's (900 to 1,200, 2025 of
+# the benchmark at 1 M contacts) 4 to 6 s each, for every count, part and page
+# (docs/indicators.md, "Across places").
+PART_HIDDEN_LIMIT = 500
 
 # How long the web app keeps a year's unsuppressed month cells (per place and indicators) for
 # the next page; exports and the command line always count afresh. Pages say figures may be
@@ -93,10 +106,11 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
     pattern: dict[tuple, set[str]] = {}
     for year, given in by_year.items():
         codes = sorted({c["code"] for c in given})
-        months = year_month_cells(year, codes, area=area, site=site, cached=cached)
-        program = months if area is None and site is None else year_month_cells(
-            year, codes, area=None, site=None, cached=cached)
-        places = place_pattern(program, given, threshold, cached=cached)
+        program, fine = year_months(year, codes, area=None, site=None, cached=cached)
+        months = program if area is None and site is None else year_months(
+            year, codes, area=area, site=site, cached=cached)[0]
+        page = frozenset(_site_areas(given))
+        places = place_pattern(program, given, threshold, cached=cached, fine=fine, wanted=[page])
         pattern |= pattern_of_year(months, given, threshold, places)
     out = []
     for c in cells:
@@ -119,7 +133,8 @@ def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
     Quarters and the year are the sums of their months, but for the cells of ``given``, which
     take the place of the month, quarter or year cells of the same period (and months of
     ``given`` are summed instead of those of ``months``). With ``places``
-    (:func:`place_pattern`), the place totals of the table are held as it settled them.
+    (:func:`place_pattern`), the place totals of the table, and its breakdowns by sex and
+    age when it settled them, are held as it did.
     """
     table: dict[tuple, dict] = {_key(c): c for c in months}
     for c in given:
@@ -132,7 +147,7 @@ def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
     # Copies: the month cells may be the web app's kept ones, and a cell's hold is this table's.
     cells = [dict(c) for c in table.values()]
     if places:
-        _hold_place_totals(cells, places)
+        _hold_linked(cells, places)
     pattern: dict[tuple, set[str]] = {}
     for before, after in zip(cells, suppress_groups(cells, threshold), strict=True):
         fields = {f for f in COUNT_FIELDS if before.get(f) is not None and after.get(f) is None}
@@ -151,9 +166,14 @@ def place_fields(code: str) -> tuple[str, ...]:
 
 
 def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
-                  cached: bool = False) -> dict[tuple, dict[str, bool]]:
-    """Which place totals are hidden, ``(code, period, sites) -> {field: hidden}``, ``sites``
+                  cached: bool = False, fine: dict[str, dict[tuple, dict[str, int]]] | None = None,
+                  wanted: list[frozenset[str]] | None = None) -> dict[tuple, dict[str, bool]]:
+    """Which place totals are hidden, ``(code, period, sites, ()) -> {field: hidden}``, ``sites``
     being the frozenset of the place's site codes (places with the same sites are one).
+    With ``fine`` (the same months' sums per site, sex and age band, as
+    salus.indicators.engine.monthly_trend gives them), also which breakdowns by sex and age of
+    the places ``wanted`` (default: every place) are hidden, ``(code, period, sites,
+    breakdown) -> {field: hidden}`` (:func:`breakdown_pattern`).
 
     ``program_months`` are the whole program's month cells of one calendar year, with their
     site cells. A place is the program, an area at any level, or a site; its total in a month
@@ -213,20 +233,166 @@ def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
             else:
                 hidden = _solved(values, threshold, eqs, cached)
                 for i, (period, place) in enumerate(keys):
-                    out.setdefault((code, period, place), {})[field] = i in hidden
+                    out.setdefault((code, period, place, ()), {})[field] = i in hidden
+    if fine is not None:
+        codes = sorted({code for code, _m, _s in counts})
+        out |= breakdown_pattern(fine, codes, tree, out, threshold, wanted, cached)
     return out
 
 
-def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool) -> set[int]:
-    """``protect(values, threshold, eqs)``, kept for YEAR_CACHE_SECONDS when ``cached``."""
+def _breakdowns() -> list[tuple]:
+    """A place's total and breakdowns by sex and age, as frozen disaggregations."""
+    from salus.indicators.engine import AGE_BANDS, SEXES
+
+    return [(), *((("sex", s),) for s in SEXES), *((("age", a),) for a in AGE_BANDS),
+            *((("age", a), ("sex", s)) for s in SEXES for a in AGE_BANDS)]
+
+
+def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[str],
+                      tree: dict[frozenset[str], list[frozenset[str]]], totals: dict[tuple, dict[str, bool]],
+                      threshold: int, wanted: list[frozenset[str]] | None = None,
+                      cached: bool = False) -> dict[tuple, dict[str, bool]]:
+    """Which breakdowns by sex and age of the places ``wanted`` (default: every place of
+    ``tree``) are hidden, ``(code, period, place, breakdown) -> {field: hidden}``.
+
+    ``fine`` holds one calendar year's months: ``fine[month][(sex, age band, area, site)]``,
+    each measure's count. Each place with the places just below it (a *part*) is one table of
+    ``codes`` and their fields that add up across places: every breakdown (and the total) of
+    each of them in every month, quarter and the year, with the groups within a period, the
+    sums over periods and each breakdown of the place the sum of the same breakdown of the
+    places below. Parts are solved from the top down: the place totals are held as ``totals``
+    (:func:`place_pattern`) settled them, the upper place's breakdowns as the part above
+    settled them; the part settles the breakdowns of the places below (and, at the top, the
+    program's). Only the parts above a wanted place are solved: each part depends on those
+    above it alone, so every page gets the same answer for the same numbers.
+
+    A part whose cells to hide number more than PART_HIDDEN_LIMIT before the audit is not
+    solved, for that count and field, nor is any part below it: those places' breakdowns are
+    left out of the answer, and their pages protect them on their own as before.
+    """
+    import numpy as np
+
+    from salus.indicators.engine import AGE_BANDS, MEASURES, SEXES
+
+    months = sorted(fine)
+    if not months or not tree:
+        return {}
+    root = next(iter(tree))
+    parent = {child: upper for upper, children in tree.items() for child in children}
+    needed: set[frozenset[str]] = set()
+    for place in tree if wanted is None else wanted:
+        upper = place if place == root else parent.get(place)
+        while upper is not None:
+            needed.add(upper)
+            upper = parent.get(upper)
+    heads = [place for place in tree if place in needed and tree[place]]  # the tree's order: top down
+    if not heads:
+        return {}
+
+    sites = sorted(root)
+    site_ix = {s: i for i, s in enumerate(sites)}
+    sex_ix = {s: i for i, s in enumerate(SEXES)}
+    age_ix = {a: i for i, a in enumerate(AGE_BANDS)}
+    measures = {m for code in codes for m in MEASURES[code] if m}
+    counts = {m: np.zeros((len(sites), len(months), len(SEXES), len(AGE_BANDS))) for m in measures}
+    for j, month in enumerate(months):
+        for (sex, band, _area, site), numbers in fine[month].items():
+            if site in site_ix and sex in sex_ix and band in age_ix:
+                for m, n in numbers.items():
+                    if m in counts:
+                        counts[m][site_ix[site], j, sex_ix[sex], age_ix[band]] += n
+    # Each period with the months it covers and the periods it is the sum of.
+    periods: dict[str, list[int]] = {m: [j] for j, m in enumerate(months)}
+    parts: dict[str, list[str]] = defaultdict(list)
+    for j, m in enumerate(months):
+        quarter, year = quarter_and_year(m)
+        for period in (quarter, year):
+            periods.setdefault(period, []).append(j)
+        parts[quarter].append(m)
+        if quarter not in parts[year]:
+            parts[year].append(quarter)
+    breakdowns = _breakdowns()
+
+    def cells(numbers) -> list[float]:
+        """A place's breakdowns in one period, in ``breakdowns`` order, from its sex x age sums."""
+        return [float(numbers.sum()), *map(float, numbers.sum(axis=1)), *map(float, numbers.sum(axis=0)),
+                *(float(numbers[i, k]) for i in range(len(SEXES)) for k in range(len(AGE_BANDS)))]
+
+    out: dict[tuple, dict[str, bool]] = {}
+    unsettled: set[tuple[str, str, frozenset[str]]] = set()  # (code, field, place): breakdowns left out
+    for head in heads:
+        places = [head, *tree[head]]
+        keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
+        index = {k: i for i, k in enumerate(keys)}
+        eqs = _part_equations(index, places, periods, parts, breakdowns)
+        for code in codes:
+            for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True):
+                if measure is None or field not in place_fields(code):
+                    continue
+                if (code, field, head) in unsettled:
+                    unsettled.update((code, field, place) for place in tree[head])
+                    continue
+                values: list[float] = []
+                for place in places:
+                    by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
+                    for period in periods:
+                        values += cells(by_month[periods[period]].sum(axis=0))
+                held_hidden: set[int] = set()
+                held_shown: set[int] = set()
+                for i, (place, period, b) in enumerate(keys):
+                    held = (totals if not b else out).get((code, period, place, b), {}).get(field)
+                    if held is not None and (not b or place == head):
+                        (held_hidden if held else held_shown).add(i)
+                if len(first_hidden(values, threshold, eqs, held_hidden=held_hidden,
+                                    held_shown=held_shown)) > PART_HIDDEN_LIMIT:
+                    unsettled.update((code, field, place) for place in places)
+                    continue
+                hidden = _solved(values, threshold, eqs, cached, held_hidden, held_shown)
+                for i, (place, period, b) in enumerate(keys):
+                    if b and (place != head or head == root):
+                        out.setdefault((code, period, place, b), {})[field] = i in hidden
+    return out
+
+
+def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], periods: dict[str, list[int]],
+                    parts: dict[str, list[str]], breakdowns: list[tuple]) -> list[tuple[int, list[int]]]:
+    """The groups of one part of :func:`breakdown_pattern` (its first place is the sum of the
+    others), as (parent index, child indexes)."""
+    eqs = []
+    for place in places:
+        for period in periods:
+            def at(b: tuple, place=place, period=period) -> int:
+                return index[(place, period, b)]
+            by_sex = [b for b in breakdowns if len(b) == 1 and b[0][0] == "sex"]
+            by_age = [b for b in breakdowns if len(b) == 1 and b[0][0] == "age"]
+            eqs.append((at(()), [at(b) for b in by_sex]))
+            eqs.append((at(()), [at(b) for b in by_age]))
+            for (_s, sex) in (b[0] for b in by_sex):
+                eqs.append((at((("sex", sex),)), [at(b) for b in breakdowns if len(b) == 2 and b[1] == ("sex", sex)]))
+            for (_a, age) in (b[0] for b in by_age):
+                eqs.append((at((("age", age),)), [at(b) for b in breakdowns if len(b) == 2 and b[0] == ("age", age)]))
+        for b in breakdowns:
+            for period, below in parts.items():
+                eqs.append((index[(place, period, b)], [index[(place, p, b)] for p in below]))
+    for period in periods:
+        for b in breakdowns:
+            eqs.append((index[(places[0], period, b)], [index[(p, period, b)] for p in places[1:]]))
+    return eqs
+
+
+def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
+            held_hidden: set[int] | frozenset[int] = frozenset(),
+            held_shown: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """``protect(values, threshold, eqs, ...)``, kept for YEAR_CACHE_SECONDS when ``cached``."""
     if not cached:
-        return protect(values, threshold, eqs)
+        return protect(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
     from django.core.cache import cache
 
-    key = "salus-release-places:" + hashlib.sha256(repr((threshold, values, eqs)).encode()).hexdigest()
+    key = "salus-release-places:" + hashlib.sha256(repr(
+        (threshold, values, eqs, sorted(held_hidden), sorted(held_shown))).encode()).hexdigest()
     hidden = cache.get(key)
     if hidden is None:
-        hidden = protect(values, threshold, eqs)
+        hidden = protect(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
         cache.set(key, hidden, YEAR_CACHE_SECONDS)
     return hidden
 
@@ -284,46 +450,56 @@ def _site_areas(cells: list[dict]) -> dict[str, str]:
     return out
 
 
-def _hold_place_totals(cells: list[dict], places: dict[tuple, dict[str, bool]]) -> None:
-    """Mark the place totals among ``cells`` (one place's year table) as the place table
-    settled them (suppression's ``HELD``)."""
+def _hold_linked(cells: list[dict], places: dict[tuple, dict[str, bool]]) -> None:
+    """Mark the place totals and the page's breakdowns among ``cells`` (one place's year
+    table) as :func:`place_pattern` settled them (suppression's ``HELD``)."""
     site_area = _site_areas(cells)
     page_sites = frozenset(site_area)
     for c in cells:
-        place = _place_of(c, page_sites, site_area)
-        if place is None or not adds_over_time(c):
+        if not adds_over_time(c):
             continue
-        held = places.get((c.get("code"), str(c.get("period")), place))
+        place = _place_of(c, page_sites, site_area)
+        breakdown: tuple = ()
+        if place is None:
+            dis = c.get("disaggregation") or {}
+            if not page_sites or not set(dis) <= {"sex", "age"}:
+                continue
+            place, breakdown = page_sites, _freeze(dis)
+        held = places.get((c.get("code"), str(c.get("period")), place, breakdown))
         if held:
             c[HELD] = dict(held)
 
 
-def year_month_cells(year: int, codes: list[str], *, area: str | None, site: str | None,
-                     cached: bool = False) -> list[dict]:
+def year_months(year: int, codes: list[str], *, area: str | None, site: str | None,
+                cached: bool = False) -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]]]:
     """The engine's unsuppressed cells, with every breakdown, of ``codes`` for each month of
-    ``year`` that has started (salus.indicators.engine.monthly_trend)."""
+    ``year`` that has started, and the sums they are made of for the codes made in one pass
+    (salus.indicators.engine.monthly_trend, its ``fine_out``)."""
     from django.core.cache import cache
 
     from salus.indicators import engine
 
     # Hashed: a key names every code, longer than some cache back ends take.
-    key = "salus-release-year:" + hashlib.sha256(
+    key = "salus-release-year-fine:" + hashlib.sha256(
         "\0".join([str(year), area or "", site or "", *codes]).encode()).hexdigest()
     if cached:
-        cells = cache.get(key)
-        if cells is not None:
-            return cells
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
     # The counts the trend makes in one pass, then the others (month by month): asked
     # together, every code would go month by month.
     one_pass = [c for c in codes if engine.trend_in_one_pass(c)]
-    cells = []
-    for group in (one_pass, [c for c in codes if c not in one_pass]):
-        if group:
-            cells += engine.monthly_trend(group, f"{year}-01", f"{year}-12", area=area, site=site,
-                                          disaggregate=True)
+    cells: list[dict] = []
+    fine: dict[str, dict[tuple, dict[str, int]]] = {}
+    if one_pass:
+        cells += engine.monthly_trend(one_pass, f"{year}-01", f"{year}-12", area=area, site=site,
+                                      disaggregate=True, fine_out=fine)
+    others = [c for c in codes if c not in one_pass]
+    if others:
+        cells += engine.monthly_trend(others, f"{year}-01", f"{year}-12", area=area, site=site, disaggregate=True)
     if cached:
-        cache.set(key, cells, YEAR_CACHE_SECONDS)
-    return cells
+        cache.set(key, (cells, fine), YEAR_CACHE_SECONDS)
+    return cells, fine
 
 
 def _freeze(d: dict) -> tuple:

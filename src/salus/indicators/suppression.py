@@ -268,6 +268,18 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
     return sorted(out)
 
 
+def first_hidden(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], *,
+                 held_hidden: frozenset[int] | set[int] = frozenset(),
+                 held_shown: frozenset[int] | set[int] = frozenset()) -> set[int]:
+    """What :func:`protect` hides before its audit: the small counts, ``held_hidden``, and the
+    complements that leave no group with exactly one hidden member. Cheap (no linear algebra);
+    the audit's cost grows with the cube of this set's size."""
+    hidden = {i for i, v in enumerate(values) if 0 < v < threshold} | set(held_hidden)
+    if hidden:
+        _complement(values, hidden, eqs, held_shown)
+    return hidden
+
+
 def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], *,
             held_hidden: frozenset[int] | set[int] = frozenset(),
             held_shown: frozenset[int] | set[int] = frozenset()) -> set[int]:
@@ -279,10 +291,9 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
     start, the second are never chosen to protect another cell while a group has any other
     cell to give. A small count is hidden even if held shown.
     """
-    hidden = {i for i, v in enumerate(values) if 0 < v < threshold} | set(held_hidden)
+    hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
     if not hidden:
         return hidden
-    _complement(values, hidden, eqs, held_shown)
     memberships = [(parent, *children) for parent, children in eqs]
     solved: dict[tuple, list[int]] = {}
     while True:

@@ -1,0 +1,188 @@
+"""Suppression across places for breakdowns by sex and age: an area's women are the sum of its
+sites' women, each shown on the site's own page (salus.indicators.release.breakdown_pattern).
+
+The attacker here is written independently of the code under test: the unknowns are each
+site's count of each sex and age band in each month, and every cell any page shows (its
+total, its breakdowns, its area and site cells, in every month, quarter and the year) is one
+equation over them. A hidden cell is safe when it is hidden on every page that shows it and
+the shown cells of all the pages together do not pin it down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.indicators.test_suppression import AGES, SEXES
+from tests.indicators.test_suppression import table as engine_table
+
+from salus.indicators.release import pattern_of_year, place_pattern
+
+CODE = "HIV_TESTS"
+MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+PERIODS = {m: [m] for m in MONTHS} | {
+    f"2025Q{q}": MONTHS[3 * q - 3:3 * q] for q in range(1, 5)} | {"2025": MONTHS}
+
+
+class Tree:
+    """Sites in areas, and every page (place) a reader can open, each with its sites."""
+
+    def __init__(self, site_area: dict[str, str]):
+        self.site_area = site_area
+        areas = {"/".join(a.split("/")[:i]) for a in site_area.values() for i in range(1, a.count("/") + 2)}
+        self.pages = {"program": set(site_area)} | {
+            a: {s for s, path in site_area.items() if path == a or path.startswith(a + "/")} for a in sorted(areas)
+        } | {s: {s} for s in site_area}
+        self.unknowns = {key: i for i, key in enumerate(
+            (s, sex, age, m) for s in sorted(site_area) for sex in SEXES for age in AGES for m in MONTHS)}
+
+
+# Five sites in three levels: two under XL/N, two in district XL/S/D1, one alone in XL/S/D2.
+DEEP = Tree({"N1": "XL/N", "N2": "XL/N", "S1": "XL/S/D1", "S2": "XL/S/D1", "S3": "XL/S/D2"})
+# Three sites in one area: the tree is one part.
+FLAT = Tree({"A1": "XL", "A2": "XL", "A3": "XL"})
+
+
+def page_table(tree: Tree, fine: dict[str, dict], sites: set[str], period: str) -> list[dict]:
+    """The engine's cells of a page of ``sites`` for ``period``: every site in scope, zeros too."""
+    summed: dict[tuple, int] = {("F", "25+", tree.site_area[s], s): 0 for s in sites}
+    for month in PERIODS[period]:
+        for (sex, age, site), n in fine.get(month, {}).items():
+            if site in sites:
+                key = (sex, age, tree.site_area[site], site)
+                summed[key] = summed.get(key, 0) + n
+    cells = engine_table(summed, code=CODE)
+    for c in cells:
+        c["period"] = period
+    return cells
+
+
+def engine_fine(tree: Tree, fine: dict[str, dict]) -> dict[str, dict[tuple, dict[str, int]]]:
+    """The test's counts as the engine hands its months' sums over (``fine_out``)."""
+    return {m: {(sex, age, tree.site_area[s], s): {"hiv_tests": n} for (sex, age, s), n in fine.get(m, {}).items()}
+            for m in MONTHS}
+
+
+def publish(tree: Tree, fine: dict[str, dict], threshold: int, breakdowns: bool = True) -> dict[str, list[dict]]:
+    """Every page (each place, each period of the year) as a reader with suppression sees it."""
+    program_months = [c for m in MONTHS for c in page_table(tree, fine, tree.pages["program"], m)]
+    places = place_pattern(program_months, [], threshold, fine=engine_fine(tree, fine) if breakdowns else None)
+    out = {}
+    for page, sites in tree.pages.items():
+        months = [c for m in MONTHS for c in page_table(tree, fine, sites, m)]
+        pattern = pattern_of_year(months, [], threshold, places)
+        shown = []
+        for period in PERIODS:
+            for c in page_table(tree, fine, sites, period):
+                key = (CODE, period, tuple(sorted(c["disaggregation"].items())))
+                hidden = "numerator" in pattern.get(key, ())
+                shown.append(dict(c, numerator=None if hidden else c["numerator"], suppressed=hidden))
+        out[page] = shown
+    return out
+
+
+def row_of(tree: Tree, page: str, cell: dict) -> np.ndarray:
+    """The cell as the sum of the unknowns it covers."""
+    dis = cell["disaggregation"]
+    sites = tree.pages[page]
+    if "site" in dis:
+        sites = {dis["site"]}
+    elif "area" in dis:
+        sites = {s for s in sites if tree.site_area[s] == dis["area"]}
+    row = np.zeros(len(tree.unknowns))
+    for s in sites:
+        for sex in [dis["sex"]] if "sex" in dis else SEXES:
+            for age in [dis["age"]] if "age" in dis else AGES:
+                for m in PERIODS[cell["period"]]:
+                    row[tree.unknowns[(s, sex, age, m)]] = 1.0
+    return row
+
+
+def worked_out(tree: Tree, pages: dict[str, list[dict]]) -> list[tuple[str, dict]]:
+    """Cells hidden on every page that shows them, that the cells shown on all the pages
+    together determine exactly."""
+    rows = [(row_of(tree, page, c), page, c) for page, cells in pages.items() for c in cells]
+    shown_anywhere = {row.tobytes() for row, _p, c in rows if not c["suppressed"]}
+    shown = np.array([row for row, _p, c in rows if not c["suppressed"]])
+    # An orthonormal basis of what the shown cells tell; a hidden cell is determined exactly
+    # when its row lies in that space.
+    u, sv, _vt = np.linalg.svd(shown.T, full_matrices=False)
+    basis = u[:, sv > 1e-9 * sv[0]]
+    out = []
+    for row, page, c in rows:
+        if c["suppressed"] and row.tobytes() not in shown_anywhere:
+            rest = row - basis @ (basis.T @ row)
+            if np.abs(rest).max() < 1e-6:
+                out.append((page, c))
+    return out
+
+
+def counts(tree: Tree):
+    """A year of counts: for some months, (sex, age band, site) -> count."""
+    cell = st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES), st.sampled_from(sorted(tree.site_area)))
+    return st.dictionaries(st.sampled_from(MONTHS), st.dictionaries(cell, st.integers(min_value=0, max_value=14),
+                                                                    max_size=6), min_size=1, max_size=5)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=counts(FLAT), threshold=st.integers(min_value=3, max_value=6))
+def test_in_a_tree_of_one_part_no_hidden_cell_can_be_worked_out_from_all_the_pages(fine, threshold):
+    """One area of three sites is one part: the program (the area) with its sites, every
+    breakdown, every period. Nothing any page hides can be worked out from all of them."""
+    pages = publish(FLAT, fine, threshold)
+    assert worked_out(FLAT, pages) == []
+    for cells in pages.values():
+        for c in cells:
+            assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6))
+def test_places_with_the_same_sites_hide_the_same_breakdowns(fine, threshold):
+    """XL/S/D2 has one site, S3: its page and S3's show the same numbers, hidden alike."""
+    pages = publish(DEEP, fine, threshold)
+    d2 = {(c["period"], repr(c["disaggregation"])): c["suppressed"] for c in pages["XL/S/D2"]
+          if set(c["disaggregation"]) <= {"sex", "age"}}
+    s3 = {(c["period"], repr(c["disaggregation"])): c["suppressed"] for c in pages["S3"]
+          if set(c["disaggregation"]) <= {"sex", "age"}}
+    assert d2 == s3
+
+
+def test_a_sites_women_hidden_on_its_page_are_not_the_areas_minus_the_other_sites():
+    """In one month, district XL/S/D1 has S1 with 2 women and 9 men, S2 with 12 women and 8
+    men. S1's page hides its 2 women and a complement; the district's page shows its 14 women
+    and S2's page its 12, so S1's women were 14 - 12. Linked, one of those is hidden too."""
+    fine = {"2025-07": {("F", "25+", "S1"): 2, ("M", "25+", "S1"): 9, ("F", "25+", "S2"): 12,
+                        ("M", "25+", "S2"): 8, ("F", "25+", "N1"): 30, ("M", "<25", "N2"): 25,
+                        ("F", "<25", "S3"): 12}}
+    unlinked = publish(DEEP, fine, 5, breakdowns=False)
+    s1_women = [c for page, c in worked_out(DEEP, unlinked)
+                if page == "S1" and c["period"] == "2025-07" and c["disaggregation"] == {"sex": "F"}]
+    assert s1_women, "without linking the breakdowns, S1's 2 women are worked out (the test can fail)"
+
+    assert worked_out(DEEP, publish(DEEP, fine, 5)) == []
+
+
+def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below_it(monkeypatch):
+    """Over the limit, a part is not solved, nor is any below it (they would hold the upper
+    place's breakdowns as a part that was never solved had settled them)."""
+    from salus.indicators import release
+
+    def settled(fine: dict) -> set[frozenset[str]]:
+        program_months = [c for m in MONTHS for c in page_table(DEEP, fine, DEEP.pages["program"], m)]
+        return {key[2] for key in release.place_pattern(program_months, [], 5, fine=engine_fine(DEEP, fine))
+                if key[3]}
+
+    # Only district XL/S/D1's part (S1 and S2) has a small cell: S1's 2 women.
+    fine = {"2025-07": {("F", "25+", "S1"): 2, ("M", "25+", "S1"): 9, ("F", "25+", "S2"): 12,
+                        ("M", "25+", "S2"): 8, ("F", "25+", "N1"): 30, ("M", "<25", "N2"): 25}}
+    s1, s2 = frozenset({"S1"}), frozenset({"S2"})
+    assert {s1, s2} <= settled(fine), "within the limit, every place's breakdowns are settled"
+    monkeypatch.setattr(release, "PART_HIDDEN_LIMIT", 0)
+    assert not {s1, s2} & settled(fine)
+    assert settled(fine), "parts with nothing to hide are still settled"
+
+    # A small cell at the top: the program's part is left, and with it every part.
+    fine["2025-07"][("T", "unknown", "N1")] = 1
+    assert settled(fine) == set()
+    assert publish(DEEP, fine, 5) == publish(DEEP, fine, 5, breakdowns=False)
