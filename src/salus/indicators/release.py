@@ -358,19 +358,19 @@ def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], perio
                     parts: dict[str, list[str]], breakdowns: list[tuple]) -> list[tuple[int, list[int]]]:
     """The groups of one part of :func:`breakdown_pattern` (its first place is the sum of the
     others), as (parent index, child indexes)."""
+    by_sex = [b for b in breakdowns if len(b) == 1 and b[0][0] == "sex"]
+    by_age = [b for b in breakdowns if len(b) == 1 and b[0][0] == "age"]
+    crossed = [b for b in breakdowns if len(b) == 2]  # (("age", a), ("sex", s))
+    # Within a period: sexes and age bands each add up to the total, and the crossed cells
+    # of one sex (of one age band) to that sex's (that age band's) cell.
+    within: list[tuple[tuple, list[tuple]]] = [((), by_sex), ((), by_age)]
+    within += [(sex, [b for b in crossed if b[1] == sex[0]]) for sex in by_sex]
+    within += [(age, [b for b in crossed if b[0] == age[0]]) for age in by_age]
     eqs = []
     for place in places:
         for period in periods:
-            def at(b: tuple, place=place, period=period) -> int:
-                return index[(place, period, b)]
-            by_sex = [b for b in breakdowns if len(b) == 1 and b[0][0] == "sex"]
-            by_age = [b for b in breakdowns if len(b) == 1 and b[0][0] == "age"]
-            eqs.append((at(()), [at(b) for b in by_sex]))
-            eqs.append((at(()), [at(b) for b in by_age]))
-            for (_s, sex) in (b[0] for b in by_sex):
-                eqs.append((at((("sex", sex),)), [at(b) for b in breakdowns if len(b) == 2 and b[1] == ("sex", sex)]))
-            for (_a, age) in (b[0] for b in by_age):
-                eqs.append((at((("age", age),)), [at(b) for b in breakdowns if len(b) == 2 and b[0] == ("age", age)]))
+            for total, cells in within:
+                eqs.append((index[(place, period, total)], [index[(place, period, b)] for b in cells]))
         for b in breakdowns:
             for period, below in parts.items():
                 eqs.append((index[(place, period, b)], [index[(place, p, b)] for p in below]))
