@@ -78,7 +78,7 @@ def _rows(args, suppress: bool = True) -> list[dict]:
     compute = suppressed_indicators if suppress else compute_indicators
     try:
         return compute(
-            args.period, area=args.area, site=getattr(args, "site", None), as_of=args.as_of, codes=codes,
+            args.period, area=args.area, site=args.site, as_of=args.as_of, codes=codes,
             disaggregate=not getattr(args, "totals", False),
         )
     except (ScopeError, KeyError) as exc:
@@ -148,7 +148,7 @@ def _export(args: argparse.Namespace, fmt: str, mapping_file: str | None = None)
     from salus.indicators.exports import ExportError, do_export_indicators
 
     try:
-        export = do_export_indicators("cli", fmt, args.period, area=args.area, site=getattr(args, "site", None),
+        export = do_export_indicators("cli", fmt, args.period, area=args.area, site=args.site,
                                       as_of=args.as_of, mapping_file=mapping_file)
     except (ExportError, ScopeError) as exc:
         print(f"salus: {exc}", file=sys.stderr)

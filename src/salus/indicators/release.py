@@ -473,8 +473,9 @@ def _hold_linked(cells: list[dict], places: dict[tuple, dict[str, bool]]) -> Non
 def year_months(year: int, codes: list[str], *, area: str | None, site: str | None,
                 cached: bool = False) -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]]]:
     """The engine's unsuppressed cells, with every breakdown, of ``codes`` for each month of
-    ``year`` that has started, and the sums they are made of for the codes made in one pass
-    (salus.indicators.engine.monthly_trend, its ``fine_out``)."""
+    ``year`` that has started, and, for the whole program (no ``area`` or ``site``), the sums
+    they are made of for the codes made in one pass (salus.indicators.engine.monthly_trend,
+    its ``fine_out``; only the program's are needed, by :func:`breakdown_pattern`)."""
     from django.core.cache import cache
 
     from salus.indicators import engine
@@ -493,7 +494,7 @@ def year_months(year: int, codes: list[str], *, area: str | None, site: str | No
     fine: dict[str, dict[tuple, dict[str, int]]] = {}
     if one_pass:
         cells += engine.monthly_trend(one_pass, f"{year}-01", f"{year}-12", area=area, site=site,
-                                      disaggregate=True, fine_out=fine)
+                                      disaggregate=True, fine_out=fine if area is None and site is None else None)
     others = [c for c in codes if c not in one_pass]
     if others:
         cells += engine.monthly_trend(others, f"{year}-01", f"{year}-12", area=area, site=site, disaggregate=True)
