@@ -23,6 +23,7 @@ rights reports all use it.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 
 from django.utils.translation import gettext as _
@@ -180,15 +181,28 @@ def _time_equations(cells: list[dict], index: dict[tuple, int]) -> list[tuple[in
     return out
 
 
-def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
+def complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
                 held_shown: frozenset[int] | set[int] = frozenset()) -> None:
     """Hide more cells until no group has exactly one hidden member (modifies ``hidden``).
 
-    Cells of ``held_shown`` are picked only when a group has no other cell to give."""
-    changed = True
-    while changed:
-        changed = False
-        for parent, children in eqs:
+    Cells of ``held_shown`` are picked only when a group has no other cell to give. Groups
+    are looked at in their order, pass after pass until a pass changes nothing; a pass looks
+    again only at the groups a cell hidden since their last look belongs to (the others
+    would decide as they did), which gives what looking at every group would.
+    """
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    for e, (parent, children) in enumerate(eqs):
+        groups_of[parent].append(e)
+        for m in children:
+            groups_of[m].append(e)
+    current = list(range(len(eqs)))
+    while current:
+        heap, queued, later = current, set(current), set()
+        heapq.heapify(heap)
+        while heap:
+            e = heapq.heappop(heap)
+            queued.discard(e)
+            parent, children = eqs[e]
             members = [parent, *children]
             unknown = [m for m in members if m in hidden]
             if len(unknown) != 1:
@@ -204,7 +218,13 @@ def _complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list
             if pick is None:
                 pick = min(shown, key=lambda m: (m == parent, values[m], m))
             hidden.add(pick)
-            changed = True
+            for f in groups_of[pick]:
+                if f > e and f not in queued:  # still ahead in this pass
+                    heapq.heappush(heap, f)
+                    queued.add(f)
+                elif f <= e:
+                    later.add(f)
+        current = sorted(later)
 
 
 def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
@@ -276,7 +296,7 @@ def first_hidden(values: list[float], threshold: int, eqs: list[tuple[int, list[
     the audit's cost grows with the cube of this set's size."""
     hidden = {i for i, v in enumerate(values) if 0 < v < threshold} | set(held_hidden)
     if hidden:
-        _complement(values, hidden, eqs, held_shown)
+        complement(values, hidden, eqs, held_shown)
     return hidden
 
 
@@ -329,7 +349,7 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
         if not picks:
             return hidden
         hidden |= picks
-        _complement(values, hidden, eqs, held_shown)
+        complement(values, hidden, eqs, held_shown)
 
 
 def _linked(m: int, eqs) -> bool:
