@@ -136,7 +136,40 @@ def test_in_a_tree_of_one_part_no_hidden_cell_can_be_worked_out_from_all_the_pag
             assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6))
+def test_in_a_tree_of_several_parts_no_hidden_cell_can_be_worked_out_from_all_the_pages(fine, threshold):
+    """Five sites in three levels (four parts): the parts alone leave cells that several parts
+    together pin down; the audit of all pages together (rule 8) leaves none."""
+    pages = publish(DEEP, fine, threshold)
+    assert worked_out(DEEP, pages) == []
+    for cells in pages.values():
+        for c in cells:
+            assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
+
+
+def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkeypatch):
+    """One month of five counts. Solved in parts only, the cells shown on all the pages pin
+    down 180 hidden ones (N1's 13 young men among them, through the program's part and
+    district XL/N's); with the audit of all pages together, none."""
+    from salus.indicators import release
+
+    fine = {"2025-03": {("M", "<25", "N1"): 13, ("F", "<25", "N2"): 2, ("M", "25+", "S1"): 3,
+                        ("M", "<25", "N2"): 14, ("X", "25+", "N1"): 5}}
+    assert worked_out(DEEP, publish(DEEP, fine, 5)) == []
+    monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 0)  # the tree is now too large for the audit
+    parts_only = publish(DEEP, fine, 5)
+    pinned = worked_out(DEEP, parts_only)
+    assert ("N1", "2025-03", {"age": "<25", "sex": "M"}) in [
+        (page, c["period"], c["disaggregation"]) for page, c in pinned], "without the audit (the test can fail)"
+
+    # An audit that gives up (too many unknowns) leaves every count as rule 7 alone solves it.
+    monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 10**6)
+    monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
+    assert publish(DEEP, fine, 5) == parts_only
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6))
 def test_places_with_the_same_sites_hide_the_same_breakdowns(fine, threshold):
     """XL/S/D2 has one site, S3: its page and S3's show the same numbers, hidden alike."""
@@ -164,8 +197,9 @@ def test_a_sites_women_hidden_on_its_page_are_not_the_areas_minus_the_other_site
 
 
 def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below_it(monkeypatch):
-    """Over the limit, a part is not solved, nor is any below it (they would hold the upper
-    place's breakdowns as a part that was never solved had settled them)."""
+    """In a tree too large for the audit of all pages together, a part over the limit is not
+    solved, nor is any below it (they would hold the upper place's breakdowns as a part that
+    was never solved had settled them). Within the audit's reach, the audit does its work."""
     from salus.indicators import release
 
     def settled(fine: dict) -> set[frozenset[str]]:
@@ -179,6 +213,9 @@ def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below
     s1, s2 = frozenset({"S1"}), frozenset({"S2"})
     assert {s1, s2} <= settled(fine), "within the limit, every place's breakdowns are settled"
     monkeypatch.setattr(release, "PART_HIDDEN_LIMIT", 0)
+    assert {s1, s2} <= settled(fine), "within the audit's reach, by the audit"
+    assert worked_out(DEEP, publish(DEEP, fine, 5)) == []
+    monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 0)
     assert not {s1, s2} & settled(fine)
     assert settled(fine), "parts with nothing to hide are still settled"
 

@@ -28,7 +28,9 @@ women, each on the site's page), but the tree's places × breakdowns × periods 
 cells to solve as one table. They are solved in parts, from the top down (:func:`breakdown_pattern`):
 each place with the places just below it, holding what the part above settled for the place
 and what the place table settled for the totals. A page holds its breakdowns as the part above
-it settled them.
+it settled them. Parts do not see each other's cells: for a small program, every cell of every
+page is then audited together, over each site's count of each sex and age band in each month
+(:class:`_WholeTree`), and whatever it finds pinned down gets more cells hidden.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from salus.indicators.suppression import (
     COUNT_FIELDS,
     HELD,
     adds_over_time,
+    complement,
     first_hidden,
     hide,
     protect,
@@ -56,6 +59,17 @@ from salus.indicators.suppression import (
 # the benchmark at 1 M contacts) 4 to 6 s each, for every count, part and page
 # (docs/indicators.md, "Across places").
 PART_HIDDEN_LIMIT = 500
+
+# The audit of all pages together (rule 8, breakdown_pattern) runs when the year has at most
+# AUDIT_FINE_LIMIT fine cells (sites x months x 12 sex and age cells: the demo's 8 sites make
+# 1,152 for a whole year, up to 13 sites fit), and gives up on a count when more than
+# AUDIT_UNKNOWN_LIMIT of them are hidden on their sites' pages (the reader's unknowns): each
+# round of the audit solves them together, at a cost that grows with the cube of their number.
+# The demo has at most 206 for a count. A count given up is solved as without the audit (rule
+# 7). Measured (docs/indicators.md, rule 8): 12 sites and 150,000 contacts give up on 12 of 17
+# counts; 40 sites and 500,000 contacts on all 17, which cost their pages 4 s for nothing.
+AUDIT_FINE_LIMIT = 2_000
+AUDIT_UNKNOWN_LIMIT = 400
 
 # How long the web app keeps a year's unsuppressed month cells (per place and indicators) for
 # the next page; exports and the command line always count afresh. Pages say figures may be
@@ -269,6 +283,11 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     A part whose cells to hide number more than PART_HIDDEN_LIMIT before the audit is not
     solved, for that count and field, nor is any part below it: those places' breakdowns are
     left out of the answer, and their pages protect them on their own as before.
+
+    A year of at most AUDIT_FINE_LIMIT fine cells is instead solved whole: every part (whatever
+    ``wanted``), each keeping its small cells and their complements only, then the audit of
+    all pages together (:meth:`_WholeTree.audited`) for each count and field. A count it gives
+    up on (AUDIT_UNKNOWN_LIMIT) is solved again as above.
     """
     import numpy as np
 
@@ -320,38 +339,239 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
 
     out: dict[tuple, dict[str, bool]] = {}
     unsettled: set[tuple[str, str, frozenset[str]]] = set()  # (code, field, place): breakdowns left out
-    for head in heads:
-        places = [head, *tree[head]]
-        keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
-        index = {k: i for i, k in enumerate(keys)}
-        eqs = _part_equations(index, places, periods, parts, breakdowns)
-        for code in codes:
-            for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True):
-                if measure is None or field not in place_fields(code):
-                    continue
-                if (code, field, head) in unsettled:
-                    unsettled.update((code, field, place) for place in tree[head])
-                    continue
-                values: list[float] = []
-                for place in places:
-                    by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
-                    for period in periods:
-                        values += cells(by_month[periods[period]].sum(axis=0))
-                held_hidden: set[int] = set()
-                held_shown: set[int] = set()
-                for i, (place, period, b) in enumerate(keys):
-                    held = (totals if not b else out).get((code, period, place, b), {}).get(field)
-                    if held is not None and (not b or place == head):
-                        (held_hidden if held else held_shown).add(i)
-                if len(first_hidden(values, threshold, eqs, held_hidden=held_hidden,
-                                    held_shown=held_shown)) > PART_HIDDEN_LIMIT:
-                    unsettled.update((code, field, place) for place in places)
-                    continue
-                hidden = _solved(values, threshold, eqs, cached, held_hidden, held_shown)
-                for i, (place, period, b) in enumerate(keys):
-                    if b and (place != head or head == root):
-                        out.setdefault((code, period, place, b), {})[field] = i in hidden
+
+    def solve(heads: list[frozenset[str]], which: set[tuple[str, str]] | None, audited: bool) -> None:
+        """Solve the parts ``heads`` for the (code, field) pairs ``which`` (None: all). With
+        ``audited`` (the audit of all pages together follows), a part keeps its small cells and
+        their complements only: the audit does the part's audit's work, and more."""
+        for head in heads:
+            places = [head, *tree[head]]
+            keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
+            index = {k: i for i, k in enumerate(keys)}
+            eqs = _part_equations(index, places, periods, parts, breakdowns)
+            for code in codes:
+                for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True):
+                    if measure is None or field not in place_fields(code) or (
+                            which is not None and (code, field) not in which):
+                        continue
+                    if (code, field, head) in unsettled:
+                        unsettled.update((code, field, place) for place in tree[head])
+                        continue
+                    values: list[float] = []
+                    for place in places:
+                        by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
+                        for period in periods:
+                            values += cells(by_month[periods[period]].sum(axis=0))
+                    held_hidden: set[int] = set()
+                    held_shown: set[int] = set()
+                    for i, (place, period, b) in enumerate(keys):
+                        held = (totals if not b else out).get((code, period, place, b), {}).get(field)
+                        if held is not None and (not b or place == head):
+                            (held_hidden if held else held_shown).add(i)
+                    hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
+                    if not audited:
+                        if len(hidden) > PART_HIDDEN_LIMIT:
+                            unsettled.update((code, field, place) for place in places)
+                            continue
+                        hidden = _solved(values, threshold, eqs, cached, held_hidden, held_shown)
+                    for i, (place, period, b) in enumerate(keys):
+                        if b and (place != head or head == root):
+                            out.setdefault((code, period, place, b), {})[field] = i in hidden
+
+    if len(sites) * len(months) * len(SEXES) * len(AGE_BANDS) > AUDIT_FINE_LIMIT:
+        solve(heads, None, audited=False)
+        return out
+    # The audit of all pages together needs every part.
+    solve([place for place in tree if tree[place]], None, audited=True)
+    whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS)
+    given_up: set[tuple[str, str]] = set()
+    for code in codes:
+        for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True):
+            if measure is None or field not in place_fields(code):
+                continue
+            values = whole.values(counts[measure])
+            hidden = {i for i, (place, period, b) in enumerate(whole.keys)
+                      if (totals if not b else out).get((code, period, place, b), {}).get(field)}
+            audited = _audited(whole, values, hidden, cached)
+            if audited is None:
+                given_up.add((code, field))
+                continue
+            for i in audited - hidden:
+                place, period, b = whole.keys[i]
+                key = (code, period, place, b)
+                out[key] = {**totals.get(key, {}), **out.get(key, {}), field: True}
+    if given_up:
+        # The parts of these were not audited: solve them again as without the audit.
+        for key in [key for key in out if key[3] and any((key[0], f) in given_up for f in out[key])]:
+            out[key] = {f: h for f, h in out[key].items() if (key[0], f) not in given_up}
+            if not out[key]:
+                del out[key]
+        solve(heads, given_up, audited=False)
     return out
+
+
+class _WholeTree:
+    """Every cell of every page of one calendar year (each place's total and breakdowns by sex
+    and age, in each month, quarter and the year) as a sum of the *fine cells*: one site's
+    count of one sex and age band in one month. For the audit of all pages together (rule 8,
+    :func:`breakdown_pattern`): the reader's unknowns are the fine cells, each cell shown on
+    any page is an equation over them.
+
+    ``keys`` are ``(place, period, breakdown)``; ``eqs`` the groups of every part (each place
+    with the places just below it), as (parent index, child indexes) over ``keys``.
+    """
+
+    def __init__(self, tree: dict[frozenset[str], list[frozenset[str]]], periods: dict[str, list[int]],
+                 parts: dict[str, list[str]], breakdowns: list[tuple], sites: list[str], months: list[str],
+                 sexes: tuple[str, ...], ages: tuple[str, ...]):
+        import numpy as np
+        import scipy.sparse
+
+        self.keys = [(place, period, b) for place in tree for period in periods for b in breakdowns]
+        index = {k: i for i, k in enumerate(self.keys)}
+        eqs: set[tuple[int, tuple[int, ...]]] = set()
+        for head, below in tree.items():
+            if below:
+                eqs.update((parent, tuple(children)) for parent, children in
+                           _part_equations(index, [head, *below], periods, parts, breakdowns))
+        self.eqs = [(parent, list(children)) for parent, children in sorted(eqs)]
+        site_ix = {s: i for i, s in enumerate(sites)}
+        shape = (len(sites), len(months), len(sexes), len(ages))
+        self.size = int(np.prod(shape))
+        grid = np.arange(self.size).reshape(shape)
+        of_b: dict[tuple, tuple[slice | list[int], slice | list[int]]] = {(): (slice(None), slice(None))}
+        for b in breakdowns:
+            picked = dict(b)
+            of_b[b] = (slice(None) if "sex" not in picked else [sexes.index(picked["sex"])],
+                       slice(None) if "age" not in picked else [ages.index(picked["age"])])
+        rows, cols = [], []
+        month_labels = set(months)
+        self.finest: dict[int, int] = {}  # key index -> its one fine cell (a site's month, sex and age)
+        for i, (place, period, b) in enumerate(self.keys):
+            sex, age = of_b[b]
+            covered = grid[np.ix_(sorted(site_ix[s] for s in place), periods[period])][:, :, sex][:, :, :, age].ravel()
+            rows.append(np.full(covered.size, i))
+            cols.append(covered)
+            if len(place) == 1 and period in month_labels and len(b) == 2:
+                self.finest[i] = int(covered[0])
+        self.matrix = scipy.sparse.csr_matrix(
+            (np.ones(sum(c.size for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(len(self.keys), self.size))
+        self._by_column = self.matrix.tocsc()
+        self._key_of_fine = {cell: i for i, cell in self.finest.items()}
+        # What the keys are, for a cache key (sites sorted: a frozenset's order varies by process).
+        self.signature = hashlib.sha256(repr(
+            [(sorted(place), period, b) for place, period, b in self.keys]).encode()).hexdigest()
+
+    def values(self, numbers) -> list[float]:
+        """Each key's count, from ``numbers`` (site x month x sex x age band, as the fine cells)."""
+        return [float(v) for v in self.matrix @ numbers.ravel()]
+
+    def audited(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
+        """``hidden`` (key indexes), with what else must be hidden for no hidden cell to be worked
+        out from the cells shown on all pages together; None when more than ``limit`` fine
+        cells are hidden on their sites' pages (the audit gives up: its cost grows with the cube
+        of that number).
+
+        Every group keeps no single hidden member (:func:`complement`); then, while the audit
+        finds hidden cells pinned down exactly, each gets hidden the smallest non-zero shown
+        cell of the equations that pin it down (the cells with the same fine cells, together).
+        """
+        hidden = set(hidden)
+        complement(values, hidden, self.eqs)
+        while True:
+            exposed = self._exposed(hidden, limit)
+            if exposed is None:
+                return None
+            if not exposed:
+                return hidden
+            picks: set[int] = set()
+            for target, candidates in exposed.items():
+                if any(not picks.isdisjoint(group) for group in candidates):
+                    continue
+                # Failing a shown equation to name (never expected), any shown cell of a group
+                # around the cell.
+                candidates = candidates or [[m] for parent, children in self.eqs if target in (parent, *children)
+                                            for m in (parent, *children) if m not in hidden]
+                if candidates:
+                    best: list[int] = min(candidates, key=lambda g: (values[g[0]] <= 0, values[g[0]], g[0]))
+                    picks.update(best)
+            if not picks:
+                return None
+            hidden |= picks
+            complement(values, hidden, self.eqs)
+
+    def _exposed(self, hidden: set[int], limit: int) -> dict[int, list[list[int]]] | None:
+        """Hidden key indexes the shown ones pin down, each with the groups of shown keys (keys
+        with the same fine cells) that pin it down; None past ``limit`` (see :meth:`audited`)."""
+        import numpy as np
+        import scipy.linalg
+        import scipy.sparse
+        from scipy.sparse.csgraph import connected_components
+
+        is_hidden = np.zeros(len(self.keys), dtype=bool)
+        is_hidden[list(hidden)] = True
+        # A fine cell shown on its site's page (its month, its sex and age band) is known.
+        known = np.zeros(self.size, dtype=bool)
+        known[[cell for i, cell in self.finest.items() if not is_hidden[i]]] = True
+        unknown = np.flatnonzero(~known)
+        if unknown.size > limit:
+            return None
+        reduced = self._by_column[:, unknown].tocsr()
+        reduced.sort_indices()
+        length = np.diff(reduced.indptr)
+        out: dict[int, list[list[int]]] = {}
+        # A hidden cell whose fine cells are all shown is their sum.
+        for i in np.flatnonzero(is_hidden & (length == 0)):
+            covered = self.matrix.indices[self.matrix.indptr[i]:self.matrix.indptr[i + 1]]
+            out[int(i)] = [[self._key_of_fine[c]] for c in covered if not is_hidden[self._key_of_fine[c]]]
+        queries = np.flatnonzero(is_hidden & (length > 0))
+        if not queries.size:
+            return out
+        same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys
+        for i in np.flatnonzero(~is_hidden & (length > 0)):
+            same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
+        groups = list(same.values())
+        equations = reduced[[g[0] for g in groups]] if groups else scipy.sparse.csr_matrix((0, unknown.size))
+        # Unknown cells linked by a shown equation are solved together; the others apart.
+        n_rows, n_cols = equations.shape
+        links = equations.tocoo()
+        graph = scipy.sparse.coo_matrix((np.ones(links.nnz), (links.row, n_rows + links.col)),
+                                        shape=(n_rows + n_cols, n_rows + n_cols))
+        _n, label = connected_components(graph, directed=False)
+        row_label, col_label = label[:n_rows], label[n_rows:]
+        asked_rows = reduced[queries]
+        asked = asked_rows.tocsc()
+        pinned = np.ones(queries.size, dtype=bool)
+        proofs: list[list[np.ndarray]] = [[] for _ in queries]  # per query: the rows pinning it, by component
+        for lab in np.unique(col_label[asked_rows.indices]):
+            cols = np.flatnonzero(col_label == lab)
+            touching = asked[:, cols].tocsr()
+            which = np.flatnonzero(np.diff(touching.indptr))
+            rows = np.flatnonzero(row_label == lab)
+            if not rows.size:
+                pinned[which] = False
+                continue
+            a = equations[rows][:, cols].toarray()
+            # The fine cells' combinations the shown rows tell (the row space of ``a``), from a
+            # rank-revealing QR of its transpose: its first ``rank`` pivot rows span it, and
+            # the triangle gives the combination of them that makes each pinned cell.
+            q, r, order = scipy.linalg.qr(a.T, mode="economic", pivoting=True)
+            diagonal = np.abs(np.diag(r))
+            rank = int((diagonal > 1e-9 * max(1.0, float(diagonal[0]))).sum())
+            basis = q[:, :rank]
+            v = touching[which].toarray()
+            along = v @ basis
+            inside = np.abs(v - along @ basis.T).max(axis=1) < 1e-6
+            pinned[which[~inside]] = False
+            if inside.any():
+                weights = scipy.linalg.solve_triangular(r[:rank, :rank], along[inside].T)
+                used = rows[order[:rank]]
+                for k, w in zip(which[inside], weights.T, strict=True):
+                    proofs[k].append(used[np.abs(w) > 1e-9])
+        for k in np.flatnonzero(pinned):
+            out[int(queries[k])] = [groups[r] for used in proofs[k] for r in used]
+        return out
 
 
 def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], periods: dict[str, list[int]],
@@ -378,6 +598,21 @@ def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], perio
         for b in breakdowns:
             eqs.append((index[(places[0], period, b)], [index[(p, period, b)] for p in places[1:]]))
     return eqs
+
+
+def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool) -> set[int] | None:
+    """``whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)``, kept for YEAR_CACHE_SECONDS when ``cached``."""
+    if not cached:
+        return whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)
+    from django.core.cache import cache
+
+    key = "salus-release-audit:" + hashlib.sha256(repr(
+        (AUDIT_UNKNOWN_LIMIT, whole.signature, values, sorted(hidden))).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is None:
+        kept = whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)
+        cache.set(key, ("given up",) if kept is None else kept, YEAR_CACHE_SECONDS)
+    return None if kept == ("given up",) else kept
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,

@@ -1,0 +1,107 @@
+"""Try to undo the small-cell suppression of one calendar year, as a reader of every page could.
+
+Reads every page a reader could open (the program, every area, every site) for every month,
+quarter and the year, suppressed for release, and for each count that adds up over time and
+across places, takes each site's count of each sex and age band in each month as an unknown
+and every cell shown on any page as an equation over them (sums only: no bounds). A hidden
+cell whose equation lies in the span of the shown ones is *worked out*; the script prints how
+many there are per count, with a few of them, and their total. Nothing is written.
+
+    SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
+
+It reads 15 pages x 16 periods on the demo (about 4 minutes). docs/indicators.md, "Across
+places", gives what it found on the demo with and without rule 8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--year", type=int, default=dt.date.today().year)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
+    import django
+
+    django.setup()
+    import numpy as np
+
+    from salus.core.models import Area, Site
+    from salus.indicators.engine import AGE_BANDS, MEASURES, SEXES
+    from salus.indicators.release import place_fields, suppressed_indicators
+    from salus.indicators.suppression import adds_over_time
+
+    today = dt.date.today()
+    last = 12 if args.year < today.year else today.month
+    months = [f"{args.year}-{m:02d}" for m in range(1, last + 1)]
+    periods = {m: [m] for m in months}
+    for q in range(1, 5):
+        in_quarter = [m for m in months if (int(m[5:]) - 1) // 3 + 1 == q]
+        if in_quarter:
+            periods[f"{args.year}Q{q}"] = in_quarter
+    periods[str(args.year)] = months
+    site_area = {s.code: s.area.path for s in Site.objects.select_related("area")}
+    pages: dict[tuple[str | None, str | None], set[str]] = {(None, None): set(site_area)}
+    for a in Area.objects.all():
+        pages[(a.path, None)] = {s for s, path in site_area.items() if path == a.path or path.startswith(a.path + "/")}
+    for s in site_area:
+        pages[(None, s)] = {s}
+    unknown = {key: i for i, key in enumerate(
+        (s, sex, age, m) for s in sorted(site_area) for sex in SEXES for age in AGE_BANDS for m in months)}
+
+    # (code, field) -> [(the unknowns the cell sums, hidden?, where it is)]
+    cells: dict[tuple[str, str], list[tuple[tuple[int, ...], bool, tuple]]] = {}
+    for (area, site), sites in pages.items():
+        for period, in_period in periods.items():
+            for c in suppressed_indicators(period, area=area, site=site, cached=True):
+                dis = c.get("disaggregation") or {}
+                if not adds_over_time(c) or not (set(dis) <= {"sex", "age"} or set(dis) in ({"area"}, {"area", "site"})):
+                    continue
+                covered = sites
+                if "site" in dis:
+                    covered = {dis["site"]}
+                elif "area" in dis:
+                    covered = {s for s in sites if site_area[s] == dis["area"]}
+                row = tuple(sorted(
+                    unknown[(s, sex, age, m)] for s in covered for sex in ([dis["sex"]] if "sex" in dis else SEXES)
+                    for age in ([dis["age"]] if "age" in dis else AGE_BANDS) for m in in_period))
+                for field, measure in zip(("numerator", "denominator"), MEASURES[c["code"]], strict=True):
+                    if measure is None or field not in place_fields(c["code"]):
+                        continue  # a count has no denominator
+                    where = (area or site or "program", period, dis)
+                    cells.setdefault((c["code"], field), []).append((row, c.get(field) is None, where))
+
+    total = 0
+    for (code, field), rows in sorted(cells.items()):
+        shown = {row for row, hidden, _w in rows if not hidden}
+        hidden = {row: where for row, is_hidden, where in rows if is_hidden and row not in shown}
+        if not hidden:
+            continue
+        used = sorted({i for row in shown | set(hidden) for i in row})
+        col = {u: j for j, u in enumerate(used)}
+        a = np.zeros((len(shown), len(used)))
+        for k, row in enumerate(shown):
+            a[k, [col[i] for i in row]] = 1.0
+        basis = np.zeros((len(used), 0))
+        if shown:
+            u, sv, _vt = np.linalg.svd(a.T, full_matrices=False)
+            basis = u[:, sv > 1e-9 * sv[0]]
+        found = []
+        for row, where in hidden.items():
+            v = np.zeros(len(used))
+            v[[col[i] for i in row]] = 1.0
+            if np.abs(v - basis @ (basis.T @ v)).max() < 1e-6:
+                found.append(where)
+        total += len(found)
+        print(f"{code} {field}: {len(hidden)} hidden, {len(found)} worked out", *found[:3], flush=True)
+    print(f"worked out in all: {total}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
