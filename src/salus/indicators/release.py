@@ -46,6 +46,7 @@ from salus.indicators.suppression import (
     adds_over_time,
     complement,
     first_hidden,
+    groups_of,
     hide,
     protect,
     quarter_and_year,
@@ -435,6 +436,7 @@ class _WholeTree:
                 eqs.update((parent, tuple(children)) for parent, children in
                            _part_equations(index, [head, *below], periods, parts, breakdowns))
         self.eqs = [(parent, list(children)) for parent, children in sorted(eqs)]
+        self._groups_of = groups_of(self.eqs)
         site_ix = {s: i for i, s in enumerate(sites)}
         shape = (len(sites), len(months), len(sexes), len(ages))
         self.size = int(np.prod(shape))
@@ -478,7 +480,7 @@ class _WholeTree:
         cell of the equations that pin it down (the cells with the same fine cells, together).
         """
         hidden = set(hidden)
-        complement(values, hidden, self.eqs)
+        complement(values, hidden, self.eqs, index=self._groups_of)
         while True:
             exposed = self._exposed(hidden, limit)
             if exposed is None:
@@ -499,7 +501,7 @@ class _WholeTree:
             if not picks:
                 return None
             hidden |= picks
-            complement(values, hidden, self.eqs)
+            complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
 
     def _exposed(self, hidden: set[int], limit: int) -> dict[int, list[list[int]]] | None:
         """Hidden key indexes the shown ones pin down, each with the groups of shown keys (keys

@@ -181,21 +181,31 @@ def _time_equations(cells: list[dict], index: dict[tuple, int]) -> list[tuple[in
     return out
 
 
+def groups_of(eqs: list[tuple[int, list[int]]]) -> dict[int, list[int]]:
+    """Each cell's groups, as indexes into ``eqs`` (for :func:`complement`)."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for e, (parent, children) in enumerate(eqs):
+        out[parent].append(e)
+        for m in children:
+            out[m].append(e)
+    return out
+
+
 def complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
-                held_shown: frozenset[int] | set[int] = frozenset()) -> None:
+               held_shown: frozenset[int] | set[int] = frozenset(), *,
+               index: dict[int, list[int]] | None = None, added: set[int] | None = None) -> None:
     """Hide more cells until no group has exactly one hidden member (modifies ``hidden``).
 
     Cells of ``held_shown`` are picked only when a group has no other cell to give. Groups
     are looked at in their order, pass after pass until a pass changes nothing; a pass looks
     again only at the groups a cell hidden since their last look belongs to (the others
-    would decide as they did), which gives what looking at every group would.
+    would decide as they did), which gives what looking at every group would. ``index`` is
+    :func:`groups_of` ``eqs``, when the caller keeps it; ``added``, the cells hidden since
+    ``hidden`` last came out of this function with the same ``eqs`` (only their groups can
+    have changed).
     """
-    groups_of: dict[int, list[int]] = defaultdict(list)
-    for e, (parent, children) in enumerate(eqs):
-        groups_of[parent].append(e)
-        for m in children:
-            groups_of[m].append(e)
-    current = list(range(len(eqs)))
+    index = groups_of(eqs) if index is None else index
+    current = list(range(len(eqs))) if added is None else sorted({e for m in added for e in index.get(m, ())})
     while current:
         heap, queued, later = current, set(current), set()
         heapq.heapify(heap)
@@ -218,7 +228,7 @@ def complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[
             if pick is None:
                 pick = min(shown, key=lambda m: (m == parent, values[m], m))
             hidden.add(pick)
-            for f in groups_of[pick]:
+            for f in index[pick]:
                 if f > e and f not in queued:  # still ahead in this pass
                     heapq.heappush(heap, f)
                     queued.add(f)
