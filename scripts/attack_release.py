@@ -21,14 +21,12 @@ import os
 import sys
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--year", type=int, default=dt.date.today().year)
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
-    import django
-
-    django.setup()
+def worked_out(year: int, last_month: int = 12, read=None) -> dict[tuple[str, str], tuple[int, list[tuple]]]:
+    """For each (code, count field) with hidden cells: how many are hidden, and where each one
+    that can be worked out is shown hidden (place, period, breakdown). ``read`` is how a page
+    is read (default: ``suppressed_indicators``, as the web app and files give it); months
+    after ``last_month`` are left out, with the quarters and the year that hold them (unless
+    they have not come yet)."""
     import numpy as np
 
     from salus.core.models import Area, Site
@@ -36,15 +34,18 @@ def main() -> int:
     from salus.indicators.release import place_fields, suppressed_indicators
     from salus.indicators.suppression import adds_over_time
 
-    today = dt.date.today()
-    last = 12 if args.year < today.year else today.month
-    months = [f"{args.year}-{m:02d}" for m in range(1, last + 1)]
+    read = read or (lambda period, area, site: suppressed_indicators(period, area=area, site=site, cached=True))
+    months = [f"{year}-{m:02d}" for m in range(1, last_month + 1)]
+    # A quarter or the year is the sum of the months read when it has no other months: it
+    # lies within them, or the months after them have not come yet.
+    whole = year >= dt.date.today().year
     periods = {m: [m] for m in months}
     for q in range(1, 5):
         in_quarter = [m for m in months if (int(m[5:]) - 1) // 3 + 1 == q]
-        if in_quarter:
-            periods[f"{args.year}Q{q}"] = in_quarter
-    periods[str(args.year)] = months
+        if in_quarter and (whole or len(in_quarter) == 3):
+            periods[f"{year}Q{q}"] = in_quarter
+    if whole or last_month == 12:
+        periods[str(year)] = months
     site_area = {s.code: s.area.path for s in Site.objects.select_related("area")}
     pages: dict[tuple[str | None, str | None], set[str]] = {(None, None): set(site_area)}
     for a in Area.objects.all():
@@ -58,7 +59,7 @@ def main() -> int:
     cells: dict[tuple[str, str], list[tuple[tuple[int, ...], bool, tuple]]] = {}
     for (area, site), sites in pages.items():
         for period, in_period in periods.items():
-            for c in suppressed_indicators(period, area=area, site=site, cached=True):
+            for c in read(period, area, site):
                 dis = c.get("disaggregation") or {}
                 if not adds_over_time(c) or not (set(dis) <= {"sex", "age"} or set(dis) in ({"area"}, {"area", "site"})):
                     continue
@@ -76,7 +77,7 @@ def main() -> int:
                     where = (area or site or "program", period, dis)
                     cells.setdefault((c["code"], field), []).append((row, c.get(field) is None, where))
 
-    total = 0
+    out = {}
     for (code, field), rows in sorted(cells.items()):
         shown = {row for row, hidden, _w in rows if not hidden}
         hidden = {row: where for row, is_hidden, where in rows if is_hidden and row not in shown}
@@ -97,8 +98,23 @@ def main() -> int:
             v[[col[i] for i in row]] = 1.0
             if np.abs(v - basis @ (basis.T @ v)).max() < 1e-6:
                 found.append(where)
+        out[(code, field)] = (len(hidden), found)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--year", type=int, default=dt.date.today().year)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
+    import django
+
+    django.setup()
+    today = dt.date.today()
+    total = 0
+    for (code, field), (hidden, found) in worked_out(args.year, 12 if args.year < today.year else today.month).items():
         total += len(found)
-        print(f"{code} {field}: {len(hidden)} hidden, {len(found)} worked out", *found[:3], flush=True)
+        print(f"{code} {field}: {hidden} hidden, {len(found)} worked out", *found[:3], flush=True)
     print(f"worked out in all: {total}")
     return 0
 
