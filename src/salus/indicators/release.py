@@ -313,7 +313,11 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     site_ix = {s: i for i, s in enumerate(sites)}
     sex_ix = {s: i for i, s in enumerate(SEXES)}
     age_ix = {a: i for i, a in enumerate(AGE_BANDS)}
-    measures = {m for code in codes for m in MEASURES[code] if m}
+    # (code, count field, measure) of the counts that add up across places.
+    linked = [(code, field, measure) for code in codes
+              for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True)
+              if measure is not None and field in place_fields(code)]
+    measures = {measure for _code, _field, measure in linked}
     counts = {m: np.zeros((len(sites), len(months), len(SEXES), len(AGE_BANDS))) for m in measures}
     for j, month in enumerate(months):
         for (sex, band, _area, site), numbers in fine[month].items():
@@ -350,34 +354,32 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
             index = {k: i for i, k in enumerate(keys)}
             eqs = _part_equations(index, places, periods, parts, breakdowns)
-            for code in codes:
-                for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True):
-                    if measure is None or field not in place_fields(code) or (
-                            which is not None and (code, field) not in which):
+            for code, field, measure in linked:
+                if which is not None and (code, field) not in which:
+                    continue
+                if (code, field, head) in unsettled:
+                    unsettled.update((code, field, place) for place in tree[head])
+                    continue
+                values: list[float] = []
+                for place in places:
+                    by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
+                    for period in periods:
+                        values += cells(by_month[periods[period]].sum(axis=0))
+                held_hidden: set[int] = set()
+                held_shown: set[int] = set()
+                for i, (place, period, b) in enumerate(keys):
+                    held = (totals if not b else out).get((code, period, place, b), {}).get(field)
+                    if held is not None and (not b or place == head):
+                        (held_hidden if held else held_shown).add(i)
+                hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
+                if not audited:
+                    if len(hidden) > PART_HIDDEN_LIMIT:
+                        unsettled.update((code, field, place) for place in places)
                         continue
-                    if (code, field, head) in unsettled:
-                        unsettled.update((code, field, place) for place in tree[head])
-                        continue
-                    values: list[float] = []
-                    for place in places:
-                        by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
-                        for period in periods:
-                            values += cells(by_month[periods[period]].sum(axis=0))
-                    held_hidden: set[int] = set()
-                    held_shown: set[int] = set()
-                    for i, (place, period, b) in enumerate(keys):
-                        held = (totals if not b else out).get((code, period, place, b), {}).get(field)
-                        if held is not None and (not b or place == head):
-                            (held_hidden if held else held_shown).add(i)
-                    hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
-                    if not audited:
-                        if len(hidden) > PART_HIDDEN_LIMIT:
-                            unsettled.update((code, field, place) for place in places)
-                            continue
-                        hidden = _solved(values, threshold, eqs, cached, held_hidden, held_shown)
-                    for i, (place, period, b) in enumerate(keys):
-                        if b and (place != head or head == root):
-                            out.setdefault((code, period, place, b), {})[field] = i in hidden
+                    hidden = _solved(values, threshold, eqs, cached, held_hidden, held_shown)
+                for i, (place, period, b) in enumerate(keys):
+                    if b and (place != head or head == root):
+                        out.setdefault((code, period, place, b), {})[field] = i in hidden
 
     if len(sites) * len(months) * len(SEXES) * len(AGE_BANDS) > AUDIT_FINE_LIMIT:
         solve(heads, None, audited=False)
@@ -386,21 +388,18 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     solve([place for place in tree if tree[place]], None, audited=True)
     whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS)
     given_up: set[tuple[str, str]] = set()
-    for code in codes:
-        for field, measure in zip(("numerator", "denominator"), MEASURES[code], strict=True):
-            if measure is None or field not in place_fields(code):
-                continue
-            values = whole.values(counts[measure])
-            hidden = {i for i, (place, period, b) in enumerate(whole.keys)
-                      if (totals if not b else out).get((code, period, place, b), {}).get(field)}
-            audited = _audited(whole, values, hidden, cached)
-            if audited is None:
-                given_up.add((code, field))
-                continue
-            for i in audited - hidden:
-                place, period, b = whole.keys[i]
-                key = (code, period, place, b)
-                out[key] = {**totals.get(key, {}), **out.get(key, {}), field: True}
+    for code, field, measure in linked:
+        values = whole.values(counts[measure])
+        hidden = {i for i, (place, period, b) in enumerate(whole.keys)
+                  if (totals if not b else out).get((code, period, place, b), {}).get(field)}
+        audited = _audited(whole, values, hidden, cached)
+        if audited is None:
+            given_up.add((code, field))
+            continue
+        for i in audited - hidden:
+            place, period, b = whole.keys[i]
+            key = (code, period, place, b)
+            out[key] = {**totals.get(key, {}), **out.get(key, {}), field: True}
     if given_up:
         # The parts of these were not audited: solve them again as without the audit.
         for key in [key for key in out if key[3] and any((key[0], f) in given_up for f in out[key])]:
@@ -602,36 +601,39 @@ def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], perio
     return eqs
 
 
-def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool) -> set[int] | None:
-    """``whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)``, kept for YEAR_CACHE_SECONDS when ``cached``."""
-    if not cached:
-        return whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)
+def _kept(name: str, inputs: tuple, compute):
+    """``compute()``, kept for YEAR_CACHE_SECONDS under a key made of ``name`` and every value
+    in ``inputs`` (the web app: pages of the same numbers solve it once). None is kept too."""
     from django.core.cache import cache
 
-    key = "salus-release-audit:" + hashlib.sha256(repr(
-        (AUDIT_UNKNOWN_LIMIT, whole.signature, values, sorted(hidden))).encode()).hexdigest()
+    key = f"salus-release-{name}:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
     kept = cache.get(key)
     if kept is None:
-        kept = whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)
-        cache.set(key, ("given up",) if kept is None else kept, YEAR_CACHE_SECONDS)
-    return None if kept == ("given up",) else kept
+        kept = (compute(),)  # in a tuple: an answer of None is kept as well
+        cache.set(key, kept, YEAR_CACHE_SECONDS)
+    return kept[0]
+
+
+def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool) -> set[int] | None:
+    """``whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)``, kept when ``cached``."""
+    def compute():
+        return whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)
+
+    if not cached:
+        return compute()
+    return _kept("audit", (AUDIT_UNKNOWN_LIMIT, whole.signature, values, sorted(hidden)), compute)
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
             held_hidden: set[int] | frozenset[int] = frozenset(),
             held_shown: set[int] | frozenset[int] = frozenset()) -> set[int]:
-    """``protect(values, threshold, eqs, ...)``, kept for YEAR_CACHE_SECONDS when ``cached``."""
-    if not cached:
+    """``protect(values, threshold, eqs, ...)``, kept when ``cached``."""
+    def compute():
         return protect(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
-    from django.core.cache import cache
 
-    key = "salus-release-places:" + hashlib.sha256(repr(
-        (threshold, values, eqs, sorted(held_hidden), sorted(held_shown))).encode()).hexdigest()
-    hidden = cache.get(key)
-    if hidden is None:
-        hidden = protect(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
-        cache.set(key, hidden, YEAR_CACHE_SECONDS)
-    return hidden
+    if not cached:
+        return compute()
+    return _kept("places", (threshold, values, eqs, sorted(held_hidden), sorted(held_shown)), compute)
 
 
 def _place_tree(site_area: dict[str, str]) -> dict[frozenset[str], list[frozenset[str]]]:

@@ -325,6 +325,7 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
     if not hidden:
         return hidden
     memberships = [(parent, *children) for parent, children in eqs]
+    index = groups_of(eqs)
     solved: dict[tuple, list[int]] = {}
     while True:
         exposed = [m for m in _determined(values, hidden, eqs, solved) if _linked(m, eqs)]
@@ -359,7 +360,7 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
         if not picks:
             return hidden
         hidden |= picks
-        complement(values, hidden, eqs, held_shown)
+        complement(values, hidden, eqs, held_shown, index=index, added=picks)
 
 
 def _linked(m: int, eqs) -> bool:
