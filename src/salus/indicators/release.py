@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from salus.indicators.periods import Period, parse_period
 from salus.indicators.suppression import (
@@ -67,10 +67,11 @@ PART_HIDDEN_LIMIT = 500
 # AUDIT_UNKNOWN_LIMIT of them are hidden on their sites' pages (the reader's unknowns): each
 # round of the audit solves them together, at a cost that grows with the cube of their number.
 # The demo has at most 206 for a count. A count given up is solved as without the audit (rule
-# 7). Measured (docs/indicators.md, rule 8): 12 sites and 150,000 contacts give up on 12 of 17
-# counts; 40 sites and 500,000 contacts on all 17, which cost their pages 4 s for nothing.
+# 7). Measured (docs/indicators.md, rule 8): 12 sites and 150,000 contacts give up on 6 of 17
+# counts (on 5 with a limit of 1,000, for 2 s more a page; on none without one, 64 s a page);
+# 40 sites and 500,000 contacts gave up on all 17 (past AUDIT_FINE_LIMIT, not tried).
 AUDIT_FINE_LIMIT = 2_000
-AUDIT_UNKNOWN_LIMIT = 400
+AUDIT_UNKNOWN_LIMIT = 700
 
 # How long the web app keeps a year's unsuppressed month cells (per place and indicators) for
 # the next page; exports and the command line always count afresh. Pages say figures may be
@@ -474,41 +475,47 @@ class _WholeTree:
         cells are hidden on their sites' pages (the audit gives up: its cost grows with the cube
         of that number).
 
-        Every group keeps no single hidden member (:func:`complement`); then, while the audit
-        finds hidden cells pinned down exactly, each gets hidden the smallest non-zero shown
-        cell of the equations that pin it down (the cells with the same fine cells, together).
+        Every group keeps no single hidden member (:func:`complement`); then, while a round of
+        the audit (:meth:`_picks`) finds hidden cells pinned down exactly, it hides more cells
+        and every group is made whole again. It ends with a round that finds nothing pinned.
         """
         hidden = set(hidden)
         complement(values, hidden, self.eqs, index=self._groups_of)
+        # Hiding more only takes equations away: a cell a round found free stays free.
+        free: set[int] = set()
         while True:
-            exposed = self._exposed(hidden, limit)
-            if exposed is None:
+            picks = self._picks(values, hidden, limit, free)
+            if picks is None:
                 return None
-            if not exposed:
-                return hidden
-            picks: set[int] = set()
-            for target, candidates in exposed.items():
-                if any(not picks.isdisjoint(group) for group in candidates):
-                    continue
-                # Failing a shown equation to name (never expected), any shown cell of a group
-                # around the cell.
-                candidates = candidates or [[m] for parent, children in self.eqs if target in (parent, *children)
-                                            for m in (parent, *children) if m not in hidden]
-                if candidates:
-                    best: list[int] = min(candidates, key=lambda g: (values[g[0]] <= 0, values[g[0]], g[0]))
-                    picks.update(best)
             if not picks:
-                return None
+                return hidden
             hidden |= picks
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
 
-    def _exposed(self, hidden: set[int], limit: int) -> dict[int, list[list[int]]] | None:
-        """Hidden key indexes the shown ones pin down, each with the groups of shown keys (keys
-        with the same fine cells) that pin it down; None past ``limit`` (see :meth:`audited`)."""
+    def _picks(self, values: list[float], hidden: set[int], limit: int, free: set[int]) -> set[int] | None:
+        """One round of the audit: the shown key indexes to hide so that the hidden cells the
+        shown ones pin down are pinned no more, as far as this round can tell; an empty set
+        when none is pinned; None past ``limit`` (see :meth:`audited`) or when a pinned cell
+        finds nothing to hide. Hidden cells in ``free`` are known not to be pinned; those this
+        round finds not pinned are added to it.
+
+        A hidden cell is pinned when its fine cells' combination lies in the span of the shown
+        cells' (each connected set of unknown fine cells apart). A rank-revealing QR gives a
+        basis of that span among the shown cells and each pinned cell's combination of them;
+        of the basis cells it uses, the smallest non-zero is hidden (with the shown cells of
+        the same fine cells). Which pinned cells a hidden basis cell frees is then known
+        without another QR (:class:`_Dropped`): the cells still pinned, the newly hidden ones
+        among them, are served in turn. What rule 2 then hides, and whatever this round could
+        not tell, the next round checks.
+        """
         import numpy as np
         import scipy.linalg
         import scipy.sparse
         from scipy.sparse.csgraph import connected_components
+
+        def smallest(candidates: list[int]) -> int:
+            # The smallest non-zero shown cell first (a zero tells nothing when hidden).
+            return min(candidates, key=lambda i: (values[i] <= 0, values[i], i))
 
         is_hidden = np.zeros(len(self.keys), dtype=bool)
         is_hidden[list(hidden)] = True
@@ -521,14 +528,21 @@ class _WholeTree:
         reduced = self._by_column[:, unknown].tocsr()
         reduced.sort_indices()
         length = np.diff(reduced.indptr)
-        out: dict[int, list[list[int]]] = {}
-        # A hidden cell whose fine cells are all shown is their sum.
+        picks: set[int] = set()
+        # A hidden cell whose fine cells are all shown is their sum: one of those is hidden,
+        # unless a cell already picked is one of them.
         for i in np.flatnonzero(is_hidden & (length == 0)):
             covered = self.matrix.indices[self.matrix.indptr[i]:self.matrix.indptr[i + 1]]
-            out[int(i)] = [[self._key_of_fine[c]] for c in covered if not is_hidden[self._key_of_fine[c]]]
-        queries = np.flatnonzero(is_hidden & (length > 0))
+            shown = [self._key_of_fine[c] for c in covered if not is_hidden[self._key_of_fine[c]]]
+            if not shown:  # never expected: the cell would have no fine cell shown or hidden
+                return None
+            if picks.isdisjoint(shown):
+                picks.add(smallest(shown))
+        is_free = np.zeros(len(self.keys), dtype=bool)
+        is_free[list(free)] = True
+        queries = np.flatnonzero(is_hidden & (length > 0) & ~is_free)
         if not queries.size:
-            return out
+            return picks
         same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys
         for i in np.flatnonzero(~is_hidden & (length > 0)):
             same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
@@ -543,20 +557,19 @@ class _WholeTree:
         row_label, col_label = label[:n_rows], label[n_rows:]
         asked_rows = reduced[queries]
         asked = asked_rows.tocsc()
-        pinned = np.ones(queries.size, dtype=bool)
-        proofs: list[list[np.ndarray]] = [[] for _ in queries]  # per query: the rows pinning it, by component
+        exposed = False
         for lab in np.unique(col_label[asked_rows.indices]):
             cols = np.flatnonzero(col_label == lab)
             touching = asked[:, cols].tocsr()
             which = np.flatnonzero(np.diff(touching.indptr))
             rows = np.flatnonzero(row_label == lab)
             if not rows.size:
-                pinned[which] = False
+                free.update(int(k) for k in queries[which])
                 continue
             a = equations[rows][:, cols].toarray()
-            # The fine cells' combinations the shown rows tell (the row space of ``a``), from a
-            # rank-revealing QR of its transpose: its first ``rank`` pivot rows span it, and
-            # the triangle gives the combination of them that makes each pinned cell.
+            # The span of the shown rows, from a rank-revealing QR of their transpose: its
+            # first ``rank`` pivot rows are a basis of it, and the triangle gives the
+            # combination of them that makes each pinned cell.
             q, r, order = scipy.linalg.qr(a.T, mode="economic", pivoting=True)
             diagonal = np.abs(np.diag(r))
             rank = int((diagonal > 1e-9 * max(1.0, float(diagonal[0]))).sum())
@@ -564,15 +577,106 @@ class _WholeTree:
             v = touching[which].toarray()
             along = v @ basis
             inside = np.abs(v - along @ basis.T).max(axis=1) < 1e-6
-            pinned[which[~inside]] = False
-            if inside.any():
-                weights = scipy.linalg.solve_triangular(r[:rank, :rank], along[inside].T)
-                used = rows[order[:rank]]
-                for k, w in zip(which[inside], weights.T, strict=True):
-                    proofs[k].append(used[np.abs(w) > 1e-9])
-        for k in np.flatnonzero(pinned):
-            out[int(queries[k])] = [groups[r] for used in proofs[k] for r in used]
-        return out
+            free.update(int(k) for k in queries[which[~inside]])
+            if not inside.any():
+                continue
+            exposed = True
+            weights = scipy.linalg.solve_triangular(r[:rank, :rank], along[inside].T).T
+            dropped = _Dropped(r[:rank, :rank], r[:rank, rank:])
+            # Each pinned cell in turn, then each cell hidden for it that is pinned itself.
+            queue = deque(weights)
+            while queue:
+                w = queue.popleft()
+                if not dropped.pins(w):
+                    continue
+                used = [p for p in np.flatnonzero(np.abs(w) > 1e-9) if p not in dropped.dropped]
+                if not used:
+                    continue  # pinned by the other rows alone: the next round will say how
+                by_key = {groups[rows[order[p]]][0]: int(p) for p in used}
+                p = by_key[smallest(list(by_key))]
+                picks.update(groups[rows[order[p]]])
+                dropped.drop(p)
+                unit = np.zeros(rank)
+                unit[p] = 1.0  # the cells just hidden: the basis row they were
+                queue.append(unit)
+        if exposed and not picks:
+            return None
+        return picks
+
+
+class _Dropped:
+    """Which combinations of a basis of the shown rows stay in their span once some basis rows
+    are hidden, for one round of :meth:`_WholeTree._picks`.
+
+    ``r11`` and ``r12`` are the blocks of the pivoted QR's triangle: the other shown rows are
+    the basis rows combined by ``X = r11⁻¹ r12`` (a column each). Once the basis rows at
+    ``positions`` are hidden, a combination ``w`` of the basis rows is still in the span of
+    the shown rows exactly when ``y · w = 0`` for every ``y`` on those positions with
+    ``y · X = 0`` (the rows of X at the hidden positions: their left null space).
+
+    That null space grows with each row dropped: a row of X in the span of those before it
+    (``row = β · rows``) adds ``(-β, 1)``; any other leaves it as it was. The span is kept
+    as an orthonormal basis (Gram-Schmidt, twice over) with each basis vector's combination
+    of the rows.
+    """
+
+    def __init__(self, r11, r12):
+        import numpy as np
+
+        self.r11, self.r12 = r11, r12
+        self.positions: list[int] = []
+        self.dropped: set[int] = set()
+        rank, others = r12.shape
+        # An orthonormal basis of the span of X's rows at ``positions`` (a row each, the first
+        # ``_spanned``), with each basis vector's combination of those rows.
+        self._basis = np.zeros((min(rank, others), others))
+        self._combo = np.zeros((min(rank, others), rank))
+        self._spanned = 0
+        # Vectors y over ``positions`` with y · X = 0, a row each (the first ``_nulls``).
+        self._null = np.zeros((rank, rank))
+        self._nulls = 0
+        self._inverse = None  # r11⁻¹, once enough rows are dropped for it to be worth making
+
+    def drop(self, position: int) -> None:
+        import numpy as np
+        import scipy.linalg
+
+        d = len(self.positions)
+        if self._inverse is None and d >= 16:
+            self._inverse = scipy.linalg.solve_triangular(self.r11, np.eye(self.r11.shape[0]), check_finite=False)
+        if self._inverse is not None:
+            row = self._inverse[position] @ self.r12
+        else:
+            unit = np.zeros(self.r11.shape[0])
+            unit[position] = 1.0
+            # Row ``position`` of r11⁻¹, then of X.
+            row = scipy.linalg.solve_triangular(self.r11, unit, trans="T", check_finite=False) @ self.r12
+        self.positions.append(position)
+        self.dropped.add(position)
+        combo = np.zeros(self.r11.shape[0])
+        combo[d] = 1.0  # residue = combo · rows, all along
+        residue = row
+        basis, of = self._basis[:self._spanned], self._combo[:self._spanned]
+        for _twice in range(2):
+            along = basis @ residue
+            residue = residue - along @ basis
+            combo -= along @ of
+        left = float(np.linalg.norm(residue))
+        if left > 1e-9 * max(1.0, float(np.linalg.norm(row))):
+            self._basis[self._spanned] = residue / left
+            self._combo[self._spanned] = combo / left
+            self._spanned += 1
+        else:
+            self._null[self._nulls] = combo / float(np.linalg.norm(combo))
+            self._nulls += 1
+
+    def pins(self, w) -> bool:
+        """Whether combination ``w`` of the basis rows is still in the span of those shown."""
+        if not self._nulls:
+            return True
+        d = len(self.positions)
+        along = self._null[:self._nulls, :d] @ w[self.positions]
+        return bool(abs(along).max() <= 1e-7 * max(1.0, float(abs(w).max())))
 
 
 def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], periods: dict[str, list[int]],
