@@ -557,14 +557,17 @@ class _WholeTree:
         row_label, col_label = label[:n_rows], label[n_rows:]
         asked_rows = reduced[queries]
         asked = asked_rows.tocsc()
-        exposed = False
+        # A cell is pinned when each connected set it touches pins its part of it: the sets are
+        # solved first, and cells are served only once known pinned in all of them.
+        pinned = np.ones(queries.size, dtype=bool)
+        solved = []
         for lab in np.unique(col_label[asked_rows.indices]):
             cols = np.flatnonzero(col_label == lab)
             touching = asked[:, cols].tocsr()
             which = np.flatnonzero(np.diff(touching.indptr))
             rows = np.flatnonzero(row_label == lab)
             if not rows.size:
-                free.update(int(k) for k in queries[which])
+                pinned[which] = False
                 continue
             a = equations[rows][:, cols].toarray()
             # The span of the shown rows, from a rank-revealing QR of their transpose: its
@@ -577,11 +580,19 @@ class _WholeTree:
             v = touching[which].toarray()
             along = v @ basis
             inside = np.abs(v - along @ basis.T).max(axis=1) < 1e-6
-            free.update(int(k) for k in queries[which[~inside]])
-            if not inside.any():
+            pinned[which[~inside]] = False
+            if inside.any():
+                solved.append((rows, r, order, rank, which[inside], along[inside]))
+        free.update(int(k) for k in queries[~pinned])
+        exposed = bool(pinned.any())
+        # A cell freed in one set is free: each is served in the first set it touches.
+        served = ~pinned
+        for rows, r, order, rank, which, along in solved:
+            along = along[~served[which]]
+            served[which] = True
+            if not along.size:
                 continue
-            exposed = True
-            weights = scipy.linalg.solve_triangular(r[:rank, :rank], along[inside].T).T
+            weights = scipy.linalg.solve_triangular(r[:rank, :rank], along.T).T
             dropped = _Dropped(r[:rank, :rank], r[:rank, rank:])
             # Each pinned cell in turn, then each cell hidden for it that is pinned itself.
             queue = deque(weights)
