@@ -68,7 +68,7 @@ PART_HIDDEN_LIMIT = 500
 # round of the audit solves them together, at a cost that grows with the cube of their number.
 # The demo has at most 206 for a count. A count given up is solved as without the audit (rule
 # 7). Measured (docs/indicators.md, rule 8): 12 sites and 150,000 contacts give up on 6 of 17
-# counts (on 5 with a limit of 1,000, for 2 s more a page; on none without one, 64 s a page);
+# counts (on 5 with a limit of 1,000, for 2 s more a page; on none without one, 52 s a page);
 # 40 sites and 500,000 contacts gave up on all 17 (past AUDIT_FINE_LIMIT, not tried).
 AUDIT_FINE_LIMIT = 2_000
 AUDIT_UNKNOWN_LIMIT = 700
