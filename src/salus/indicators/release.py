@@ -50,6 +50,7 @@ from salus.indicators.suppression import (
     hide,
     protect,
     quarter_and_year,
+    smallest_shown,
     suppress_groups,
     with_quarters_and_year,
 )
@@ -513,10 +514,6 @@ class _WholeTree:
         import scipy.sparse
         from scipy.sparse.csgraph import connected_components
 
-        def smallest(candidates: list[int]) -> int:
-            # The smallest non-zero shown cell first (a zero tells nothing when hidden).
-            return min(candidates, key=lambda i: (values[i] <= 0, values[i], i))
-
         is_hidden = np.zeros(len(self.keys), dtype=bool)
         is_hidden[list(hidden)] = True
         # A fine cell shown on its site's page (its month, its sex and age band) is known.
@@ -537,7 +534,7 @@ class _WholeTree:
             if not shown:  # never expected: the cell would have no fine cell shown or hidden
                 return None
             if picks.isdisjoint(shown):
-                picks.add(smallest(shown))
+                picks.add(smallest_shown(values, shown))
         is_free = np.zeros(len(self.keys), dtype=bool)
         is_free[list(free)] = True
         queries = np.flatnonzero(is_hidden & (length > 0) & ~is_free)
@@ -600,11 +597,13 @@ class _WholeTree:
                 w = queue.popleft()
                 if not dropped.pins(w):
                     continue
-                used = [p for p in np.flatnonzero(np.abs(w) > 1e-9) if p not in dropped.dropped]
-                if not used:
+                live = np.abs(w) > 1e-9
+                live[dropped.positions] = False
+                used = np.flatnonzero(live)
+                if not used.size:
                     continue  # pinned by the other rows alone: the next round will say how
                 by_key = {groups[rows[order[p]]][0]: int(p) for p in used}
-                p = by_key[smallest(list(by_key))]
+                p = by_key[smallest_shown(values, list(by_key))]
                 picks.update(groups[rows[order[p]]])
                 dropped.drop(p)
                 unit = np.zeros(rank)
@@ -636,7 +635,6 @@ class _Dropped:
 
         self.r11, self.r12 = r11, r12
         self.positions: list[int] = []
-        self.dropped: set[int] = set()
         rank, others = r12.shape
         # An orthonormal basis of the span of X's rows at ``positions`` (a row each, the first
         # ``_spanned``), with each basis vector's combination of those rows.
@@ -663,7 +661,6 @@ class _Dropped:
             # Row ``position`` of r11⁻¹, then of X.
             row = scipy.linalg.solve_triangular(self.r11, unit, trans="T", check_finite=False) @ self.r12
         self.positions.append(position)
-        self.dropped.add(position)
         combo = np.zeros(self.r11.shape[0])
         combo[d] = 1.0  # residue = combo · rows, all along
         residue = row

@@ -191,6 +191,12 @@ def groups_of(eqs: list[tuple[int, list[int]]]) -> dict[int, list[int]]:
     return out
 
 
+def smallest_shown(values: list[float], cells) -> int:
+    """Of ``cells`` (indexes into ``values``), the one to hide as a complement: the smallest
+    non-zero first (a zero hidden tells nothing a reader did not know), then the lowest index."""
+    return min(cells, key=lambda m: (values[m] <= 0, values[m], m))
+
+
 def complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
                held_shown: frozenset[int] | set[int] = frozenset(), *,
                index: dict[int, list[int]] | None = None, added: set[int] | None = None) -> None:
@@ -346,7 +352,7 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
             # A cell held shown is published elsewhere: hiding it here would protect nothing.
             shown = {m for members in around for m in members if m not in hidden and m not in held_shown}
             if shown:
-                picks.add(min(shown, key=lambda m: (values[m] <= 0, values[m], m)))
+                picks.add(smallest_shown(values, shown))
                 settled.update(m for members in around for m in members)
         if not picks:
             # Failing that, any free cell of a group around an exposed cell, then around any
@@ -355,7 +361,7 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
                 shown = {m for members in memberships if not near.isdisjoint(members)
                          for m in members if m not in hidden and (not free or m not in held_shown)}
                 if shown:
-                    picks.add(min(shown, key=lambda m: (values[m] <= 0, values[m], m)))
+                    picks.add(smallest_shown(values, shown))
                     break
         if not picks:
             return hidden
