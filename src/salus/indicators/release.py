@@ -390,11 +390,17 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     solve([place for place in tree if tree[place]], None, audited=True)
     whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS)
     given_up: set[tuple[str, str]] = set()
+    # One count is often several indicators' (syringes given are three's): the same numbers
+    # with the same cells hidden are audited once.
+    answers: dict[tuple, set[int] | None] = {}
     for code, field, measure in linked:
         values = whole.values(counts[measure])
         hidden = {i for i, (place, period, b) in enumerate(whole.keys)
                   if (totals if not b else out).get((code, period, place, b), {}).get(field)}
-        audited = _audited(whole, values, hidden, cached)
+        asked = (tuple(values), tuple(sorted(hidden)))
+        if asked not in answers:
+            answers[asked] = _audited(whole, values, hidden, cached)
+        audited = answers[asked]
         if audited is None:
             given_up.add((code, field))
             continue
