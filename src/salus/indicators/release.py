@@ -516,13 +516,14 @@ class _WholeTree:
         round finds not pinned are added to it.
 
         A hidden cell is pinned when its fine cells' combination lies in the span of the shown
-        cells' (each connected set of unknown fine cells apart). A rank-revealing QR gives a
-        basis of that span among the shown cells and each pinned cell's combination of them;
-        of the basis cells it uses, the smallest non-zero is hidden (with the shown cells of
-        the same fine cells). Which pinned cells a hidden basis cell frees is then known
-        without another QR (:class:`_Dropped`): the cells still pinned, the newly hidden ones
-        among them, are served in turn. What rule 2 then hides, and whatever this round could
-        not tell, the next round checks. ``exact``: the QR for every set (see :func:`_in_span`).
+        cells' (each connected set of unknown fine cells apart). A rank-revealing factorisation
+        (:func:`_in_span`: a pivoted Cholesky, or a QR) gives a basis of that span among the
+        shown cells and each pinned cell's combination of them; of the basis cells it uses, the
+        smallest non-zero is hidden (with the shown cells of the same fine cells). Which pinned
+        cells a hidden basis cell frees is then known without another factorisation
+        (:class:`_Dropped`): the cells still pinned, the newly hidden ones among them, are
+        served in turn. What rule 2 then hides, and whatever this round could not tell, the
+        next round checks. ``exact``: the QR for every set (see :func:`_in_span`).
         """
         import numpy as np
         import scipy.sparse
@@ -672,7 +673,7 @@ class _Dropped:
     """Which combinations of a basis of the shown rows stay in their span once some basis rows
     are hidden, for one round of :meth:`_WholeTree._picks`.
 
-    ``r11`` and ``r12`` are the blocks of the pivoted QR's triangle: the other shown rows are
+    ``r11`` and ``r12`` are the blocks of :func:`_in_span`'s triangle: the other shown rows are
     the basis rows combined by ``X = r11⁻¹ r12`` (a column each). Once the basis rows at
     ``positions`` are hidden, a combination ``w`` of the basis rows is still in the span of
     the shown rows exactly when ``y · w = 0`` for every ``y`` on those positions with
