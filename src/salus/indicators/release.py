@@ -652,10 +652,10 @@ def _in_span(a, v, exact: bool = False):
             r = np.triu(u[:rank])
             if float(np.diag(r).min()) >= _GRAM_CLEAR:
                 order = pivots - 1
-                basis = a[order[:rank]]
+                basis, r11 = a[order[:rank]], r[:, :rank]
                 # Least squares through the triangle (the basis rows' Gram matrix is r11ᵀ r11).
-                along = scipy.linalg.solve_triangular(r[:, :rank], (basis @ v.T), trans="T", check_finite=False)
-                weights = scipy.linalg.solve_triangular(r[:, :rank], along, check_finite=False).T
+                along = scipy.linalg.solve_triangular(r11, basis @ v.T, trans="T", check_finite=False)
+                weights = scipy.linalg.solve_triangular(r11, along, check_finite=False).T
                 residual = np.abs(v - (basis.T @ weights.T).T).max(axis=1)
                 if not ((residual > 1e-9) & (residual < 1e-3)).any():
                     return rank, r, order, weights, residual < 1e-6
