@@ -223,3 +223,37 @@ def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below
     fine["2025-07"][("T", "unknown", "N1")] = 1
     assert settled(fine) == set()
     assert publish(DEEP, fine, 5) == publish(DEEP, fine, 5, breakdowns=False)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6), limit=st.integers(min_value=0, max_value=60))
+def test_a_count_told_beyond_the_audit_by_its_small_cells_is_one_the_audit_gives_up(fine, threshold, limit):
+    """Telling from a count's small cells that the audit would give up on it, without building
+    the whole tree, leaves every page as trying the audit would."""
+    from unittest import mock
+
+    from salus.indicators import release
+
+    with mock.patch.object(release, "AUDIT_UNKNOWN_LIMIT", limit):
+        told = publish(DEEP, fine, threshold)
+        with mock.patch.object(release, "_beyond_the_audit", lambda *_args: False):
+            tried = publish(DEEP, fine, threshold)
+    assert told == tried
+
+
+def test_a_count_with_more_small_cells_than_the_audit_takes_is_not_audited(monkeypatch):
+    """Two small cells (N2's 2 young women, S1's 3 older men) and a limit of one unknown: the
+    count goes to rule 7 without an audit; with a limit of two, it is audited."""
+    from salus.indicators import release
+
+    fine = {"2025-03": {("M", "<25", "N1"): 13, ("F", "<25", "N2"): 2, ("M", "25+", "S1"): 3,
+                        ("M", "<25", "N2"): 14, ("X", "25+", "N1"): 5}}
+    audits = []
+    audited = release._WholeTree.audited
+    monkeypatch.setattr(release._WholeTree, "audited", lambda *args: audits.append(args) or audited(*args))
+    monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 1)
+    publish(DEEP, fine, 5)
+    assert audits == []
+    monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 2)
+    publish(DEEP, fine, 5)
+    assert audits, "within the limit the count is audited (the test can fail)"

@@ -384,17 +384,22 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     if b and (place != head or head == root):
                         out.setdefault((code, period, place, b), {})[field] = i in hidden
 
-    if len(sites) * len(months) * len(SEXES) * len(AGE_BANDS) > AUDIT_FINE_LIMIT:
+    auditable = set() if len(sites) * len(months) * len(SEXES) * len(AGE_BANDS) > AUDIT_FINE_LIMIT else {
+        (code, field) for code, field, measure in linked if not _beyond_the_audit(counts[measure], threshold)}
+    if not auditable:
         solve(heads, None, audited=False)
         return out
     # The audit of all pages together needs every part.
-    solve([place for place in tree if tree[place]], None, audited=True)
+    solve([place for place in tree if tree[place]], auditable, audited=True)
     whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS)
     given_up: set[tuple[str, str]] = set()
     # One count is often several indicators' (syringes given are three's): the same numbers
     # with the same cells hidden are audited once.
     answers: dict[tuple, set[int] | None] = {}
     for code, field, measure in linked:
+        if (code, field) not in auditable:
+            given_up.add((code, field))
+            continue
         values = whole.values(counts[measure])
         hidden = {i for i, (place, period, b) in enumerate(whole.keys)
                   if (totals if not b else out).get((code, period, place, b), {}).get(field)}
@@ -419,6 +424,25 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     return out
 
 
+def _beyond_the_audit(fine_counts, threshold: int) -> bool:
+    """Whether the audit of all pages together would give up on a count before its first
+    round: its small fine cells (a site's count of one sex and age band in one month, from 1 to
+    ``threshold`` - 1) are hidden on their sites' pages whatever else is, so they alone are
+    that many of the reader's unknowns. Telling it from the counts spares solving every part
+    of the tree and the complements of the whole tree for nothing."""
+    return int(((fine_counts > 0) & (fine_counts < threshold)).sum()) > AUDIT_UNKNOWN_LIMIT
+
+
+def _indicator(members: list[list[int]], width: int):
+    """A sparse 0/1 matrix of ``width`` columns with a row per list of ``members``: 1 at each."""
+    import numpy as np
+    import scipy.sparse
+
+    rows = np.repeat(np.arange(len(members)), [len(m) for m in members])
+    cols = np.fromiter((c for m in members for c in m), dtype=np.int64, count=rows.size)
+    return scipy.sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(len(members), width))
+
+
 class _WholeTree:
     """Every cell of every page of one calendar year (each place's total and breakdowns by sex
     and age, in each month, quarter and the year) as a sum of the *fine cells*: one site's
@@ -433,7 +457,6 @@ class _WholeTree:
     def __init__(self, tree: dict[frozenset[str], list[frozenset[str]]], periods: dict[str, list[int]],
                  parts: dict[str, list[str]], breakdowns: list[tuple], sites: list[str], months: list[str],
                  sexes: tuple[str, ...], ages: tuple[str, ...]):
-        import numpy as np
         import scipy.sparse
 
         self.keys = [(place, period, b) for place in tree for period in periods for b in breakdowns]
@@ -445,33 +468,30 @@ class _WholeTree:
                            _part_equations(index, [head, *below], periods, parts, breakdowns))
         self.eqs = [(parent, list(children)) for parent, children in sorted(eqs)]
         self._groups_of = groups_of(self.eqs)
+        # A key covers the fine cells of its place's sites, its period's months and its
+        # breakdown's sexes and ages: its row is the Kronecker product of those three rows, in
+        # the keys' order (place, then period, then breakdown) and the fine cells' (site, then
+        # month, then sex, then age band).
         site_ix = {s: i for i, s in enumerate(sites)}
-        shape = (len(sites), len(months), len(sexes), len(ages))
-        self.size = int(np.prod(shape))
-        grid = np.arange(self.size).reshape(shape)
-        of_b: dict[tuple, tuple[slice | list[int], slice | list[int]]] = {(): (slice(None), slice(None))}
-        for b in breakdowns:
-            picked = dict(b)
-            of_b[b] = (slice(None) if "sex" not in picked else [sexes.index(picked["sex"])],
-                       slice(None) if "age" not in picked else [ages.index(picked["age"])])
-        rows, cols = [], []
+        places = list(tree)
+        of_place = _indicator([[site_ix[s] for s in place] for place in places], len(sites))
+        of_period = _indicator(list(periods.values()), len(months))
+        of_breakdown = _indicator([[i * len(ages) + k for i, sex in enumerate(sexes) for k, age in enumerate(ages)
+                                    if dict(b).get("sex", sex) == sex and dict(b).get("age", age) == age]
+                                   for b in breakdowns], len(sexes) * len(ages))
+        self.size = len(sites) * len(months) * len(sexes) * len(ages)
+        self.matrix = scipy.sparse.kron(of_place, scipy.sparse.kron(of_period, of_breakdown), format="csr")
+        # Key index -> its one fine cell, for a site's month by one sex and age band.
         month_labels = set(months)
-        self.finest: dict[int, int] = {}  # key index -> its one fine cell (a site's month, sex and age)
-        for i, (place, period, b) in enumerate(self.keys):
-            sex, age = of_b[b]
-            covered = grid[np.ix_(sorted(site_ix[s] for s in place), periods[period])][:, :, sex][:, :, :, age].ravel()
-            rows.append(np.full(covered.size, i))
-            cols.append(covered)
-            if len(place) == 1 and period in month_labels and len(b) == 2:
-                self.finest[i] = int(covered[0])
-        self.matrix = scipy.sparse.csr_matrix(
-            (np.ones(sum(c.size for c in cols)), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(len(self.keys), self.size))
+        self.finest: dict[int, int] = {
+            i: int(self.matrix.indices[self.matrix.indptr[i]]) for i, (place, period, b) in enumerate(self.keys)
+            if len(place) == 1 and period in month_labels and len(b) == 2}
         self._by_column = self.matrix.tocsc()
         self._key_of_fine = {cell: i for i, cell in self.finest.items()}
-        # What the keys are, for a cache key (sites sorted: a frozenset's order varies by process).
+        # What the keys are (every place, period and breakdown, in that order), for a cache key
+        # (sites sorted: a frozenset's order varies by process).
         self.signature = hashlib.sha256(repr(
-            [(sorted(place), period, b) for place, period, b in self.keys]).encode()).hexdigest()
+            ([sorted(place) for place in tree], list(periods), breakdowns)).encode()).hexdigest()
 
     def values(self, numbers) -> list[float]:
         """Each key's count, from ``numbers`` (site x month x sex x age band, as the fine cells)."""
