@@ -64,15 +64,15 @@ PART_HIDDEN_LIMIT = 500
 
 # The audit of all pages together (rule 8, breakdown_pattern) runs when the year has at most
 # AUDIT_FINE_LIMIT fine cells (sites x months x 12 sex and age cells: the demo's 8 sites make
-# 1,152 for a whole year, up to 13 sites fit), and gives up on a count when more than
-# AUDIT_UNKNOWN_LIMIT of them are hidden on their sites' pages (the reader's unknowns): each
-# round of the audit solves them together, at a cost that grows with the cube of their number.
-# The demo has at most 206 for a count. A count given up is solved as without the audit (rule
-# 7). Measured (docs/indicators.md, rule 8): 12 sites and 150,000 contacts have up to 1,084,
-# and every count is audited in 13.8 s a page (with a limit of 1,000, 3 counts are given up
-# and a page takes 8.7 s); 40 sites and 500,000 contacts gave up on all 17 (past
-# AUDIT_FINE_LIMIT, not tried).
-AUDIT_FINE_LIMIT = 2_000
+# 1,152, the benchmark's national program of 200 sites 28,800; no larger tree was measured),
+# and gives up on a count when more than AUDIT_UNKNOWN_LIMIT of them are hidden on their
+# sites' pages (the reader's unknowns): each round of the audit solves them together, at a
+# cost that grows with the cube of their number. The demo has at most 206 for a count. A count
+# given up is solved as without the audit (rule 7). Measured (docs/indicators.md, rule 8): 12
+# sites and 150,000 contacts have up to 1,084, and every count is audited in 13.8 s a page
+# (with a limit of 1,000, 3 counts are given up and a page takes 8.7 s); at 16 to 20 sites 9
+# counts of 13 are audited, at 40 sites 5, at 200 sites and 1 M contacts 2.
+AUDIT_FINE_LIMIT = 30_000
 AUDIT_UNKNOWN_LIMIT = 1_200
 
 # How long the web app keeps a year's unsuppressed month cells (per place and indicators) for
@@ -288,10 +288,11 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     solved, for that count and field, nor is any part below it: those places' breakdowns are
     left out of the answer, and their pages protect them on their own as before.
 
-    A year of at most AUDIT_FINE_LIMIT fine cells is instead solved whole: every part (whatever
-    ``wanted``), each keeping its small cells and their complements only, then the audit of
-    all pages together (:meth:`_WholeTree.audited`) for each count and field. A count it gives
-    up on (AUDIT_UNKNOWN_LIMIT) is solved again as above.
+    In a year of at most AUDIT_FINE_LIMIT fine cells, each count the audit of all pages together
+    can take is instead solved whole: every part (whatever ``wanted``), each keeping its small
+    cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
+    it gives up on (AUDIT_UNKNOWN_LIMIT), or would give up on before its first round
+    (:func:`_beyond_the_audit`), is solved as above.
     """
     import numpy as np
 
@@ -347,6 +348,19 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
 
     out: dict[tuple, dict[str, bool]] = {}
     unsettled: set[tuple[str, str, frozenset[str]]] = set()  # (code, field, place): breakdowns left out
+    part_values: dict[tuple[str, frozenset[str]], list[float]] = {}
+
+    def numbers_of(measure: str, head: frozenset[str]) -> list[float]:
+        """The part of ``head``'s cells of ``measure``, in its keys' order. Made once: a measure
+        is often several indicators' count, and a part may be solved twice (audited, then not)."""
+        if (measure, head) not in part_values:
+            values: list[float] = []
+            for place in [head, *tree[head]]:
+                by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
+                for period in periods:
+                    values += cells(by_month[periods[period]].sum(axis=0))
+            part_values[measure, head] = values
+        return part_values[measure, head]
 
     def solve(heads: list[frozenset[str]], which: set[tuple[str, str]] | None, audited: bool) -> None:
         """Solve the parts ``heads`` for the (code, field) pairs ``which`` (None: all). With
@@ -363,11 +377,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                 if (code, field, head) in unsettled:
                     unsettled.update((code, field, place) for place in tree[head])
                     continue
-                values: list[float] = []
-                for place in places:
-                    by_month = counts[measure][[site_ix[s] for s in sorted(place)]].sum(axis=0)
-                    for period in periods:
-                        values += cells(by_month[periods[period]].sum(axis=0))
+                values = numbers_of(measure, head)
                 held_hidden: set[int] = set()
                 held_shown: set[int] = set()
                 for i, (place, period, b) in enumerate(keys):
