@@ -227,33 +227,45 @@ def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6), limit=st.integers(min_value=0, max_value=60))
-def test_a_count_told_beyond_the_audit_by_its_small_cells_is_one_the_audit_gives_up(fine, threshold, limit):
-    """Telling from a count's small cells that the audit would give up on it, without building
-    the whole tree, leaves every page as trying the audit would."""
+def test_a_count_told_beyond_the_audit_early_is_one_the_audit_gives_up(fine, threshold, limit):
+    """Telling that the audit would give up on a count before building the whole tree (from its
+    small cells, then from the fine cells its parts hide) leaves every page as trying the
+    audit would."""
     from unittest import mock
 
     from salus.indicators import release
 
     with mock.patch.object(release, "AUDIT_UNKNOWN_LIMIT", limit):
         told = publish(DEEP, fine, threshold)
-        with mock.patch.object(release, "_beyond_the_audit", lambda *_args: False):
+        with mock.patch.object(release, "_sure_to_give_up", lambda _unknowns: False):
             tried = publish(DEEP, fine, threshold)
     assert told == tried
 
 
-def test_a_count_with_more_small_cells_than_the_audit_takes_is_not_audited(monkeypatch):
-    """Two small cells (N2's 2 young women, S1's 3 older men) and a limit of one unknown: the
-    count goes to rule 7 without an audit; with a limit of two, it is audited."""
+def test_a_count_is_audited_only_while_what_is_sure_to_be_hidden_fits_the_limit(monkeypatch):
+    """The audit would give up on a count whose fine cells hidden on their sites' pages are more
+    than AUDIT_UNKNOWN_LIMIT: it is told before the whole tree is built, first from the small
+    ones (N2's 2 young women, S1's 3 older men), then from those the parts hide. At the limit
+    the count is audited; one below, it is not."""
     from salus.indicators import release
 
     fine = {"2025-03": {("M", "<25", "N1"): 13, ("F", "<25", "N2"): 2, ("M", "25+", "S1"): 3,
                         ("M", "<25", "N2"): 14, ("X", "25+", "N1"): 5}}
-    audits = []
-    audited = release._WholeTree.audited
+    audits, told = [], []
+    audited, sure = release._WholeTree.audited, release._sure_to_give_up
     monkeypatch.setattr(release._WholeTree, "audited", lambda *args: audits.append(args) or audited(*args))
-    monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 1)
+    monkeypatch.setattr(release, "_sure_to_give_up", lambda unknowns: told.append(unknowns) or sure(unknowns))
     publish(DEEP, fine, 5)
-    assert audits == []
-    monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 2)
-    publish(DEEP, fine, 5)
-    assert audits, "within the limit the count is audited (the test can fail)"
+    assert len(audits) == 1
+    small, in_parts = told
+    whole, _values, hidden, _limit = audits[0]
+    assert small == 2
+    assert in_parts == sum(1 for i in hidden if i in whole.finest), "the fine cells the audit starts from"
+
+    for limit, audit in ((in_parts, True), (in_parts - 1, False), (small - 1, False)):
+        audits.clear()
+        told.clear()
+        monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", limit)
+        publish(DEEP, fine, 5)
+        assert bool(audits) == audit, limit
+    assert told == [small], "past the limit with its small cells alone, the parts are not solved for the audit"

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 
 from salus.indicators.periods import Period, parse_period
 from salus.indicators.suppression import (
@@ -292,7 +292,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     can take is instead solved whole: every part (whatever ``wanted``), each keeping its small
     cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
     it gives up on (AUDIT_UNKNOWN_LIMIT), or would give up on before its first round
-    (:func:`_beyond_the_audit`), is solved as above.
+    (:func:`_sure_to_give_up`), is solved as above.
     """
     import numpy as np
 
@@ -349,6 +349,8 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     out: dict[tuple, dict[str, bool]] = {}
     unsettled: set[tuple[str, str, frozenset[str]]] = set()  # (code, field, place): breakdowns left out
     part_values: dict[tuple[str, frozenset[str]], list[float]] = {}
+    fine_hidden: Counter[tuple[str, str]] = Counter()  # (code, field) -> fine cells the parts hide
+    month_labels = set(months)
 
     def numbers_of(measure: str, head: frozenset[str]) -> list[float]:
         """The part of ``head``'s cells of ``measure``, in its keys' order. Made once: a measure
@@ -371,6 +373,9 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
             index = {k: i for i, k in enumerate(keys)}
             eqs = _part_equations(index, places, periods, parts, breakdowns)
+            # The fine cells among the keys: a site's month by one sex and age band, below the head.
+            fine_keys = [i for i, (place, period, b) in enumerate(keys)
+                         if place != head and len(place) == 1 and period in month_labels and len(b) == 2]
             for code, field, measure in linked:
                 if which is not None and (code, field) not in which:
                     continue
@@ -385,7 +390,9 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     if held is not None and (not b or place == head):
                         (held_hidden if held else held_shown).add(i)
                 hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
-                if not audited:
+                if audited:
+                    fine_hidden[code, field] += sum(1 for i in fine_keys if i in hidden)
+                else:
                     if len(hidden) > PART_HIDDEN_LIMIT:
                         unsettled.update((code, field, place) for place in places)
                         continue
@@ -394,20 +401,25 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     if b and (place != head or head == root):
                         out.setdefault((code, period, place, b), {})[field] = i in hidden
 
+    # A small fine cell (a site's count of one sex and age band in one month) is hidden on its
+    # site's page whatever else is: a count with too many of them is past the audit at once.
     auditable = set() if len(sites) * len(months) * len(SEXES) * len(AGE_BANDS) > AUDIT_FINE_LIMIT else {
-        (code, field) for code, field, measure in linked if not _beyond_the_audit(counts[measure], threshold)}
+        (code, field) for code, field, measure in linked
+        if not _sure_to_give_up(int(((counts[measure] > 0) & (counts[measure] < threshold)).sum()))}
     if not auditable:
         solve(heads, None, audited=False)
         return out
     # The audit of all pages together needs every part.
     solve([place for place in tree if tree[place]], auditable, audited=True)
-    whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS)
+    # So are the fine cells the parts hide, whatever the audit adds.
+    auditable = {pair for pair in auditable if not _sure_to_give_up(fine_hidden[pair])}
+    whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS) if auditable else None
     given_up: set[tuple[str, str]] = set()
     # One count is often several indicators' (syringes given are three's): the same numbers
     # with the same cells hidden are audited once.
     answers: dict[tuple, set[int] | None] = {}
     for code, field, measure in linked:
-        if (code, field) not in auditable:
+        if whole is None or (code, field) not in auditable:
             given_up.add((code, field))
             continue
         values = whole.values(counts[measure])
@@ -434,13 +446,12 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     return out
 
 
-def _beyond_the_audit(fine_counts, threshold: int) -> bool:
-    """Whether the audit of all pages together would give up on a count before its first
-    round: its small fine cells (a site's count of one sex and age band in one month, from 1 to
-    ``threshold`` - 1) are hidden on their sites' pages whatever else is, so they alone are
-    that many of the reader's unknowns. Telling it from the counts spares solving every part
-    of the tree and the complements of the whole tree for nothing."""
-    return int(((fine_counts > 0) & (fine_counts < threshold)).sum()) > AUDIT_UNKNOWN_LIMIT
+def _sure_to_give_up(unknowns: int) -> bool:
+    """Whether the audit of all pages together would give up on a count that has at least
+    ``unknowns`` fine cells hidden on their sites' pages before its first round: it gives up
+    past AUDIT_UNKNOWN_LIMIT, and hiding more never makes them fewer. Telling it early spares
+    building the whole tree, and solving its parts, for nothing."""
+    return unknowns > AUDIT_UNKNOWN_LIMIT
 
 
 def _indicator(members: list[list[int]], width: int):
