@@ -411,7 +411,8 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         return out
     # The audit of all pages together needs every part.
     solve([place for place in tree if tree[place]], auditable, audited=True)
-    # So are the fine cells the parts hide, whatever the audit adds.
+    # The fine cells the parts hide are hidden on their sites' pages too, whatever the audit
+    # adds: a count whose parts hide too many of them is past the audit as well.
     auditable = {pair for pair in auditable if not _sure_to_give_up(fine_hidden[pair])}
     whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS) if auditable else None
     given_up: set[tuple[str, str]] = set()
