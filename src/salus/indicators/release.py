@@ -373,9 +373,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
             index = {k: i for i, k in enumerate(keys)}
             eqs = _part_equations(index, places, periods, parts, breakdowns)
-            # The fine cells among the keys: a site's month by one sex and age band, below the head.
-            fine_keys = [i for i, (place, period, b) in enumerate(keys)
-                         if place != head and len(place) == 1 and period in month_labels and len(b) == 2]
+            fine_keys = [i for i, key in enumerate(keys) if key[0] != head and _is_fine(key, month_labels)]
             for code, field, measure in linked:
                 if which is not None and (code, field) not in which:
                     continue
@@ -447,6 +445,13 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     return out
 
 
+def _is_fine(key: tuple[frozenset[str], str, tuple], months: set[str]) -> bool:
+    """Whether a key ``(place, period, breakdown)`` is a fine cell: one site's count of one sex
+    and age band in one month (``months``: the month labels)."""
+    place, period, breakdown = key
+    return len(place) == 1 and period in months and len(breakdown) == 2
+
+
 def _sure_to_give_up(unknowns: int) -> bool:
     """Whether the audit of all pages together would give up on a count that has at least
     ``unknowns`` fine cells hidden on their sites' pages before its first round: it gives up
@@ -506,8 +511,8 @@ class _WholeTree:
         # Key index -> its one fine cell, for a site's month by one sex and age band.
         month_labels = set(months)
         self.finest: dict[int, int] = {
-            i: int(self.matrix.indices[self.matrix.indptr[i]]) for i, (place, period, b) in enumerate(self.keys)
-            if len(place) == 1 and period in month_labels and len(b) == 2}
+            i: int(self.matrix.indices[self.matrix.indptr[i]]) for i, key in enumerate(self.keys)
+            if _is_fine(key, month_labels)}
         self._by_column = self.matrix.tocsc()
         self._key_of_fine = {cell: i for i, cell in self.finest.items()}
         # What the keys are (every place, period and breakdown, in that order), for a cache key
