@@ -339,3 +339,63 @@ def test_stale_spill_directories_are_removed_and_fresh_ones_kept(tmp_path, setti
     os.utime(fresh, (two_days_ago, two_days_ago))
     assert remove_stale_spill_directories(dt.timedelta(hours=24)) == 1
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+@pytest.fixture
+def first_seen_at_two_sites(tie_and_history, record_contact):
+    """Client H: first seen at SB1 at 08:00 and at NA1 at 10:00 on 3 March 2025 (and G, first
+    seen at both at the same moment)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    a, b = tie_and_history.program.site_a, tie_and_history.program.site_b
+    record_contact(b, "HHHH1990M", when=timezone.make_aware(dt.datetime(2025, 3, 3, 8, 0), dt.UTC))
+    record_contact(a, "HHHH1990M", when=timezone.make_aware(dt.datetime(2025, 3, 3, 10, 0), dt.UTC))
+    return tie_and_history
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_client_is_new_at_their_first_site_on_every_page(first_seen_at_two_sites, tmp_path):
+    """A client first seen at two sites on one day is new at the first of them only: on that
+    site's own page, its area's and the program's alike, so a place's new clients are the sum
+    of its sites' (suppression across places relies on it). For a year and month by month,
+    totals and cells, through both runners."""
+    from tests.indicators.conftest import by_cell, total
+
+    from salus.indicators.engine import monthly_trend
+
+    # DuckDB over a copy of the SQLite file, or over the PostgreSQL database itself.
+    db = _copy_of_test_database(tmp_path) if connection.vendor == "sqlite" else None
+    na1 = ("area", "XL/NORTH/N1"), ("site", "NA1")
+    sb1 = ("area", "XL/SOUTH/S1"), ("site", "SB1")
+    pages = {"NA1": {"site": "NA1"}, "SB1": {"site": "SB1"}, "north": {"area": "XL/NORTH"},
+             "south": {"area": "XL/SOUTH"}}
+    for make in (NativeRunner, lambda: DuckDBRunner(db)):
+        with make() as r:
+            program = by_cell(compute_indicators("2025", as_of=AS_OF, runner=r, codes=["NEW_CLIENTS"]))
+        new = {}
+        for name, scope in pages.items():
+            with make() as r:
+                new[name] = total(compute_indicators("2025", as_of=AS_OF, runner=r, codes=["NEW_CLIENTS"], **scope),
+                                  "NEW_CLIENTS")["numerator"]
+        # A, B, C and G (G's tie goes to the lesser code); not H, first seen at SB1.
+        assert program[("NEW_CLIENTS", na1)]["numerator"] == new["NA1"] == new["north"] == 4
+        assert program[("NEW_CLIENTS", sb1)]["numerator"] == new["SB1"] == new["south"]
+        assert new["NA1"] + new["SB1"] == program[("NEW_CLIENTS", ())]["numerator"]
+
+        def march(rows):
+            return [row for row in rows if row["period"] == "2025-03" and row["code"] == "NEW_CLIENTS"]
+
+        for disaggregate in (False, True):
+            in_march = {}
+            for name, scope in {"program": {}, **pages}.items():
+                with make() as r:
+                    in_march[name] = by_cell(march(monthly_trend(["NEW_CLIENTS"], "2025-03", "2025-03", runner=r,
+                                                                 disaggregate=disaggregate, **scope)))
+            # H is March's only new client, at SB1.
+            assert [in_march[n][("NEW_CLIENTS", ())]["numerator"] for n in ("program", "NA1", "SB1", "north", "south")] \
+                == [1, 0, 1, 0, 1], disaggregate
+            if disaggregate:
+                assert in_march["program"][("NEW_CLIENTS", sb1)]["numerator"] == 1
+                assert in_march["program"][("NEW_CLIENTS", na1)]["numerator"] == 0

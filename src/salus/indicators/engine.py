@@ -44,6 +44,12 @@ PACKAGE_ELEMENTS = {
     "education": "any_education", "hiv_test": "any_hiv_test", "hcv_test": "any_hcv_test",
 }
 
+# A client (with ``fcd``, their first contact date, and ``first_date``, that of their first
+# contact in scope in P) whose first-ever contact may be among their contacts in scope in P:
+# the candidates for NEW_CLIENTS. (A client with no first contact date recorded counts as new.)
+def _may_be_new(fcd: str = "p.fcd", first_date: str = "p.first_date") -> str:
+    return f"({fcd} IS NULL OR {fcd} >= {first_date})"
+
 # code -> (numerator measure, programme-level denominator measure or None)
 MEASURES: dict[str, tuple[str, str | None]] = {
     "NSP_SYRINGES_PER_PWID": ("syringes", "pwid_syr"),
@@ -105,8 +111,10 @@ class Scope:
             sites = list(Site.objects.select_related("area").all())
         # (area path, site code) of every site in scope, for cells with no data (zeros).
         self.sites: list[tuple[str, str]] = sorted((s.area.path, s.code) for s in sites)
-        # Ids of the sites in scope, or None for the whole program (no condition needed).
-        self.site_ids = tuple(sorted(s.id for s in sites)) if (self.site or self.area) else None
+        # Ids of the sites in scope, or None when they are every site of the program (the
+        # program, or an area holding every site): no condition is needed then.
+        every_site = not (self.site or self.area) or len(sites) == Site.objects.count()
+        self.site_ids = None if every_site else tuple(sorted(s.id for s in sites))
 
     @property
     def area_path(self) -> str | None:
@@ -331,8 +339,9 @@ class _Computation:
     def _clients(self, r: Runner) -> None:
         d, pcs = self.d, self.pcs
         # A client seen at several sites in P belongs to the site of their last contact in P
-        # (and a new client to the site of their first), so each client is in exactly one cell.
-        # Ties (same moment) go to the greater site code, the same way in every dialect.
+        # (and a new client to the site of their first-ever contact: first_sites), so each
+        # client is in exactly one cell. Ties (same moment) go to the greater site code for the
+        # last contact and to the lesser for the first, the same way in every dialect.
         if d.name == "duckdb":
             # One number orders by time, then by site code (its rank): cheaper than a pair.
             key = "CAST(epoch_us(p.{}) AS HUGEINT) * 1000000 + p.site_rank"
@@ -365,11 +374,9 @@ class _Computation:
             GROUP BY p.client_id""")
         self.pcl = r.materialise("ind_pcl", f"""
             SELECT p.*, c.sex AS sex, c.age_band AS age_band, c.injects AS injects, c.fcd AS fcd,
-                   l.code AS last_site, l.area_path AS last_area,
-                   f.code AS first_site, f.area_path AS first_area
+                   l.code AS last_site, l.area_path AS last_area
             FROM {pcl} p JOIN {self.clients} c ON c.client_id = p.client_id
-            JOIN {self.sites} l ON l.site_rank = p.last_rank
-            JOIN {self.sites} f ON f.site_rank = p.first_rank""")
+            JOIN {self.sites} l ON l.site_rank = p.last_rank""")
         census_months = [m for m in self.p.months() if m <= (self.census.year, self.census.month)]
         package = self._package_sql()
         names = ("reached", "pwid", "pwid_syr", "pwid_regular", "pwid_hts", "pwid_package")
@@ -382,12 +389,53 @@ class _Computation:
             FROM {self.pcl} p
             GROUP BY p.sex, p.age_band, p.last_area, p.last_site"""), names)
         # New: the client's first-ever contact (Client.first_contact_date, kept by the contact
-        # and merge actions) is their first contact in scope in P.
-        self._add(r.rows(f"""
-            SELECT p.sex, p.age_band, p.first_area, p.first_site, COUNT(*)
-            FROM {self.pcl} p
-            WHERE p.fcd IS NULL OR p.fcd >= p.first_date
-            GROUP BY p.sex, p.age_band, p.first_area, p.first_site"""), ("new",))
+        # and merge actions) is their first contact in scope in P, and it is at a site in scope.
+        if self.needs("NEW_CLIENTS"):
+            firsts = self.first_sites(r, f"SELECT client_id FROM {self.pcl} p WHERE {_may_be_new()}")
+            self._add(r.rows(f"""
+                SELECT p.sex, p.age_band, s.area_path, s.code, COUNT(*)
+                FROM {self.pcl} p {self.first_site_join(firsts)}
+                WHERE {_may_be_new()}
+                GROUP BY p.sex, p.age_band, s.area_path, s.code"""), ("new",))
+
+    def first_sites(self, r: Runner, candidates: str) -> str | None:
+        """For the clients of query ``candidates`` (a column client_id), the rank of the site of
+        their first-ever contact: the earliest at any site on their first contact date, ties at
+        the same moment going to the lesser site code as in :meth:`_clients`. A table
+        (client_id, first_rank); None when the scope is every site, whose first contact in P
+        is then that one. A client with no contact on that date (none was recorded through
+        the contact actions) has no row.
+
+        A client first seen at two sites on one day is new at the first of them only, on every
+        page: so a site's new clients are the same on its own page as on its area's and the
+        program's, and a place's are the sum of its sites' (which suppression across places
+        relies on).
+        """
+        if self.scope.site_ids is None:
+            return None
+        contacts = r.first_day_contacts(r.materialise("ind_new_candidates", candidates))
+        if self.d.name == "duckdb":
+            return r.materialise("ind_first_sites", f"""
+                SELECT f.client_id AS client_id,
+                       arg_min(s.site_rank, CAST(epoch_us(f.occurred_at) AS HUGEINT) * 1000000 + s.site_rank) AS first_rank
+                FROM {contacts} f JOIN {self.sites} s ON s.id = f.site_id
+                GROUP BY f.client_id""")
+        return r.materialise("ind_first_sites", f"""
+            SELECT client_id, site_rank AS first_rank FROM (
+                SELECT f.client_id AS client_id, s.site_rank AS site_rank, ROW_NUMBER() OVER (
+                    PARTITION BY f.client_id ORDER BY f.occurred_at ASC, s.site_rank ASC) AS rn
+                FROM {contacts} f JOIN {self.sites} s ON s.id = f.site_id) ranked
+            WHERE rn = 1""")
+
+    def first_site_join(self, firsts: str | None, alias: str = "p") -> str:
+        """Joins that make ``s`` the site a new client of ``alias`` (with its first_rank in
+        scope) is counted at, and leave out those first seen outside the scope
+        (:meth:`first_sites`)."""
+        if firsts is None:
+            return f"JOIN {self.sites} s ON s.site_rank = {alias}.first_rank"
+        return (f"LEFT JOIN {firsts} f ON f.client_id = {alias}.client_id "
+                f"JOIN {self.sites} s ON s.site_rank = COALESCE(f.first_rank, {alias}.first_rank) "
+                f"AND {self.scope.sql('s', 's', 'area_path')}")
 
     def _package_sql(self) -> str:
         from salus.core.config import program_config
@@ -1023,14 +1071,25 @@ def _trend_in_one_pass(runner: Runner, months: list[Period], scope: Scope, wante
                     SELECT {month}, NULL, NULL, NULL, NULL, {', '.join(_TREND_SUMS[m] for m in summed)}
                     FROM {comp.scan} WHERE in_period = 1 GROUP BY {month}"""), tuple(summed))
             if measures & {"reached", "new", "pwid_syr"}:
+                per_client = r.materialise("ind_trend_pcl", f"""
+                    SELECT client_id, {month} AS m, MIN(date) AS month_first,
+                           MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr
+                    FROM {comp.scan} WHERE in_period = 1 GROUP BY client_id, {month}""")
+                new = _may_be_new("c.fcd", "x.month_first")
+                firsts = comp.first_sites(r, f"""
+                    SELECT x.client_id FROM {per_client} x JOIN {clients} c ON c.client_id = x.client_id
+                    WHERE {new}""") if "new" in measures else None
+                join = ""
+                if firsts is not None:
+                    # Not new here when first seen at a site out of scope (first_sites).
+                    join = f"LEFT JOIN {firsts} f ON f.client_id = x.client_id"
+                    new += (f" AND (f.first_rank IS NULL OR f.first_rank IN ("
+                            f"SELECT s.site_rank FROM {comp.sites} s WHERE {scope.sql('s', 's', 'area_path')}))")
                 add(r.rows(f"""
                     SELECT x.m, NULL, NULL, NULL, NULL, COUNT(*),
-                           SUM(CASE WHEN c.fcd IS NULL OR c.fcd >= x.month_first THEN 1 ELSE 0 END),
+                           SUM(CASE WHEN {new} THEN 1 ELSE 0 END),
                            SUM(CASE WHEN c.injects = 1 AND x.any_syr = 1 THEN 1 ELSE 0 END)
-                    FROM (SELECT client_id, {month} AS m, MIN(date) AS month_first,
-                                 MAX(CASE WHEN syringes_given > 0 THEN 1 ELSE 0 END) AS any_syr
-                          FROM {comp.scan} WHERE in_period = 1 GROUP BY client_id, {month}) x
-                    JOIN {clients} c ON c.client_id = x.client_id
+                    FROM {per_client} x JOIN {clients} c ON c.client_id = x.client_id {join}
                     GROUP BY x.m"""), ("reached", "new", "pwid_syr"))
         else:
             _trend_cells(comp, clients, age, add, summed, measures)
@@ -1147,15 +1206,20 @@ def _trend_cells(comp: _Computation, clients: str, age, add, summed: list[str], 
                          ROW_NUMBER() OVER (PARTITION BY client_id, m ORDER BY first_at ASC, site_rank ASC) AS first_order
                   FROM {per_site}) ranked
             GROUP BY client_id, m""")
-    for name, rank, condition in (("reached", "last_rank", "1 = 1"),
-                                  ("new", "first_rank", "c.fcd IS NULL OR c.fcd >= p.month_first"),
+    new = _may_be_new("c.fcd", "p.month_first")
+    for name, rank, condition in (("reached", "last_rank", "1 = 1"), ("new", "first_rank", new),
                                   ("pwid_syr", "last_rank", "c.injects = 1 AND p.any_syr = 1")):
         if name not in measures:
             continue
+        site = f"JOIN {comp.sites} s ON s.site_rank = p.{rank}"
+        if name == "new":
+            site = comp.first_site_join(comp.first_sites(r, f"""
+                SELECT p.client_id FROM {per_client} p JOIN {clients} c ON c.client_id = p.client_id
+                WHERE {new}"""))
         add(r.rows(f"""
             SELECT p.m, c.sex, {age('p.m')}, s.area_path, s.code, COUNT(*)
             FROM {per_client} p JOIN {clients} c ON c.client_id = p.client_id
-            JOIN {comp.sites} s ON s.site_rank = p.{rank}
+            {site}
             WHERE {condition}
             GROUP BY p.m, c.sex, {age('p.m')}, s.area_path, s.code"""), (name,))
 

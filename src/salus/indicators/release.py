@@ -178,8 +178,8 @@ def place_fields(code: str) -> tuple[str, ...]:
     """The count fields of ``code`` that add up across places as they do over time: events are
     counted at the site where they happened, so a place's count is the sum of its sites'.
     ``NSP_SYRINGES_PER_PWID`` counts its people once per place, not once per site.
-    (``NEW_CLIENTS`` counts a client first seen at two sites on one day in both places, so its
-    place totals can exceed their sum by such clients; linking them only hides more.)"""
+    ``NEW_CLIENTS`` counts each new client at the site of their first-ever contact, on every
+    page (salus.indicators.engine._Computation.first_sites)."""
     return ("numerator",) if code == "NSP_SYRINGES_PER_PWID" else COUNT_FIELDS
 
 

@@ -188,6 +188,26 @@ class Runner:
         )
         return ", ".join(cols)
 
+    def first_day_contacts(self, clients: str) -> str:
+        """Materialise the contacts, at every site, made on the first contact date
+        (Client.first_contact_date) of each client of table ``clients`` (its column client_id,
+        as :meth:`uuid` gives ids); returns the table name. Columns: client_id and site_id (as
+        :meth:`uuid` gives them) and occurred_at.
+
+        Where a client was first seen, which a page of an area or a site cannot tell from its
+        own contacts. The clients are few (those a page may count as new), and the index on a
+        contact's client and time finds their rows.
+        """
+        return self.materialise("ind_first_day", self._first_day_sql(
+            f"IN (SELECT client_id FROM {clients})", self.table(_contact_model()), self.table(_client_model())))
+
+    @staticmethod
+    def _first_day_sql(clients_in: str, contact: str, client: str) -> str:
+        # Contact.date and Client.first_contact_date are both dates in the program's time zone.
+        return (f"SELECT c.client_id AS client_id, c.site_id AS site_id, c.occurred_at AS occurred_at "
+                f"FROM {contact} c JOIN {client} cl ON cl.id = c.client_id "
+                f"WHERE c.client_id {clients_in} AND c.date = cl.first_contact_date")
+
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
@@ -228,6 +248,12 @@ def _contact_model():
     from salus.services.models import Contact
 
     return Contact
+
+
+def _client_model():
+    from salus.clients.models import Client
+
+    return Client
 
 
 class NativeRunner(Runner):
@@ -488,6 +514,31 @@ class DuckDBRunner(Runner):
         if self.source == "sqlite":
             return self._read_sqlite_contacts(read)
         return self._read_postgres_contacts(read)
+
+    # Ids per query of the source: SQLite takes statements of up to a million bytes by default.
+    FIRST_DAY_IDS_PER_QUERY = 2000
+
+    def first_day_contacts(self, clients: str) -> str:
+        # The source is asked directly, with the ids written out: a join of DuckDB's table with
+        # the attached one would copy every contact of the source into DuckDB first.
+        ids = [client_id for (client_id,) in self.rows(f"SELECT DISTINCT client_id FROM {clients}")]
+        contact, client = _contact_model()._meta.db_table, _client_model()._meta.db_table
+        if self.source == "sqlite":
+            source = ("(SELECT CAST(client_id AS UUID) AS client_id, CAST(site_id AS UUID) AS site_id, "
+                      "CAST(occurred_at AS TIMESTAMP) AS occurred_at FROM sqlite_query('src', {query}))")
+        else:
+            source = "(SELECT client_id, site_id, occurred_at FROM postgres_query('src', {query}))"
+        step = self.FIRST_DAY_IDS_PER_QUERY
+        parts = [
+            source.replace("{query}", quote(self._first_day_sql(
+                f"IN ({', '.join(self.id_literal(i) for i in ids[at:at + step])})", contact, client)))
+            for at in range(0, len(ids), step)
+        ]
+        if not parts:
+            return self.materialise("ind_first_day", "SELECT CAST(NULL AS UUID) AS client_id, "
+                                    "CAST(NULL AS UUID) AS site_id, CAST(NULL AS TIMESTAMP) AS occurred_at "
+                                    "WHERE FALSE")
+        return self.materialise("ind_first_day", " UNION ALL ".join(f"SELECT * FROM {part}" for part in parts))
 
     # SQLite --------------------------------------------------------------------------------
     # DuckDB's own scan of an attached SQLite table copies every column it needs of every row
