@@ -169,6 +169,34 @@ def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkey
     assert publish(DEEP, fine, 5) == parts_only
 
 
+def test_the_programs_own_audit_limit_takes_the_place_of_the_built_in_one(monkeypatch, tmp_path):
+    """``suppression_audit_limit`` in program.toml: 0 gives every count up to rule 7 whatever
+    the built-in limit; a limit the counts fit audits them even when the built-in one would
+    give them up."""
+    from salus.core.config import reset_cache
+    from salus.indicators import release
+
+    fine = {"2025-03": {("M", "<25", "N1"): 13, ("F", "<25", "N2"): 2, ("M", "25+", "S1"): 3,
+                        ("M", "<25", "N2"): 14, ("X", "25+", "N1"): 5}}
+    audited = publish(DEEP, fine, 5)
+    monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
+    parts_only = publish(DEEP, fine, 5)
+    assert worked_out(DEEP, parts_only), "with the audit given up, cells are worked out (the test can fail)"
+
+    config = tmp_path / "program.toml"
+    monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(config))
+    try:
+        config.write_text("suppression_audit_limit = 1000\n")
+        reset_cache()
+        assert publish(DEEP, fine, 5) == audited
+        monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 1200)
+        config.write_text("suppression_audit_limit = 0\n")
+        reset_cache()
+        assert publish(DEEP, fine, 5) == parts_only
+    finally:
+        reset_cache()
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6))
 def test_places_with_the_same_sites_hide_the_same_breakdowns(fine, threshold):

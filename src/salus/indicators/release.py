@@ -65,7 +65,8 @@ PART_HIDDEN_LIMIT = 500
 # The audit of all pages together (rule 8, breakdown_pattern) runs when the year has at most
 # AUDIT_FINE_LIMIT fine cells (sites x months x 12 sex and age cells: the demo's 8 sites make
 # 1,152, the benchmark's national program of 200 sites 28,800; no larger tree was measured),
-# and gives up on a count when more than AUDIT_UNKNOWN_LIMIT of them are hidden on their
+# and gives up on a count when more than AUDIT_UNKNOWN_LIMIT of them (or the program's
+# suppression_audit_limit: audit_unknown_limit) are hidden on their
 # sites' pages (the reader's unknowns): each round of the audit solves them together, at a
 # cost that grows with the cube of their number. The demo has at most 206 for a count. A count
 # given up is solved as without the audit (rule 7). Measured (docs/indicators.md, rule 8): 12
@@ -291,7 +292,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     In a year of at most AUDIT_FINE_LIMIT fine cells, each count the audit of all pages together
     can take is instead solved whole: every part (whatever ``wanted``), each keeping its small
     cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
-    it gives up on (AUDIT_UNKNOWN_LIMIT), or would give up on before its first round
+    it gives up on (:func:`audit_unknown_limit`), or would give up on before its first round
     (:func:`_sure_to_give_up`), is solved as above.
     """
     import numpy as np
@@ -452,12 +453,22 @@ def _is_fine(key: tuple[frozenset[str], str, tuple], months: set[str]) -> bool:
     return len(place) == 1 and period in months and len(breakdown) == 2
 
 
+def audit_unknown_limit() -> int:
+    """The most fine cells a count may have hidden on their sites' pages for the audit of all
+    pages together to take it: the program's ``suppression_audit_limit``, else
+    AUDIT_UNKNOWN_LIMIT."""
+    from salus.core.config import program_config
+
+    chosen = program_config().suppression_audit_limit
+    return AUDIT_UNKNOWN_LIMIT if chosen is None else chosen
+
+
 def _sure_to_give_up(unknowns: int) -> bool:
     """Whether the audit of all pages together would give up on a count that has at least
     ``unknowns`` fine cells hidden on their sites' pages before its first round: it gives up
-    past AUDIT_UNKNOWN_LIMIT, and hiding more never makes them fewer. Telling it early spares
-    building the whole tree, and solving its parts, for nothing."""
-    return unknowns > AUDIT_UNKNOWN_LIMIT
+    past :func:`audit_unknown_limit`, and hiding more never makes them fewer. Telling it early
+    spares building the whole tree, and solving its parts, for nothing."""
+    return unknowns > audit_unknown_limit()
 
 
 def _indicator(members: list[list[int]], width: int):
@@ -829,13 +840,15 @@ def _kept(name: str, inputs: tuple, compute):
 
 
 def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool) -> set[int] | None:
-    """``whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)``, kept when ``cached``."""
+    """``whole.audited(values, hidden, audit_unknown_limit())``, kept when ``cached``."""
+    limit = audit_unknown_limit()
+
     def compute():
-        return whole.audited(values, hidden, AUDIT_UNKNOWN_LIMIT)
+        return whole.audited(values, hidden, limit)
 
     if not cached:
         return compute()
-    return _kept("audit", (AUDIT_UNKNOWN_LIMIT, whole.signature, values, sorted(hidden)), compute)
+    return _kept("audit", (limit, whole.signature, values, sorted(hidden)), compute)
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
