@@ -44,11 +44,14 @@ PACKAGE_ELEMENTS = {
     "education": "any_education", "hiv_test": "any_hiv_test", "hcv_test": "any_hcv_test",
 }
 
-# A client (with ``fcd``, their first contact date, and ``first_date``, that of their first
-# contact in scope in P) whose first-ever contact may be among their contacts in scope in P:
-# the candidates for NEW_CLIENTS. (A client with no first contact date recorded counts as new.)
+
 def _may_be_new(fcd: str = "p.fcd", first_date: str = "p.first_date") -> str:
+    """A SQL condition on a client (``fcd``: their first contact date; ``first_date``: the date
+    of their first contact in scope in P): their first-ever contact may be among their contacts
+    in scope in P, so they may be new (NEW_CLIENTS). A client with no first contact date
+    recorded counts as new."""
     return f"({fcd} IS NULL OR {fcd} >= {first_date})"
+
 
 # code -> (numerator measure, programme-level denominator measure or None)
 MEASURES: dict[str, tuple[str, str | None]] = {
