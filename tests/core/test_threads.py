@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ def blas_threads(first: str, **env: str) -> list[int]:
     environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"} | env
     out = subprocess.run([sys.executable, "-c", PROBE, first], capture_output=True, text=True, check=True,
                          env=environment)
-    return [int(n) for n in out.stdout.strip().strip("[]").split(",") if n.strip()]
+    return json.loads(out.stdout)
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenBLAS starts one thread anyway")

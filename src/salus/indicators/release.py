@@ -66,9 +66,9 @@ PART_HIDDEN_LIMIT = 500
 # AUDIT_FINE_LIMIT fine cells (sites x months x 12 sex and age cells: the demo's 8 sites make
 # 1,152, the benchmark's national program of 200 sites 28,800; no larger tree was measured),
 # and gives up on a count when more than AUDIT_UNKNOWN_LIMIT of them (or the program's
-# suppression_audit_limit: audit_unknown_limit) are hidden on their
-# sites' pages (the reader's unknowns): each round of the audit solves them together, at a
-# cost that grows with the cube of their number. The demo has at most 206 for a count. A count
+# suppression_audit_limit: audit_unknown_limit) are hidden on their sites' pages (the
+# reader's unknowns): each round of the audit solves them together, at a cost that grows with
+# the cube of their number. The demo has at most 206 for a count. A count
 # given up is solved as without the audit (rule 7). Measured (docs/indicators.md, rule 8): 12
 # sites and 150,000 contacts have up to 1,084, and every count is audited in 13.8 s a page
 # (with a limit of 1,000, 3 counts are given up and a page takes 8.7 s); at 16 to 20 sites 9
