@@ -3,9 +3,11 @@
 Reads every page a reader could open (the program, every area, every site) for every month,
 quarter and the year, suppressed for release, and for each count that adds up over time and
 across places, takes each site's count of each sex and age band in each month as an unknown
-and every cell shown on any page as an equation over them (sums only: no bounds). A hidden
-cell whose equation lies in the span of the shown ones is *worked out*; the script prints how
-many there are per count, with a few of them, and their total. Nothing is written.
+and every cell shown on any page as an equation over them. It also uses that no count is
+negative: the unknowns that every solution puts at zero are known to be zero (``--sums-only``
+leaves that out). A hidden cell whose equation lies in the span of the shown ones and those
+zeros is *worked out*; the script prints how many there are per count (and how many of them
+are zeros, which are shown anyway), with a few of them, and their total. Nothing is written.
 
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
 
@@ -21,13 +23,48 @@ import os
 import sys
 
 
-def worked_out(year: int, last_month: int = 12, read=None) -> dict[tuple[str, str], tuple[int, list[tuple]]]:
-    """For each (code, count field) with hidden cells: how many are hidden, and where each one
-    that can be worked out is shown hidden (place, period, breakdown). ``read`` is how a page
-    is read (default: ``suppressed_indicators``, as the web app and files give it); months
-    after ``last_month`` are left out, with the quarters and the year that hold them (unless
-    they have not come yet)."""
+def zeros(a, b):
+    """Which unknowns are zero in every solution of ``a x = b`` (``a`` sparse) with ``x >= 0``,
+    and one such solution. Round by round, a linear program lifts as many of the unknowns not
+    yet seen above zero as it can (the sum of min(x, 1) over them); when it lifts none, none
+    of them can be above zero."""
     import numpy as np
+    import scipy.optimize
+    import scipy.sparse
+
+    m, n = a.shape
+    maybe = np.ones(n, dtype=bool)
+    x = None
+    while maybe.any():
+        ask = np.flatnonzero(maybe)
+        k = ask.size
+        lift = scipy.sparse.hstack([
+            -scipy.sparse.csr_matrix((np.ones(k), (np.arange(k), ask)), shape=(k, n)),
+            scipy.sparse.identity(k, format="csr")], format="csr")
+        result = scipy.optimize.linprog(
+            np.concatenate([np.zeros(n), -np.ones(k)]), A_ub=lift, b_ub=np.zeros(k),
+            A_eq=scipy.sparse.hstack([a, scipy.sparse.csr_matrix((m, k))], format="csr"), b_eq=b,
+            bounds=[(0, None)] * n + [(0, 1)] * k, method="highs")
+        if result.status != 0:
+            raise RuntimeError(f"linear program: {result.message}")
+        x = result.x[:n]
+        lifted = ask[result.x[n:] > 1e-6]
+        if not lifted.size:
+            break
+        maybe[lifted] = False
+    return maybe, x
+
+
+def worked_out(year: int, last_month: int = 12, read=None,
+               bounds: bool = True) -> dict[tuple[str, str], tuple[int, list[tuple]]]:
+    """For each (code, count field) with hidden cells: how many are hidden, and each one that
+    can be worked out, as (where it is shown hidden: place, period, breakdown; the number it
+    is worked out to be). ``read`` is how a page is read (default: ``suppressed_indicators``,
+    as the web app and files give it); months after ``last_month`` are left out, with the
+    quarters and the year that hold them (unless they have not come yet). ``bounds``: the
+    reader also uses that no count is negative."""
+    import numpy as np
+    import scipy.sparse
 
     from salus.core.models import Area, Site
     from salus.indicators.engine import AGE_BANDS, MEASURES, SEXES
@@ -55,8 +92,8 @@ def worked_out(year: int, last_month: int = 12, read=None) -> dict[tuple[str, st
     unknown = {key: i for i, key in enumerate(
         (s, sex, age, m) for s in sorted(site_area) for sex in SEXES for age in AGE_BANDS for m in months)}
 
-    # (code, field) -> [(the unknowns the cell sums, hidden?, where it is)]
-    cells: dict[tuple[str, str], list[tuple[tuple[int, ...], bool, tuple]]] = {}
+    # (code, field) -> [(the unknowns the cell sums, its number or None when hidden, where it is)]
+    cells: dict[tuple[str, str], list[tuple[tuple[int, ...], float | None, tuple]]] = {}
     for (area, site), sites in pages.items():
         for period, in_period in periods.items():
             for c in read(period, area, site):
@@ -75,29 +112,36 @@ def worked_out(year: int, last_month: int = 12, read=None) -> dict[tuple[str, st
                     if measure is None or field not in place_fields(c["code"]):
                         continue  # a count has no denominator
                     where = (area or site or "program", period, dis)
-                    cells.setdefault((c["code"], field), []).append((row, c.get(field) is None, where))
+                    cells.setdefault((c["code"], field), []).append((row, c.get(field), where))
 
     out = {}
     for (code, field), rows in sorted(cells.items()):
-        shown = {row for row, hidden, _w in rows if not hidden}
-        hidden = {row: where for row, is_hidden, where in rows if is_hidden and row not in shown}
+        shown = {row: float(value) for row, value, _w in rows if value is not None}
+        hidden = {row: where for row, value, where in rows if value is None and row not in shown}
         if not hidden:
             continue
-        used = sorted({i for row in shown | set(hidden) for i in row})
+        used = sorted({i for row in [*shown, *hidden] for i in row})
         col = {u: j for j, u in enumerate(used)}
         a = np.zeros((len(shown), len(used)))
         for k, row in enumerate(shown):
             a[k, [col[i] for i in row]] = 1.0
+        b = np.array(list(shown.values()))
+        known = a
+        if bounds and shown:
+            zero, solution = zeros(scipy.sparse.csr_matrix(a), b)
+            known = np.vstack([a, np.eye(len(used))[zero]])
+        elif shown:
+            solution = np.linalg.lstsq(a, b, rcond=None)[0]
         basis = np.zeros((len(used), 0))
-        if shown:
-            u, sv, _vt = np.linalg.svd(a.T, full_matrices=False)
+        if known.shape[0]:
+            u, sv, _vt = np.linalg.svd(known.T, full_matrices=False)
             basis = u[:, sv > 1e-9 * sv[0]]
         found = []
         for row, where in hidden.items():
             v = np.zeros(len(used))
             v[[col[i] for i in row]] = 1.0
             if np.abs(v - basis @ (basis.T @ v)).max() < 1e-6:
-                found.append(where)
+                found.append((where, round(float(v @ solution), 6)))
         out[(code, field)] = (len(hidden), found)
     return out
 
@@ -105,17 +149,23 @@ def worked_out(year: int, last_month: int = 12, read=None) -> dict[tuple[str, st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--year", type=int, default=dt.date.today().year)
+    parser.add_argument("--sums-only", action="store_true",
+                        help="the reader uses the sums alone, not that no count is negative")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
     import django
 
     django.setup()
     today = dt.date.today()
-    total = 0
-    for (code, field), (hidden, found) in worked_out(args.year, 12 if args.year < today.year else today.month).items():
-        total += len(found)
-        print(f"{code} {field}: {hidden} hidden, {len(found)} worked out", *found[:3], flush=True)
-    print(f"worked out in all: {total}")
+    total = zeros_found = 0
+    last = 12 if args.year < today.year else today.month
+    for (code, field), (hidden, found) in worked_out(args.year, last, bounds=not args.sums_only).items():
+        zero = sum(1 for _where, value in found if value == 0)
+        total += len(found) - zero
+        zeros_found += zero
+        print(f"{code} {field}: {hidden} hidden, {len(found) - zero} worked out (and {zero} zeros)",
+              *[f for f in found if f[1] != 0][:3], flush=True)
+    print(f"worked out in all: {total} (and {zeros_found} zeros)")
     return 0
 
 

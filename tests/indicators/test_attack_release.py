@@ -46,6 +46,27 @@ def test_it_works_out_a_site_total_that_every_page_hides_but_the_others_give_awa
                 c["suppressed"] = True
         return cells
 
-    hidden, where = attacker().worked_out(2025, last_month=3, read=read)[("CONTACTS", "numerator")]
-    assert hidden == 1
-    assert [(period, dis.get("site", "SB1")) for _place, period, dis in where] == [("2025-03", "SB1")]
+    contacts = [c["numerator"] for c in compute_indicators("2025-03", site="SB1")
+                if c["code"] == "CONTACTS" and not c["disaggregation"]]
+    for bounds in (True, False):
+        hidden, where = attacker().worked_out(2025, last_month=3, read=read, bounds=bounds)[("CONTACTS", "numerator")]
+        assert hidden == 1
+        assert [(period, dis.get("site", "SB1"), value) for (_place, period, dis), value in where] == [
+            ("2025-03", "SB1", contacts[0])]
+        assert contacts[0] > 0
+
+
+def test_it_knows_that_no_count_is_negative():
+    """x + y = 0 and x + y + z = 3: by the sums alone no unknown is fixed (the span holds x + y
+    and z but neither x nor y); with no count negative, x and y are 0, and the solution it
+    gives has z = 3."""
+    import numpy as np
+    import scipy.sparse
+
+    zero, solution = attacker().zeros(scipy.sparse.csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])),
+                                      np.array([0.0, 3.0]))
+    assert zero.tolist() == [True, True, False]
+    assert abs(solution[2] - 3.0) < 1e-9
+    zero, _solution = attacker().zeros(scipy.sparse.csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])),
+                                       np.array([2.0, 3.0]))
+    assert zero.tolist() == [False, False, False]

@@ -117,6 +117,60 @@ def worked_out(tree: Tree, pages: dict[str, list[dict]]) -> list[tuple[str, dict
     return out
 
 
+def zeros_worked_out(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which unknowns are zero in every solution of ``a x = b`` with ``x >= 0`` (counts are
+    never negative). Round by round, a linear program makes as many of the unknowns not yet
+    seen above zero as it can (the sum of min(x, 1) over them); those it lifts can be positive.
+    When it lifts none, none of them can be."""
+    import scipy.optimize
+
+    m, n = a.shape
+    maybe = np.ones(n, dtype=bool)
+    while maybe.any():
+        ask = np.flatnonzero(maybe)
+        k = ask.size
+        # x (n), then t (k): maximise sum t with t <= x[ask], 0 <= t <= 1.
+        lift = np.zeros((k, n + k))
+        lift[np.arange(k), ask] = -1.0
+        lift[np.arange(k), n + np.arange(k)] = 1.0
+        result = scipy.optimize.linprog(
+            np.concatenate([np.zeros(n), -np.ones(k)]), A_ub=lift, b_ub=np.zeros(k),
+            A_eq=np.hstack([a, np.zeros((m, k))]), b_eq=b, bounds=[(0, None)] * n + [(0, 1)] * k,
+            method="highs")
+        assert result.status == 0, result.message
+        lifted = ask[result.x[n:] > 1e-6]
+        if not lifted.size:
+            break
+        maybe[lifted] = False
+    return maybe
+
+
+def worked_out_with_bounds(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict]) -> list[tuple[str, dict]]:
+    """Cells hidden on every page that shows them, not zero, that the cells shown on all the
+    pages together determine exactly once the reader also uses that no count is negative:
+    the unknowns that must be zero are known, and a hidden cell is determined when its row
+    lies in the space of the shown rows and those zeros. (A hidden zero worked out is not
+    counted: a zero is shown anyway.)"""
+    truth = np.zeros(len(tree.unknowns))
+    for month, cells in fine.items():
+        for (sex, age, site), n in cells.items():
+            truth[tree.unknowns[(site, sex, age, month)]] += n
+    rows = [(row_of(tree, page, c), page, c) for page, cells in pages.items() for c in cells]
+    shown_anywhere = {row.tobytes() for row, _p, c in rows if not c["suppressed"]}
+    shown = np.array([row for row, _p, c in rows if not c["suppressed"]])
+    values = np.array([float(c["numerator"]) for _r, _p, c in rows if not c["suppressed"]])
+    zeros = np.eye(len(tree.unknowns))[zeros_worked_out(shown, values)]
+    known = np.vstack([shown, zeros])
+    u, sv, _vt = np.linalg.svd(known.T, full_matrices=False)
+    basis = u[:, sv > 1e-9 * sv[0]]
+    out = []
+    for row, page, c in rows:
+        if c["suppressed"] and row.tobytes() not in shown_anywhere and row @ truth != 0:
+            if np.abs(row - basis @ (basis.T @ row)).max() < 1e-6:
+                out.append((page, c))
+    return out
+
+
 def counts(tree: Tree):
     """A year of counts: for some months, (sex, age band, site) -> count."""
     cell = st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES), st.sampled_from(sorted(tree.site_area)))
@@ -131,6 +185,7 @@ def test_in_a_tree_of_one_part_no_hidden_cell_can_be_worked_out_from_all_the_pag
     breakdown, every period. Nothing any page hides can be worked out from all of them."""
     pages = publish(FLAT, fine, threshold)
     assert worked_out(FLAT, pages) == []
+    assert worked_out_with_bounds(FLAT, pages, fine) == []
     for cells in pages.values():
         for c in cells:
             assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
@@ -143,6 +198,7 @@ def test_in_a_tree_of_several_parts_no_hidden_cell_can_be_worked_out_from_all_th
     together pin down; the audit of all pages together (rule 8) leaves none."""
     pages = publish(DEEP, fine, threshold)
     assert worked_out(DEEP, pages) == []
+    assert worked_out_with_bounds(DEEP, pages, fine) == []
     for cells in pages.values():
         for c in cells:
             assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
@@ -167,6 +223,37 @@ def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkey
     monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 10**6)
     monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
     assert publish(DEEP, fine, 5) == parts_only
+
+
+def test_no_hidden_count_is_worked_out_from_no_count_being_negative(monkeypatch):
+    """Four months of a year, threshold 6. The sums shown on all the pages pin no hidden
+    cell, but a reader who also uses that no count is negative can work out that some hidden
+    cells are zero, and from those zeros, when only the sums were audited, 277 hidden cells
+    that are not zero: among them site N1's one person of sex T aged 25+ in June. The audit
+    now takes those zeros as known too."""
+    from salus.indicators import release, suppression
+
+    fine = {"2025-05": {("F", "<25", "S3"): 9},
+            "2025-06": {("T", "25+", "N1"): 1, ("M", "unknown", "N1"): 5, ("F", "<25", "S1"): 7},
+            "2025-09": {("F", "unknown", "N1"): 6, ("T", "25+", "S1"): 12, ("X", "unknown", "S2"): 9},
+            "2025-10": {("M", "25+", "S2"): 11}}
+    pages = publish(DEEP, fine, 6)
+    assert worked_out(DEEP, pages) == []
+    assert worked_out_with_bounds(DEEP, pages, fine) == []
+    one = [c for c in pages["N1"] if c["period"] == "2025-06" and c["disaggregation"] == {"age": "25+", "sex": "T"}]
+    assert one and one[0]["suppressed"]
+
+    # The same year audited for the sums alone (no zero worked out): the test can fail.
+    def no_zero(a, rhs, candidates):
+        return np.zeros(len(candidates), dtype=bool)
+
+    monkeypatch.setattr(suppression, "forced_zeros", no_zero)
+    monkeypatch.setattr(release, "forced_zeros", no_zero)
+    sums_only = publish(DEEP, fine, 6)
+    assert worked_out(DEEP, sums_only) == []
+    found = [(p, c["period"], c["disaggregation"]) for p, c in worked_out_with_bounds(DEEP, sums_only, fine)]
+    assert len(found) == 277
+    assert ("N1", "2025-06", {"age": "25+", "sex": "T"}) in found
 
 
 def test_the_programs_own_audit_limit_takes_the_place_of_the_built_in_one(monkeypatch, tmp_path):

@@ -77,6 +77,41 @@ def solvable(values: list[int], hidden: set[int], eqs) -> list[int]:
     return out
 
 
+def pinned_with_bounds(values: list[int], hidden: set[int], eqs) -> list[int]:
+    """Hidden cells, not zero, whose value the shown cells, the group sums and the fact that
+    no count is negative fix exactly: the least and the most each can be (two linear
+    programs per cell) are the same. A hidden zero fixed is not counted: zeros are shown."""
+    import scipy.optimize
+
+    unknowns = sorted(hidden)
+    col = {m: j for j, m in enumerate(unknowns)}
+    a, b = [], []
+    for parent, children in eqs:
+        row, rest = np.zeros(len(unknowns)), 0.0
+        for m, coef in [(parent, 1.0)] + [(c, -1.0) for c in children]:
+            if m in hidden:
+                row[col[m]] += coef
+            else:
+                rest -= coef * values[m]
+        if row.any():
+            a.append(row)
+            b.append(rest)
+    if not a:
+        return []
+    out = []
+    for m in unknowns:
+        if values[m] == 0:
+            continue
+        e = np.zeros(len(unknowns))
+        e[col[m]] = 1.0
+        low = scipy.optimize.linprog(e, A_eq=np.array(a), b_eq=b, bounds=(0, None), method="highs")
+        high = scipy.optimize.linprog(-e, A_eq=np.array(a), b_eq=b, bounds=(0, None), method="highs")
+        assert low.status == 0 and high.status in (0, 3)  # 3: no most (the cell is free above)
+        if high.status == 0 and -high.fun - low.fun < 0.5:
+            out.append(m)
+    return out
+
+
 fine_counts = st.dictionaries(
     st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES),
               st.sampled_from(["XL/N1", "XL/N2"]), st.sampled_from(["S1", "S2", "S3"])),
@@ -101,6 +136,32 @@ def test_it_never_shows_a_small_count_or_lets_one_be_solved(fine, threshold):
         n_hidden = sum(m in hidden for m in members)
         assert n_hidden == 0 or n_hidden >= 2
     assert solvable(values, hidden, eqs) == []
+
+
+@settings(max_examples=120, deadline=None)
+@given(fine_counts, st.integers(min_value=2, max_value=11))
+def test_no_hidden_count_is_fixed_by_the_sums_and_no_count_being_negative(fine, threshold):
+    """A reader who also uses that no count is negative learns bounds: two hidden cells adding
+    up to 6 are each at most 6. A bound is allowed; a hidden count fixed exactly is not."""
+    cells = table(fine)
+    out = suppress_groups(cells, threshold)
+    hidden = {i for i, c in enumerate(out) if c["value"] is None}
+    assert pinned_with_bounds([c["value"] for c in cells], hidden, groups(cells)) == []
+
+
+def test_zeros_hidden_elsewhere_do_not_leave_a_small_count_fixed():
+    """Two groups: 10 = x + y + z and 0 = z + w, with x = 3 small, y = 7, and z and w zeros
+    that another table hid (held hidden). By the sums alone x + z = 3 leaves x free; but z + w
+    = 0 with neither negative makes z zero, and then x is 3. So one more cell is hidden."""
+    from salus.indicators.suppression import protect
+
+    values = [10, 3, 7, 0, 0, 0]
+    eqs = [(0, [1, 2, 3]), (4, [3, 5])]
+    hidden = protect(values, 5, eqs, held_hidden={3, 5})
+    assert {1, 3, 5} < hidden
+    assert solvable(values, hidden, eqs) == []
+    assert pinned_with_bounds(values, hidden, eqs) == []
+    assert pinned_with_bounds(values, {1, 3, 5}, eqs) == [1]  # what the sums alone left (can fail)
 
 
 def test_it_hides_the_next_smallest_cell_as_a_complement():

@@ -46,6 +46,7 @@ from salus.indicators.suppression import (
     adds_over_time,
     complement,
     first_hidden,
+    forced_zeros,
     groups_of,
     hide,
     protect,
@@ -495,6 +496,7 @@ class _WholeTree:
     def __init__(self, tree: dict[frozenset[str], list[frozenset[str]]], periods: dict[str, list[int]],
                  parts: dict[str, list[str]], breakdowns: list[tuple], sites: list[str], months: list[str],
                  sexes: tuple[str, ...], ages: tuple[str, ...]):
+        import numpy as np
         import scipy.sparse
 
         self.keys = [(place, period, b) for place in tree for period in periods for b in breakdowns]
@@ -526,6 +528,8 @@ class _WholeTree:
             if _is_fine(key, month_labels)}
         self._by_column = self.matrix.tocsc()
         self._key_of_fine = {cell: i for i, cell in self.finest.items()}
+        self._fine_keys = np.array(list(self.finest), dtype=np.int64)
+        self._fine_cells = np.array(list(self.finest.values()), dtype=np.int64)
         # What the keys are (every place, period and breakdown, in that order), for a cache key
         # (sites sorted: a frozenset's order varies by process).
         self.signature = hashlib.sha256(repr(
@@ -558,6 +562,10 @@ class _WholeTree:
                 checked: set[int] = set()
                 picks = self._picks(values, hidden, limit, checked, exact=True)
                 free |= checked
+            if picks == set():
+                # Then with what no count being negative tells (zeros worked out), which can
+                # pin cells the sums alone leave free.
+                picks = self._picks(values, hidden, limit, set(), exact=True, bounds=True)
             if picks is None:
                 return None
             if not picks:
@@ -565,8 +573,41 @@ class _WholeTree:
             hidden |= picks
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
 
+    def _forced_zeros(self, values: list[float], is_hidden, known, unknown):
+        """The fine cells of ``unknown`` that the cells shown (``is_hidden`` false) and the
+        fine cells ``known`` pin to zero once no count may be negative (:func:`forced_zeros`),
+        and the fine cells of the connected sets of unknowns that hold one. Only a fine cell
+        whose count is zero can be pinned so; only the sets holding one are asked."""
+        import numpy as np
+        import scipy.sparse
+        from scipy.sparse.csgraph import connected_components
+
+        count = np.asarray(values, dtype=float)
+        fine = np.zeros(self.size)
+        fine[self._fine_cells] = count[self._fine_keys]
+        zero = fine[unknown] == 0
+        if not zero.any():
+            return unknown[:0], unknown[:0]
+        shown = np.flatnonzero(~is_hidden)
+        rows = self.matrix[shown]
+        rhs = count[shown] - rows @ np.where(known, fine, 0.0)
+        a = rows[:, unknown]
+        linked = np.diff(a.indptr) > 0
+        a, rhs = a[linked], rhs[linked]
+        n_rows, n_cols = a.shape
+        links = a.tocoo()
+        graph = scipy.sparse.coo_matrix((np.ones(links.nnz), (links.row, n_rows + links.col)),
+                                        shape=(n_rows + n_cols, n_rows + n_cols))
+        _n, label = connected_components(graph, directed=False)
+        asked = np.isin(label, np.unique(label[n_rows + np.flatnonzero(zero)]))
+        rows_in, cols_in = np.flatnonzero(asked[:n_rows]), np.flatnonzero(asked[n_rows:])
+        candidates = np.flatnonzero(zero[cols_in])
+        pinned = forced_zeros(a[rows_in][:, cols_in], rhs[rows_in], candidates)
+        held = np.unique(label[n_rows + cols_in[candidates[pinned]]])
+        return unknown[cols_in[candidates[pinned]]], unknown[np.isin(label[n_rows:], held)]
+
     def _picks(self, values: list[float], hidden: set[int], limit: int, free: set[int],
-               exact: bool = False) -> set[int] | None:
+               exact: bool = False, bounds: bool = False) -> set[int] | None:
         """One round of the audit: the shown key indexes to hide so that the hidden cells the
         shown ones pin down are pinned no more, as far as this round can tell; an empty set
         when none is pinned; None past ``limit`` (see :meth:`audited`) or when a pinned cell
@@ -595,6 +636,17 @@ class _WholeTree:
         unknown = np.flatnonzero(~known)
         if unknown.size > limit:
             return None
+        if bounds:
+            # No count is negative: a reader who knows that can work out some hidden fine cells
+            # to be zero where the sums alone leave them free, and such a zero is then known.
+            zeros, affected = self._forced_zeros(values, is_hidden, known, unknown)
+            if not zeros.size:
+                return set()  # the sums alone pin nothing (the caller's rounds said so)
+            # Only the cells over a connected set of unknowns that held such a zero can be
+            # pinned now: the others' sets are as the sums alone left them.
+            touches = np.diff(self._by_column[:, affected].tocsr().indptr) > 0
+            known[zeros] = True
+            unknown = np.flatnonzero(~known)
         reduced = self._by_column[:, unknown].tocsr()
         reduced.sort_indices()
         length = np.diff(reduced.indptr)
@@ -602,6 +654,8 @@ class _WholeTree:
         # A hidden cell whose fine cells are all shown is their sum: one of those is hidden,
         # unless a cell already picked is one of them.
         for i in np.flatnonzero(is_hidden & (length == 0)):
+            if bounds and (values[i] == 0 or not touches[i]):
+                continue  # a zero worked out points at nobody; the others were asked before
             covered = self.matrix.indices[self.matrix.indptr[i]:self.matrix.indptr[i + 1]]
             shown = [self._key_of_fine[c] for c in covered if not is_hidden[self._key_of_fine[c]]]
             if not shown:  # never expected: the cell would have no fine cell shown or hidden
@@ -610,7 +664,10 @@ class _WholeTree:
                 picks.add(smallest_shown(values, shown))
         is_free = np.zeros(len(self.keys), dtype=bool)
         is_free[list(free)] = True
-        queries = np.flatnonzero(is_hidden & (length > 0) & ~is_free)
+        queries = is_hidden & (length > 0) & ~is_free
+        if bounds:
+            queries &= touches & (np.asarray(values) != 0)  # a zero worked out points at nobody
+        queries = np.flatnonzero(queries)
         if not queries.size:
             return picks
         same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys

@@ -191,6 +191,47 @@ def groups_of(eqs: list[tuple[int, list[int]]]) -> dict[int, list[int]]:
     return out
 
 
+def forced_zeros(a, rhs, candidates):
+    """Which of the unknowns ``candidates`` (column indexes of ``a``) are zero in every
+    solution of ``a x = rhs`` with ``x >= 0``: counts a reader can work out to be zero from
+    the sums shown and the fact that no count is negative, where the sums alone would not pin
+    them. ``a`` is a sparse matrix (an equation per row, over the unknowns), ``rhs`` its
+    values; returns a boolean array over ``candidates``.
+
+    Callers pass as candidates only the unknowns whose true count is zero: a count that is
+    not zero in one solution (the true one) is not zero in all of them. One linear program
+    answers for all of them: maximise the sum of ``t`` with ``0 <= t_j <= 1`` and
+    ``t_j <= x_j``, over the solutions scaled by any ``s >= 1`` (``a x = s rhs``). Scaling
+    lets every unknown that can be positive reach 1 at once (the average of solutions where
+    each is positive is a solution where all are), so ``t_j`` ends at 1 for those and at 0
+    for the forced zeros. Should the solver fail, every candidate is taken as forced: the
+    audit then hides more, never less.
+    """
+    import numpy as np
+    import scipy.optimize
+    import scipy.sparse
+
+    candidates = np.asarray(candidates, dtype=np.int64)
+    if not candidates.size:
+        return np.zeros(0, dtype=bool)
+    rows, n = a.shape
+    k = candidates.size
+    equalities = scipy.sparse.hstack([
+        scipy.sparse.csr_matrix(a), scipy.sparse.csr_matrix((rows, k)),
+        scipy.sparse.csr_matrix(-np.asarray(rhs, dtype=float).reshape(-1, 1))], format="csr")
+    # t_j - x_{candidate j} <= 0
+    at_most = scipy.sparse.hstack([
+        -scipy.sparse.csr_matrix((np.ones(k), (np.arange(k), candidates)), shape=(k, n)),
+        scipy.sparse.identity(k, format="csr"), scipy.sparse.csr_matrix((k, 1))], format="csr")
+    objective = np.concatenate([np.zeros(n), -np.ones(k), [0.0]])
+    bounds = [(0, None)] * n + [(0, 1)] * k + [(1, None)]
+    result = scipy.optimize.linprog(objective, A_ub=at_most, b_ub=np.zeros(k), A_eq=equalities,
+                                    b_eq=np.zeros(rows), bounds=bounds, method="highs")
+    if result.status != 0:
+        return np.ones(k, dtype=bool)
+    return result.x[n:n + k] < 0.5
+
+
 def smallest_shown(values: list[float], cells) -> int:
     """Of ``cells`` (indexes into ``values``), the one to hide as a complement: the smallest
     non-zero first (a zero hidden tells nothing a reader did not know), then the lowest index."""
@@ -244,25 +285,35 @@ def complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[
 
 
 def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
-                solved: dict[tuple, list[int]] | None = None) -> list[int]:
+                solved: dict[tuple, list[int]] | None = None, bounds: bool = False) -> list[int]:
     """Hidden cells that the equations pin down exactly, given the shown cells (``solved``
-    keeps the answer for each connected set of hidden cells, for the next call)."""
+    keeps the answer for each connected set of hidden cells, for the next call).
+
+    ``bounds``: also with what no count being negative tells. Hidden zeros a reader can work
+    out that way (:func:`forced_zeros`) are then known, and the hidden cells they pin are
+    returned, zeros apart (a zero points at nobody). Meant for when the sums alone pin
+    nothing: a set with no hidden zero is not asked again."""
     import numpy as np
     import scipy.linalg
 
     if not hidden:
         return []
     solved = {} if solved is None else solved
-    # Equations that mention a hidden cell, as its hidden members with their signs. Hidden
-    # cells that share no equation cannot help solve each other: each connected set of them
-    # is solved on its own (a year's table holds thousands of cells, most in small sets).
+    # Equations that mention a hidden cell, as its hidden members with their signs (and what
+    # the shown members make the hidden ones add up to). Hidden cells that share no equation
+    # cannot help solve each other: each connected set of them is solved on its own (a
+    # year's table holds thousands of cells, most in small sets).
     rows: list[list[tuple[int, float]]] = []
+    sums: list[float] = []
     for parent, children in eqs:
         terms = [(m, -1.0) for m in children if m in hidden]
         if parent in hidden:
             terms.append((parent, 1.0))
         if terms:
             rows.append(terms)
+            if bounds:
+                shown = sum(values[m] for m in children if m not in hidden)
+                sums.append(shown - (0.0 if parent in hidden else values[parent]))
     if not rows:
         return []  # no group links a hidden cell to shown ones: nothing can be solved
     root = {m: m for m in hidden}
@@ -277,12 +328,16 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
         first = find(terms[0][0])
         for m, _coef in terms[1:]:
             root[find(m)] = first
-    parts: dict[int, list[list[tuple[int, float]]]] = defaultdict(list)
-    for terms in rows:
-        parts[find(terms[0][0])].append(terms)
+    parts: dict[int, list[int]] = defaultdict(list)
+    for r, terms in enumerate(rows):
+        parts[find(terms[0][0])].append(r)
     out = []
-    for part_rows in parts.values():
+    for part in parts.values():
+        part_rows = [rows[r] for r in part]
         unknowns = sorted({m for terms in part_rows for m, _coef in terms})
+        if bounds:
+            out += _pinned_by_zeros(values, unknowns, part_rows, [sums[r] for r in part])
+            continue
         # A connected set's equations are those of its hidden cells: the same set, the same
         # answer (protection adds cells one at a time; most sets are left as they were).
         key = tuple(unknowns)
@@ -302,6 +357,38 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
             solved[key] = [m for m, j in col.items() if (basis[j] ** 2).sum() > 1 - 1e-9]
         out += solved[key]
     return sorted(out)
+
+
+def _pinned_by_zeros(values: list[float], unknowns: list[int], part_rows: list[list[tuple[int, float]]],
+                     rhs: list[float]) -> list[int]:
+    """For :func:`_determined` with ``bounds``: the hidden cells of one connected set
+    (``unknowns``, with its equations ``part_rows`` adding up to ``rhs``), zeros apart, that
+    its hidden cells worked out to be zero pin down."""
+    import numpy as np
+    import scipy.linalg
+    import scipy.sparse
+
+    candidates = [j for j, m in enumerate(unknowns) if values[m] == 0]
+    if not candidates:
+        return []
+    col = {m: j for j, m in enumerate(unknowns)}
+    a = np.zeros((len(part_rows), len(unknowns)))
+    for r, terms in enumerate(part_rows):
+        for m, coef in terms:
+            a[r, col[m]] += coef
+    zero = np.zeros(len(unknowns), dtype=bool)
+    zero[np.asarray(candidates)[forced_zeros(scipy.sparse.csr_matrix(a), rhs, candidates)]] = True
+    if not zero.any():
+        return []
+    # What is left once the zeros are known: a cell is pinned when its unit vector lies in the
+    # row space of the equations over the other cells.
+    rest = a[:, ~zero]
+    q, r, _order = scipy.linalg.qr(rest.T, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int((diagonal > 1e-9 * max(1.0, float(diagonal[0]) if diagonal.size else 1.0)).sum())
+    basis = q[:, :rank]
+    others = [m for m, z in zip(unknowns, zero, strict=True) if not z]
+    return [m for j, m in enumerate(others) if values[m] != 0 and (basis[j] ** 2).sum() > 1 - 1e-9]
 
 
 def first_hidden(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], *,
@@ -335,6 +422,9 @@ def protect(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
     solved: dict[tuple, list[int]] = {}
     while True:
         exposed = [m for m in _determined(values, hidden, eqs, solved) if _linked(m, eqs)]
+        if not exposed:
+            # The sums alone pin nothing: now with what no count being negative tells.
+            exposed = [m for m in _determined(values, hidden, eqs, bounds=True) if _linked(m, eqs)]
         if not exposed:
             return hidden
         # For each exposed cell, hide the smallest non-zero shown cell of a group around it
