@@ -547,8 +547,10 @@ class _WholeTree:
 
         Every group keeps no single hidden member (:func:`complement`); then, while a round of
         the audit (:meth:`_picks`) finds hidden cells pinned down exactly, it hides more cells
-        and every group is made whole again. It ends with a round that finds nothing pinned,
-        by the QR and over every hidden cell (``exact``).
+        and every group is made whole again. When the rounds find nothing, a round that also
+        knows the zeros no count being negative gives away (``bounds``) checks again. It ends,
+        for the same hidden cells as that one, with a round that finds nothing pinned by the
+        QR over every hidden cell (``exact``).
         """
         hidden = set(hidden)
         complement(values, hidden, self.eqs, index=self._groups_of)
@@ -557,15 +559,17 @@ class _WholeTree:
         while True:
             picks = self._picks(values, hidden, limit, free)
             if picks == set():
+                # With what no count being negative tells (zeros worked out), which can pin
+                # cells the sums alone leave free.
+                picks = self._picks(values, hidden, limit, set(), exact=True, bounds=True)
+            if picks == set():
                 # The last word is the QR's, over every hidden cell: what the rounds' faster
-                # arithmetic (:func:`_in_span`) found free is asked again.
+                # arithmetic (:func:`_in_span`) found free is asked again. The check above
+                # took the sums alone to pin nothing; this makes sure of it, for the same
+                # hidden cells.
                 checked: set[int] = set()
                 picks = self._picks(values, hidden, limit, checked, exact=True)
                 free |= checked
-            if picks == set():
-                # Then with what no count being negative tells (zeros worked out), which can
-                # pin cells the sums alone leave free.
-                picks = self._picks(values, hidden, limit, set(), exact=True, bounds=True)
             if picks is None:
                 return None
             if not picks:
