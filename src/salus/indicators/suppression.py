@@ -294,7 +294,6 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
     returned, zeros apart (a zero points at nobody). Meant for when the sums alone pin
     nothing: a set with no hidden zero is not asked again."""
     import numpy as np
-    import scipy.linalg
 
     if not hidden:
         return []
@@ -347,13 +346,7 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
             for r, terms in enumerate(part_rows):
                 for m, coef in terms:
                     a[r, col[m]] += coef
-            # x_j is determined iff the unit vector e_j lies in the row space of A: an
-            # orthonormal basis of that space (from a rank-revealing QR of A's transpose) then
-            # carries all of e_j's length at j.
-            q, r, _order = scipy.linalg.qr(a.T, mode="economic", pivoting=True)
-            diagonal = np.abs(np.diag(r))
-            rank = int((diagonal > 1e-9 * max(1.0, float(diagonal[0]) if diagonal.size else 1.0)).sum())
-            basis = q[:, :rank]
+            basis = _row_space(a)
             solved[key] = [m for m, j in col.items() if (basis[j] ** 2).sum() > 1 - 1e-9]
         out += solved[key]
     return sorted(out)
@@ -365,7 +358,6 @@ def _pinned_by_zeros(values: list[float], unknowns: list[int], part_rows: list[l
     (``unknowns``, with its equations ``part_rows`` adding up to ``rhs``), zeros apart, that
     its hidden cells worked out to be zero pin down."""
     import numpy as np
-    import scipy.linalg
     import scipy.sparse
 
     candidates = [j for j, m in enumerate(unknowns) if values[m] == 0]
@@ -380,15 +372,26 @@ def _pinned_by_zeros(values: list[float], unknowns: list[int], part_rows: list[l
     zero[np.asarray(candidates)[forced_zeros(scipy.sparse.csr_matrix(a), rhs, candidates)]] = True
     if not zero.any():
         return []
+    others = [m for m, z in zip(unknowns, zero, strict=True) if not z]
+    if not others:
+        return []
     # What is left once the zeros are known: a cell is pinned when its unit vector lies in the
     # row space of the equations over the other cells.
-    rest = a[:, ~zero]
-    q, r, _order = scipy.linalg.qr(rest.T, mode="economic", pivoting=True)
+    basis = _row_space(a[:, ~zero])
+    return [m for j, m in enumerate(others) if values[m] != 0 and (basis[j] ** 2).sum() > 1 - 1e-9]
+
+
+def _row_space(a):
+    """An orthonormal basis of the row space of ``a`` (dense), a column per basis vector, from
+    a rank-revealing QR of its transpose. Unknown j is determined by the rows exactly when
+    the unit vector e_j lies in that space, i.e. when row j of the basis has length 1."""
+    import numpy as np
+    import scipy.linalg
+
+    q, r, _order = scipy.linalg.qr(a.T, mode="economic", pivoting=True)
     diagonal = np.abs(np.diag(r))
     rank = int((diagonal > 1e-9 * max(1.0, float(diagonal[0]) if diagonal.size else 1.0)).sum())
-    basis = q[:, :rank]
-    others = [m for m, z in zip(unknowns, zero, strict=True) if not z]
-    return [m for j, m in enumerate(others) if values[m] != 0 and (basis[j] ** 2).sum() > 1 - 1e-9]
+    return q[:, :rank]
 
 
 def first_hidden(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], *,
