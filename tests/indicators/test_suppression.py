@@ -240,3 +240,26 @@ def test_every_engine_table_is_protected(world):
     assert reached[0]["disaggregation"] == {} and reached[0]["numerator"] == 5
     assert all(r["numerator"] in (0, None) for r in reached[1:])
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=1), min_size=6, max_size=6), min_size=1, max_size=5),
+       st.lists(st.integers(min_value=0, max_value=3), min_size=6, max_size=6))
+def test_forced_zeros_are_the_unknowns_no_solution_lifts_above_zero(rows, truth):
+    """Against one linear program per unknown (the most it can be): an unknown whose count is
+    zero is forced to zero exactly when no non-negative solution of the sums makes it more."""
+    import scipy.optimize
+    import scipy.sparse
+
+    from salus.indicators.suppression import forced_zeros
+
+    a = np.array(rows, dtype=float)
+    b = a @ np.array(truth, dtype=float)
+    candidates = [j for j, v in enumerate(truth) if v == 0]
+    got = forced_zeros(scipy.sparse.csr_matrix(a), b, candidates)
+    for j, forced in zip(candidates, got, strict=True):
+        e = np.zeros(len(truth))
+        e[j] = -1.0
+        most = scipy.optimize.linprog(e, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        can_rise = most.status == 3 or (most.status == 0 and -most.fun > 1e-7)
+        assert forced == (not can_rise), (j, rows, truth)
