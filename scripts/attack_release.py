@@ -6,8 +6,9 @@ across places, takes each site's count of each sex and age band in each month as
 and every cell shown on any page as an equation over them. It also uses that no count is
 negative: the unknowns that every solution puts at zero are known to be zero (``--sums-only``
 leaves that out). A hidden cell whose equation lies in the span of the shown ones and those
-zeros is *worked out*; the script prints how many there are per count (and how many of them
-are zeros, which are shown anyway), with a few of them, and their total. Nothing is written.
+zeros is *worked out*; the script prints how many there are per count, how many of them are
+small counts (1 to the threshold minus one) and how many zeros (which are shown anyway), with a
+few of them (small ones first), and their totals. Nothing is written.
 
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
 
@@ -157,15 +158,21 @@ def main() -> int:
 
     django.setup()
     today = dt.date.today()
-    total = zeros_found = 0
+    from salus.core.config import program_config
+
+    threshold = program_config().suppression_threshold
+    total = small_found = zeros_found = 0
     last = 12 if args.year < today.year else today.month
     for (code, field), (hidden, found) in worked_out(args.year, last, bounds=not args.sums_only).items():
         zero = sum(1 for _where, value in found if value == 0)
+        small = [f for f in found if 0 < f[1] < threshold]
         total += len(found) - zero
+        small_found += len(small)
         zeros_found += zero
-        print(f"{code} {field}: {hidden} hidden, {len(found) - zero} worked out (and {zero} zeros)",
-              *[f for f in found if f[1] != 0][:3], flush=True)
-    print(f"worked out in all: {total} (and {zeros_found} zeros)")
+        print(f"{code} {field}: {hidden} hidden, {len(found) - zero} worked out ({len(small)} of them small;"
+              f" and {zero} zeros)", *(small or [f for f in found if f[1] != 0])[:3], flush=True)
+    print(f"worked out in all: {total}, {small_found} of them small counts (1 to {threshold - 1});"
+          f" and {zeros_found} zeros")
     return 0
 
 
