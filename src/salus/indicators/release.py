@@ -583,8 +583,6 @@ class _WholeTree:
         and the fine cells of the connected sets of unknowns that hold one. Only a fine cell
         whose count is zero can be pinned so; only the sets holding one are asked."""
         import numpy as np
-        import scipy.sparse
-        from scipy.sparse.csgraph import connected_components
 
         count = np.asarray(values, dtype=float)
         fine = np.zeros(self.size)
@@ -598,11 +596,8 @@ class _WholeTree:
         a = rows[:, unknown]
         linked = np.diff(a.indptr) > 0
         a, rhs = a[linked], rhs[linked]
-        n_rows, n_cols = a.shape
-        links = a.tocoo()
-        graph = scipy.sparse.coo_matrix((np.ones(links.nnz), (links.row, n_rows + links.col)),
-                                        shape=(n_rows + n_cols, n_rows + n_cols))
-        _n, label = connected_components(graph, directed=False)
+        n_rows = a.shape[0]
+        label = _linked_sets(a)
         asked = np.isin(label, np.unique(label[n_rows + np.flatnonzero(zero)]))
         rows_in, cols_in = np.flatnonzero(asked[:n_rows]), np.flatnonzero(asked[n_rows:])
         candidates = np.flatnonzero(zero[cols_in])
@@ -630,7 +625,6 @@ class _WholeTree:
         """
         import numpy as np
         import scipy.sparse
-        from scipy.sparse.csgraph import connected_components
 
         is_hidden = np.zeros(len(self.keys), dtype=bool)
         is_hidden[list(hidden)] = True
@@ -680,11 +674,8 @@ class _WholeTree:
         groups = list(same.values())
         equations = reduced[[g[0] for g in groups]] if groups else scipy.sparse.csr_matrix((0, unknown.size))
         # Unknown cells linked by a shown equation are solved together; the others apart.
-        n_rows, n_cols = equations.shape
-        links = equations.tocoo()
-        graph = scipy.sparse.coo_matrix((np.ones(links.nnz), (links.row, n_rows + links.col)),
-                                        shape=(n_rows + n_cols, n_rows + n_cols))
-        _n, label = connected_components(graph, directed=False)
+        n_rows = equations.shape[0]
+        label = _linked_sets(equations)
         row_label, col_label = label[:n_rows], label[n_rows:]
         asked_rows = reduced[queries]
         asked = asked_rows.tocsc()
@@ -736,6 +727,20 @@ class _WholeTree:
         if exposed and not picks:
             return None
         return picks
+
+
+def _linked_sets(a):
+    """The connected sets of a sparse system (a row per equation, a column per unknown): one
+    label per row, then one per column; an equation and the unknowns it holds share one."""
+    import numpy as np
+    import scipy.sparse
+    from scipy.sparse.csgraph import connected_components
+
+    n_rows, n_cols = a.shape
+    links = a.tocoo()
+    graph = scipy.sparse.coo_matrix((np.ones(links.nnz), (links.row, n_rows + links.col)),
+                                    shape=(n_rows + n_cols, n_rows + n_cols))
+    return connected_components(graph, directed=False)[1]
 
 
 # _in_span's Cholesky path: a shown row whose residual, once the basis rows before it are

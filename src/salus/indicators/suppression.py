@@ -293,7 +293,6 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
     out that way (:func:`forced_zeros`) are then known, and the hidden cells they pin are
     returned, zeros apart (a zero points at nobody). Meant for when the sums alone pin
     nothing: a set with no hidden zero is not asked again."""
-    import numpy as np
 
     if not hidden:
         return []
@@ -341,13 +340,8 @@ def _determined(values: list[float], hidden: set[int], eqs: list[tuple[int, list
         # answer (protection adds cells one at a time; most sets are left as they were).
         key = tuple(unknowns)
         if key not in solved:
-            col = {m: j for j, m in enumerate(unknowns)}
-            a = np.zeros((len(part_rows), len(unknowns)))
-            for r, terms in enumerate(part_rows):
-                for m, coef in terms:
-                    a[r, col[m]] += coef
-            basis = _row_space(a)
-            solved[key] = [m for m, j in col.items() if (basis[j] ** 2).sum() > 1 - 1e-9]
+            basis = _row_space(_matrix(unknowns, part_rows))
+            solved[key] = [m for j, m in enumerate(unknowns) if (basis[j] ** 2).sum() > 1 - 1e-9]
         out += solved[key]
     return sorted(out)
 
@@ -363,11 +357,7 @@ def _pinned_by_zeros(values: list[float], unknowns: list[int], part_rows: list[l
     candidates = [j for j, m in enumerate(unknowns) if values[m] == 0]
     if not candidates:
         return []
-    col = {m: j for j, m in enumerate(unknowns)}
-    a = np.zeros((len(part_rows), len(unknowns)))
-    for r, terms in enumerate(part_rows):
-        for m, coef in terms:
-            a[r, col[m]] += coef
+    a = _matrix(unknowns, part_rows)
     zero = np.zeros(len(unknowns), dtype=bool)
     zero[np.asarray(candidates)[forced_zeros(scipy.sparse.csr_matrix(a), rhs, candidates)]] = True
     if not zero.any():
@@ -379,6 +369,19 @@ def _pinned_by_zeros(values: list[float], unknowns: list[int], part_rows: list[l
     # row space of the equations over the other cells.
     basis = _row_space(a[:, ~zero])
     return [m for j, m in enumerate(others) if values[m] != 0 and (basis[j] ** 2).sum() > 1 - 1e-9]
+
+
+def _matrix(unknowns: list[int], part_rows: list[list[tuple[int, float]]]):
+    """The equations ``part_rows`` (each a list of (cell, coefficient)) as a dense matrix over
+    ``unknowns`` (sorted cell indexes), a column per unknown."""
+    import numpy as np
+
+    col = {m: j for j, m in enumerate(unknowns)}
+    a = np.zeros((len(part_rows), len(unknowns)))
+    for r, terms in enumerate(part_rows):
+        for m, coef in terms:
+            a[r, col[m]] += coef
+    return a
 
 
 def _row_space(a):
