@@ -10,7 +10,13 @@ zeros is *worked out*; the script prints how many there are per count, how many 
 small counts (1 to the threshold minus one) and how many zeros (which are shown anyway), with a
 few of them (small ones first), and their totals. Nothing is written.
 
+``--whole-numbers`` also uses that every count is a whole number: a hidden cell that only one
+whole number fits is worked out too (two mixed-integer programs per hidden cell left, fewer in
+practice). ``--together`` attacks the counts that are at most another (positives and tests,
+completed and made referrals) a pair at a time, using that as well.
+
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
+    SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026 --whole-numbers
 
 It reads 15 pages x 16 periods on the demo (about 4 minutes). docs/indicators.md, "Across
 places", gives what it found on the demo with and without rule 8.
@@ -56,17 +62,50 @@ def zeros(a, b):
     return maybe, x
 
 
-def worked_out(year: int, last_month: int = 12, read=None,
-               bounds: bool = True) -> dict[tuple[str, str], tuple[int, list[tuple]]]:
-    """For each (code, count field) with hidden cells: how many are hidden, and each one that
-    can be worked out, as (where it is shown hidden: place, period, breakdown; the number it
-    is worked out to be). ``read`` is how a page is read (default: ``suppressed_indicators``,
-    as the web app and files give it); months after ``last_month`` are left out, with the
-    quarters and the year that hold them (unless they have not come yet). ``bounds``: the
-    reader also uses that no count is negative."""
-    import numpy as np
-    import scipy.sparse
+# Counts that are at most another, cell by cell (the same site, sex, age band and month):
+# positives are among the tests, completed referrals among those made. A reader may use that too.
+AT_MOST = (("hiv_pos", "hiv_tests"), ("hcv_pos", "hcv_tests"), ("ref_attended", "ref_made"))
 
+
+def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list[float | None]:
+    """For each target (a row over the unknowns), the value it has in every solution of
+    ``a x = b`` (``a`` sparse) in whole numbers ``x >= 0``, or None when two such solutions
+    differ on it. Two mixed-integer programs per target (its least and its most), except for
+    the targets on which whole-number solutions already found differ (a few found first for
+    random objectives, and every one found since)."""
+    import numpy as np
+    import scipy.optimize
+
+    n = a.shape[1]
+    rule = scipy.optimize.LinearConstraint(a, b, b)
+    kwargs = {"constraints": rule, "integrality": np.ones(n), "bounds": scipy.optimize.Bounds(0, np.inf)}
+    rng = np.random.default_rng(seed)
+    pool = []
+
+    def solve(objective):
+        result = scipy.optimize.milp(objective, **kwargs)
+        if result.status != 0:
+            raise RuntimeError(f"mixed-integer program: {result.message}")
+        pool.append(np.round(result.x))
+        return result.x
+
+    for _ in range(tries):
+        solve(rng.normal(size=n))
+    out: list[float | None] = []
+    for v in targets:
+        v = np.asarray(v, dtype=float)
+        if len({float(v @ x) for x in pool}) > 1:
+            out.append(None)
+            continue
+        low, high = float(np.round(v @ solve(v))), float(np.round(v @ solve(-v)))
+        out.append(low if low == high else None)
+    return out
+
+
+def _cells(year: int, last_month: int, read) -> tuple[int, dict[tuple[str, str], list[tuple]]]:
+    """How many unknowns there are (a site's count of a sex and age band in a month), and for
+    each (code, count field): every cell read, as (the unknowns it sums, its number or None
+    when hidden, where it is shown)."""
     from salus.core.models import Area, Site
     from salus.indicators.engine import AGE_BANDS, MEASURES, SEXES
     from salus.indicators.release import place_fields, suppressed_indicators
@@ -93,7 +132,6 @@ def worked_out(year: int, last_month: int = 12, read=None,
     unknown = {key: i for i, key in enumerate(
         (s, sex, age, m) for s in sorted(site_area) for sex in SEXES for age in AGE_BANDS for m in months)}
 
-    # (code, field) -> [(the unknowns the cell sums, its number or None when hidden, where it is)]
     cells: dict[tuple[str, str], list[tuple[tuple[int, ...], float | None, tuple]]] = {}
     for (area, site), sites in pages.items():
         for period, in_period in periods.items():
@@ -114,36 +152,94 @@ def worked_out(year: int, last_month: int = 12, read=None,
                         continue  # a count has no denominator
                     where = (area or site or "program", period, dis)
                     cells.setdefault((c["code"], field), []).append((row, c.get(field), where))
+    return len(unknown), cells
 
-    out = {}
-    for (code, field), rows in sorted(cells.items()):
-        shown = {row: float(value) for row, value, _w in rows if value is not None}
-        hidden = {row: where for row, value, where in rows if value is None and row not in shown}
-        if not hidden:
-            continue
-        used = sorted({i for row in [*shown, *hidden] for i in row})
-        col = {u: j for j, u in enumerate(used)}
-        a = np.zeros((len(shown), len(used)))
-        for k, row in enumerate(shown):
-            a[k, [col[i] for i in row]] = 1.0
-        b = np.array(list(shown.values()))
-        known = a
-        if bounds and shown:
-            zero, solution = zeros(scipy.sparse.csr_matrix(a), b)
-            known = np.vstack([a, np.eye(len(used))[zero]])
-        elif shown:
-            solution = np.linalg.lstsq(a, b, rcond=None)[0]
-        basis = np.zeros((len(used), 0))
-        if known.shape[0]:
-            u, sv, _vt = np.linalg.svd(known.T, full_matrices=False)
-            basis = u[:, sv > 1e-9 * sv[0]]
-        found = []
-        for row, where in hidden.items():
+
+def _attack(n: int, counts: list[tuple[list[tuple], list[int]]], bounds: bool, whole_numbers: bool):
+    """The reader's work over ``counts``: each is (its cells as ``_cells`` gives them, the
+    blocks of ``n`` unknowns its cells sum). One count is one block; a count that is at most
+    another is the first block of the other, whose second block is the difference (no count
+    negative makes it at least the first). For each count, the hidden cells worked out, as
+    (where, value); ``whole_numbers``: also those that only one whole number fits."""
+    import numpy as np
+    import scipy.sparse
+
+    def spread(row, blocks):
+        return tuple(block * n + i for block in blocks for i in row)
+
+    shown: dict[tuple[int, ...], float] = {}
+    hidden: list[dict[tuple[int, ...], tuple]] = []
+    for rows, blocks in counts:
+        shown.update({spread(row, blocks): float(value) for row, value, _w in rows if value is not None})
+    for rows, blocks in counts:
+        hidden.append({spread(row, blocks): where for row, value, where in rows
+                       if value is None and spread(row, blocks) not in shown})
+    used = sorted({i for row in [*shown, *(r for h in hidden for r in h)] for i in row})
+    col = {u: j for j, u in enumerate(used)}
+    a = np.zeros((len(shown), len(used)))
+    for k, row in enumerate(shown):
+        a[k, [col[i] for i in row]] = 1.0
+    b = np.array(list(shown.values()))
+    known = a
+    solution = np.zeros(len(used))
+    if bounds and shown:
+        zero, solution = zeros(scipy.sparse.csr_matrix(a), b)
+        known = np.vstack([a, np.eye(len(used))[zero]])
+    elif shown:
+        solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    basis = np.zeros((len(used), 0))
+    if known.shape[0]:
+        u, sv, _vt = np.linalg.svd(known.T, full_matrices=False)
+        basis = u[:, sv > 1e-9 * sv[0]]
+    out = []
+    for cells in hidden:
+        found, left = [], []
+        for row, where in cells.items():
             v = np.zeros(len(used))
             v[[col[i] for i in row]] = 1.0
             if np.abs(v - basis @ (basis.T @ v)).max() < 1e-6:
                 found.append((where, round(float(v @ solution), 6)))
-        out[(code, field)] = (len(hidden), found)
+            else:
+                left.append((v, where))
+        by_whole = []
+        if whole_numbers and left and shown:
+            values = whole_number_values(scipy.sparse.csr_matrix(a), b, [v for v, _w in left])
+            by_whole = [(where, value) for (_v, where), value in zip(left, values, strict=True) if value is not None]
+        out.append((len(cells), found, by_whole))
+    return out
+
+
+def worked_out(year: int, last_month: int = 12, read=None, bounds: bool = True,
+               whole_numbers: bool = False, together: bool = False) -> dict[tuple[str, str], tuple[int, list[tuple]]]:
+    """For each (code, count field) with hidden cells: how many are hidden, and each one that
+    can be worked out, as (where it is shown hidden: place, period, breakdown; the number it
+    is worked out to be). ``read`` is how a page is read (default: ``suppressed_indicators``,
+    as the web app and files give it); months after ``last_month`` are left out, with the
+    quarters and the year that hold them (unless they have not come yet). ``bounds``: the
+    reader also uses that no count is negative; ``whole_numbers``: and that counts are whole
+    (those found only that way come after the others); ``together``: and that positives are
+    at most the tests and completed referrals at most those made (``AT_MOST``), each pair
+    attacked together (bounds implied)."""
+    from salus.indicators.engine import MEASURES
+
+    n, cells = _cells(year, last_month, read)
+    out: dict[tuple[str, str], tuple[int, list[tuple]]] = {}
+    keys = sorted(cells)
+    if not together:
+        for key in keys:
+            (hidden, found, by_whole), = _attack(n, [(cells[key], [0])], bounds, whole_numbers)
+            if hidden:
+                out[key] = (hidden, found + by_whole)
+        return out
+    measure_of = {key: MEASURES[key[0]][0 if key[1] == "numerator" else 1] for key in keys}
+    for low, high in AT_MOST:
+        pair = [k for k in keys if measure_of[k] == low] + [k for k in keys if measure_of[k] == high]
+        if not pair:
+            continue
+        results = _attack(n, [(cells[k], [0] if measure_of[k] == low else [0, 1]) for k in pair], True, whole_numbers)
+        for key, (hidden, found, by_whole) in zip(pair, results, strict=True):
+            if hidden:
+                out[key] = (hidden, found + by_whole)
     return out
 
 
@@ -152,6 +248,11 @@ def main() -> int:
     parser.add_argument("--year", type=int, default=dt.date.today().year)
     parser.add_argument("--sums-only", action="store_true",
                         help="the reader uses the sums alone, not that no count is negative")
+    parser.add_argument("--whole-numbers", action="store_true",
+                        help="the reader also uses that counts are whole numbers (mixed-integer programs; slower)")
+    parser.add_argument("--together", action="store_true",
+                        help="only the counts that are at most another (positives and tests, referrals completed and"
+                             " made), each pair together: the reader also uses that one is at most the other")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
     import django
@@ -163,7 +264,8 @@ def main() -> int:
     threshold = program_config().suppression_threshold
     total = small_found = zeros_found = 0
     last = 12 if args.year < today.year else today.month
-    for (code, field), (hidden, found) in worked_out(args.year, last, bounds=not args.sums_only).items():
+    for (code, field), (hidden, found) in worked_out(args.year, last, bounds=not args.sums_only,
+                                                       whole_numbers=args.whole_numbers, together=args.together).items():
         zero = sum(1 for _where, value in found if value == 0)
         small = [f for f in found if 0 < f[1] < threshold]
         total += len(found) - zero

@@ -70,3 +70,44 @@ def test_it_knows_that_no_count_is_negative():
     zero, _solution = attacker().zeros(scipy.sparse.csr_matrix(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])),
                                        np.array([2.0, 3.0]))
     assert zero.tolist() == [False, False, False]
+
+
+def test_it_finds_what_only_whole_numbers_fix():
+    """Unknowns x1, x2, x3, a, b, c, d, w (in that order), with x1 + x2 + a = x2 + x3 + b =
+    x1 + x3 + c = 1, a + b + c + d = 2 and x1 + x2 + x3 + w = 2 (the true counts: x1 = 1,
+    b = 1, d = 1, w = 1, the others 0). In real numbers w can be anything from 0.5 to 1.5
+    and d from 0 to 2 (x1 = x2 = x3 = 0.5 gives d = 2), so neither is fixed by the sums or
+    by no count being negative; in whole numbers both are 1. x1 is 0 or 1 (x2 = 1 instead)."""
+    import numpy as np
+    import scipy.optimize
+    import scipy.sparse
+
+    a = np.array([
+        [1, 1, 0, 1, 0, 0, 0, 0],
+        [0, 1, 1, 0, 1, 0, 0, 0],
+        [1, 0, 1, 0, 0, 1, 0, 0],
+        [0, 0, 0, 1, 1, 1, 1, 0],
+        [1, 1, 1, 0, 0, 0, 0, 1],
+    ], dtype=float)
+    b = np.array([1.0, 1.0, 1.0, 2.0, 2.0])
+    w, d, x1 = np.eye(8)[7], np.eye(8)[6], np.eye(8)[0]
+    for target, low, high in ((w, 0.5, 1.5), (d, 0.0, 2.0)):
+        least = scipy.optimize.linprog(target, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        most = scipy.optimize.linprog(-target, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        assert abs(least.fun - low) < 1e-9 and abs(-most.fun - high) < 1e-9
+    assert attacker().whole_number_values(scipy.sparse.csr_matrix(a), b, [w, d, x1]) == [1.0, 1.0, None]
+
+
+def test_it_uses_that_positives_are_at_most_the_tests():
+    """Three places A, B, C; 3, 7 and 6 tests, every one positive. The tests hide A (small)
+    and B (its complement); the positives hide A and C. Each count alone gives nothing away,
+    but together: C's positives are at most its 6 tests, so A's are at least 16 - 7 - 6 = 3;
+    B's tests are at least its 7 positives, so A's tests are at most 16 - 6 - 7 = 3; and A's
+    positives are at most A's tests. Every hidden cell is fixed."""
+    tests = [((0,), None, "tests A"), ((1,), None, "tests B"), ((2,), 6, "tests C"), ((0, 1, 2), 16, "tests")]
+    positives = [((0,), None, "pos A"), ((1,), 7, "pos B"), ((2,), None, "pos C"), ((0, 1, 2), 16, "pos")]
+    alone = [attacker()._attack(3, [(cells, [0])], True, False)[0] for cells in (tests, positives)]
+    assert alone == [(2, [], []), (2, [], [])]
+    together = attacker()._attack(3, [(tests, [0, 1]), (positives, [0])], True, False)
+    assert [sorted(found) for _hidden, found, _whole in together] == [
+        [("tests A", 3.0), ("tests B", 7.0)], [("pos A", 3.0), ("pos C", 6.0)]]

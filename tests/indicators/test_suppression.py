@@ -263,3 +263,47 @@ def test_forced_zeros_are_the_unknowns_no_solution_lifts_above_zero(rows, truth)
         most = scipy.optimize.linprog(e, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
         can_rise = most.status == 3 or (most.status == 0 and -most.fun > 1e-7)
         assert forced == (not can_rise), (j, rows, truth)
+
+
+def test_whole_number_fixed_finds_what_only_whole_numbers_fix():
+    """Unknowns x1, x2, x3, a, b, c, d, w with x1 + x2 + a = x2 + x3 + b = x1 + x3 + c = 1,
+    a + b + c + d = 2 and x1 + x2 + x3 + w = 2 (true counts: x1 = b = d = w = 1). In real
+    numbers w is anything from 0.5 to 1.5 and d from 0 to 2; in whole numbers both are 1.
+    x1 + x2 is 0 or 1 (x3 = 1 instead)."""
+    import scipy.sparse
+
+    from salus.indicators.suppression import whole_number_fixed
+
+    a = np.array([[1, 1, 0, 1, 0, 0, 0, 0], [0, 1, 1, 0, 1, 0, 0, 0], [1, 0, 1, 0, 0, 1, 0, 0],
+                  [0, 0, 0, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0, 0, 1]], dtype=float)
+    truth = np.array([1, 0, 0, 0, 1, 0, 1, 1], dtype=float)
+    targets = np.array([np.eye(8)[7], np.eye(8)[6], np.eye(8)[0] + np.eye(8)[1], np.eye(8)[7]])
+    fixed = whole_number_fixed(scipy.sparse.csr_matrix(a), a @ truth, truth, scipy.sparse.csr_matrix(targets))
+    assert fixed.tolist() == [True, True, False, True]
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(0, 1), min_size=7, max_size=7), min_size=1, max_size=6),
+       truth=st.lists(st.integers(0, 3), min_size=7, max_size=7),
+       asked=st.lists(st.lists(st.integers(0, 1), min_size=7, max_size=7), min_size=1, max_size=4))
+def test_whole_number_fixed_agrees_with_asking_for_another_whole_number(rows, truth, asked):
+    """Against two mixed-integer programs per target, each asking for a whole-number solution
+    where the target is at least one less, or one more, than its true value: a target is
+    fixed exactly when neither exists. (A row of every unknown keeps each one bounded.)"""
+    import scipy.optimize
+    import scipy.sparse
+
+    from salus.indicators.suppression import whole_number_fixed
+
+    a = np.array([*rows, [1] * 7], dtype=float)
+    x = np.array(truth, dtype=float)
+    b = a @ x
+    targets = np.array(asked, dtype=float)
+    got = whole_number_fixed(scipy.sparse.csr_matrix(a), b, x, scipy.sparse.csr_matrix(targets))
+    sums = scipy.optimize.LinearConstraint(a, b, b)
+    for target, fixed in zip(targets, got, strict=True):
+        value = float(target @ x)
+        other = [scipy.optimize.milp(np.zeros(7), constraints=[sums, scipy.optimize.LinearConstraint(target, lo, hi)],
+                                     integrality=np.ones(7), bounds=scipy.optimize.Bounds(0, np.inf)).status
+                 for lo, hi in ((-np.inf, value - 1), (value + 1, np.inf))]
+        assert fixed == (other == [2, 2]), (rows, truth, target.tolist(), other)

@@ -53,6 +53,7 @@ from salus.indicators.suppression import (
     quarter_and_year,
     smallest_shown,
     suppress_groups,
+    whole_number_fixed,
     with_quarters_and_year,
 )
 
@@ -548,9 +549,10 @@ class _WholeTree:
         Every group keeps no single hidden member (:func:`complement`); then, while a round of
         the audit (:meth:`_picks`) finds hidden cells pinned down exactly, it hides more cells
         and every group is made whole again. When the rounds find nothing, a round that also
-        knows the zeros no count being negative gives away (``bounds``) checks again. It ends,
-        for the same hidden cells as that one, with a round that finds nothing pinned by the
-        QR over every hidden cell (``exact``).
+        knows the zeros no count being negative gives away (``bounds``) checks again, then one
+        that knows every count is a whole number (:meth:`_whole_number_picks`). It ends, for
+        the same hidden cells as those, with a round that finds nothing pinned by the QR over
+        every hidden cell (``exact``).
         """
         hidden = set(hidden)
         complement(values, hidden, self.eqs, index=self._groups_of)
@@ -562,6 +564,10 @@ class _WholeTree:
                 # With what no count being negative tells (zeros worked out), which can pin
                 # cells the sums alone leave free.
                 picks = self._picks(values, hidden, limit, set(), exact=True, bounds=True)
+            if picks == set():
+                # With what every count being a whole number tells: a range from 1.5 to 2.6
+                # holds only 2.
+                picks = self._whole_number_picks(values, hidden, limit)
             if picks == set():
                 # The last word is the QR's, over every hidden cell: what the rounds' faster
                 # arithmetic (:func:`_in_span`) found free is asked again. The check above
@@ -576,6 +582,57 @@ class _WholeTree:
                 return hidden
             hidden |= picks
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
+
+    def _whole_number_picks(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
+        """A round of the audit with what a reader knows of every count being a whole number
+        (not negative): the shown key indexes to hide so that the hidden cells (not zero)
+        that only one whole number fits are fixed no more, as far as this round can tell; an
+        empty set when none is fixed; None past ``limit`` or when a fixed cell finds nothing
+        to hide. Which are fixed: :func:`whole_number_fixed`. For each in turn, unless a cell
+        already picked shares its unknown fine cells, the smallest non-zero shown cell that
+        does is hidden, with the shown cells of the same unknown fine cells; the next rounds
+        check again."""
+        import numpy as np
+
+        is_hidden = np.zeros(len(self.keys), dtype=bool)
+        is_hidden[list(hidden)] = True
+        known = np.zeros(self.size, dtype=bool)
+        known[[cell for i, cell in self.finest.items() if not is_hidden[i]]] = True
+        unknown = np.flatnonzero(~known)
+        if unknown.size > limit:
+            return None
+        count = np.asarray(values, dtype=float)
+        fine = np.zeros(self.size)
+        fine[self._fine_cells] = count[self._fine_keys]
+        reduced = self._by_column[:, unknown].tocsr()
+        length = np.diff(reduced.indptr)
+        shown = np.flatnonzero(~is_hidden & (length > 0))
+        rhs = count[shown] - self.matrix[shown] @ np.where(known, fine, 0.0)
+        a = reduced[shown]
+        # An unknown in no shown equation can be anything: a cell over it is free.
+        in_equation = np.diff(a.tocsc().indptr) > 0
+        queries = np.flatnonzero(is_hidden & (length > 0) & (count != 0))
+        if not queries.size:
+            return set()
+        asked = reduced[queries]
+        bounded = np.asarray(asked[:, ~in_equation].sum(axis=1)).ravel() == 0
+        queries, asked = queries[bounded], asked[bounded]
+        cols = np.flatnonzero(in_equation)
+        fixed = whole_number_fixed(a[:, cols], rhs, fine[unknown][cols], asked[:, cols])
+        picks: set[int] = set()
+        same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys
+        for i in shown:
+            same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
+        by_column = a.tocsc()
+        for i in queries[fixed]:
+            touching = np.unique(by_column[:, reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]]].indices)
+            candidates = [int(k) for k in shown[touching]]
+            if not candidates:
+                return None
+            if picks.isdisjoint(candidates):
+                chosen = smallest_shown(values, candidates)
+                picks.update(same[reduced.indices[reduced.indptr[chosen]:reduced.indptr[chosen + 1]].tobytes()])
+        return picks
 
     def _forced_zeros(self, values: list[float], is_hidden, known, unknown):
         """The fine cells of ``unknown`` that the cells shown (``is_hidden`` false) and the
