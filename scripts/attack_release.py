@@ -75,7 +75,14 @@ def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list
     random objectives, and every one found since)."""
     import numpy as np
     import scipy.optimize
+    import scipy.sparse
 
+    # An unknown in no equation can be anything: a target over it is free.
+    a = scipy.sparse.csc_matrix(a)
+    bound = np.diff(a.indptr) > 0
+    a = a[:, bound]
+    free = [bool(np.any(np.asarray(v)[~bound])) for v in targets]
+    targets = [np.asarray(v, dtype=float)[bound] for v in targets]
     n = a.shape[1]
     rule = scipy.optimize.LinearConstraint(a, b, b)
     kwargs = {"constraints": rule, "integrality": np.ones(n), "bounds": scipy.optimize.Bounds(0, np.inf)}
@@ -92,9 +99,8 @@ def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list
     for _ in range(tries):
         solve(rng.normal(size=n))
     out: list[float | None] = []
-    for v in targets:
-        v = np.asarray(v, dtype=float)
-        if len({float(v @ x) for x in pool}) > 1:
+    for v, unbounded in zip(targets, free, strict=True):
+        if unbounded or len({float(v @ x) for x in pool}) > 1:
             out.append(None)
             continue
         low, high = float(np.round(v @ solve(v))), float(np.round(v @ solve(-v)))

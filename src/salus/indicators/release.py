@@ -77,6 +77,13 @@ PART_HIDDEN_LIMIT = 500
 # counts of 13 are audited, at 40 sites 5, at 200 sites and 1 M contacts 2.
 AUDIT_FINE_LIMIT = 30_000
 AUDIT_UNKNOWN_LIMIT = 1_200
+# The audit's round with whole numbers (_WholeTree._whole_number_picks) runs for a count only
+# while at most this many unknown fine cells are in a shown cell's equation: its mixed-integer
+# programs take about 10 ms each at the demo's 258 (its most) and 40 ms at 200, but about
+# 1.2 s at 370 to 390 and 2 to 3 s at about 1,000 (the 12- and 16-site benchmark programs,
+# whose pages took 24 s rather than 13 s with a limit of 400, and 240 and 346 s rather than
+# 16 and 9 s with none).
+WHOLE_NUMBER_UNKNOWN_LIMIT = 300
 
 # How long the web app keeps a year's unsuppressed month cells (per place and indicators) for
 # the next page; exports and the command line always count afresh. Pages say figures may be
@@ -587,8 +594,9 @@ class _WholeTree:
         """A round of the audit with what a reader knows of every count being a whole number
         (not negative): the shown key indexes to hide so that the hidden cells (not zero)
         that only one whole number fits are fixed no more, as far as this round can tell; an
-        empty set when none is fixed; None past ``limit`` or when a fixed cell finds nothing
-        to hide. Which are fixed: :func:`whole_number_fixed`. For each in turn, unless a cell
+        empty set when none is fixed, or when the unknowns are more than
+        ``WHOLE_NUMBER_UNKNOWN_LIMIT`` (not checked); None past ``limit`` or when a fixed cell
+        finds nothing to hide. Which are fixed: :func:`whole_number_fixed`. For each in turn, unless a cell
         already picked shares its unknown fine cells, the smallest non-zero shown cell that
         does is hidden, with the shown cells of the same unknown fine cells; the next rounds
         check again."""
@@ -618,6 +626,8 @@ class _WholeTree:
         bounded = np.asarray(asked[:, ~in_equation].sum(axis=1)).ravel() == 0
         queries, asked = queries[bounded], asked[bounded]
         cols = np.flatnonzero(in_equation)
+        if cols.size > WHOLE_NUMBER_UNKNOWN_LIMIT:
+            return set()  # beyond this round's reach (its cost): not checked
         fixed = whole_number_fixed(a[:, cols], rhs, fine[unknown][cols], asked[:, cols])
         picks: set[int] = set()
         same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys

@@ -232,9 +232,11 @@ def forced_zeros(a, rhs, candidates):
     return result.x[n:n + k] < 0.5
 
 
-# The longest one mixed-integer program of :func:`whole_number_fixed` may take (seconds): one
-# that takes longer is answered "fixed", so the audit hides more, never less.
-WHOLE_NUMBER_TIME_LIMIT = 5.0
+# The most branch-and-bound nodes one mixed-integer program of :func:`whole_number_fixed` may
+# use: one that needs more is answered "fixed", so the audit hides more, never less. A count
+# of nodes rather than a time, so that every page gets the same answer whatever the machine's
+# load (the pages must agree). The demo's programs solve in their first node.
+WHOLE_NUMBER_NODE_LIMIT = 1_000
 
 
 def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0):
@@ -247,9 +249,9 @@ def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0)
     A target is free as soon as two whole-number solutions differ on it: the true one, a few
     found for random objectives (``tries``, from ``seed``), and every one found since. A
     target on which all of those agree gets two mixed-integer programs (HiGHS, through
-    SciPy's ``milp``), its least and its most. A program that fails or runs past
-    ``WHOLE_NUMBER_TIME_LIMIT`` leaves its target taken as fixed: the audit then hides more,
-    never less.
+    SciPy's ``milp``), its least and its most. A program that fails or needs more than
+    ``WHOLE_NUMBER_NODE_LIMIT`` nodes leaves its target taken as fixed: the audit then hides
+    more, never less.
     """
     import numpy as np
     import scipy.optimize
@@ -264,7 +266,7 @@ def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0)
     problem = {
         "constraints": scipy.optimize.LinearConstraint(scipy.sparse.csr_matrix(a), rhs, rhs),
         "integrality": np.ones(n), "bounds": scipy.optimize.Bounds(0, np.inf),
-        "options": {"time_limit": WHOLE_NUMBER_TIME_LIMIT},
+        "options": {"node_limit": WHOLE_NUMBER_NODE_LIMIT},
     }
 
     def solve(objective):
