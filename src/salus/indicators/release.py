@@ -590,29 +590,38 @@ class _WholeTree:
             hidden |= picks
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
 
-    def _whole_number_picks(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
-        """A round of the audit with what a reader knows of every count being a whole number
-        (not negative): the shown key indexes to hide so that the hidden cells (not zero)
-        that only one whole number fits are fixed no more, as far as this round can tell; an
-        empty set when none is fixed, or when the unknowns are more than
-        ``WHOLE_NUMBER_UNKNOWN_LIMIT`` (not checked); None past ``limit`` or when a fixed cell
-        finds nothing to hide. Which are fixed: :func:`whole_number_fixed`. For each in turn, unless a cell
-        already picked shares its unknown fine cells, the smallest non-zero shown cell that
-        does is hidden, with the shown cells of the same unknown fine cells; the next rounds
-        check again."""
+    def _unknowns(self, hidden: set[int]):
+        """Which keys are ``hidden`` (a boolean array), which fine cells a reader knows (shown
+        on their sites' pages: their month, their sex and age band) and the indexes of the
+        others, the reader's unknowns."""
         import numpy as np
 
         is_hidden = np.zeros(len(self.keys), dtype=bool)
         is_hidden[list(hidden)] = True
         known = np.zeros(self.size, dtype=bool)
         known[[cell for i, cell in self.finest.items() if not is_hidden[i]]] = True
-        unknown = np.flatnonzero(~known)
+        return is_hidden, known, np.flatnonzero(~known)
+
+    def _whole_number_picks(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
+        """A round of the audit with what a reader knows of every count being a whole number
+        (not negative): the shown key indexes to hide so that the hidden cells (not zero)
+        that only one whole number fits are fixed no more, as far as this round can tell; an
+        empty set when none is fixed, or when the unknowns are more than
+        ``WHOLE_NUMBER_UNKNOWN_LIMIT`` (not checked); None past ``limit`` or when a fixed cell
+        finds nothing to hide. Which are fixed: :func:`whole_number_fixed`. For each in turn,
+        unless a cell already picked shares its unknown fine cells, the smallest non-zero
+        shown cell that does is hidden, with the shown cells of the same unknown fine cells;
+        the next rounds check again."""
+        import numpy as np
+
+        is_hidden, known, unknown = self._unknowns(hidden)
         if unknown.size > limit:
             return None
         count = np.asarray(values, dtype=float)
         fine = np.zeros(self.size)
         fine[self._fine_cells] = count[self._fine_keys]
         reduced = self._by_column[:, unknown].tocsr()
+        reduced.sort_indices()  # rows over the same unknowns read alike (_by_unknowns)
         length = np.diff(reduced.indptr)
         shown = np.flatnonzero(~is_hidden & (length > 0))
         rhs = count[shown] - self.matrix[shown] @ np.where(known, fine, 0.0)
@@ -630,9 +639,7 @@ class _WholeTree:
             return set()  # beyond this round's reach (its cost): not checked
         fixed = whole_number_fixed(a[:, cols], rhs, fine[unknown][cols], asked[:, cols])
         picks: set[int] = set()
-        same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys
-        for i in shown:
-            same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
+        same = _by_unknowns(reduced, shown)
         by_column = a.tocsc()
         for i in queries[fixed]:
             touching = np.unique(by_column[:, reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]]].indices)
@@ -693,12 +700,7 @@ class _WholeTree:
         import numpy as np
         import scipy.sparse
 
-        is_hidden = np.zeros(len(self.keys), dtype=bool)
-        is_hidden[list(hidden)] = True
-        # A fine cell shown on its site's page (its month, its sex and age band) is known.
-        known = np.zeros(self.size, dtype=bool)
-        known[[cell for i, cell in self.finest.items() if not is_hidden[i]]] = True
-        unknown = np.flatnonzero(~known)
+        is_hidden, known, unknown = self._unknowns(hidden)
         if unknown.size > limit:
             return None
         if bounds:
@@ -735,10 +737,7 @@ class _WholeTree:
         queries = np.flatnonzero(queries)
         if not queries.size:
             return picks
-        same: dict[bytes, list[int]] = defaultdict(list)  # a shown key's unknown cells -> shown keys
-        for i in np.flatnonzero(~is_hidden & (length > 0)):
-            same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
-        groups = list(same.values())
+        groups = list(_by_unknowns(reduced, np.flatnonzero(~is_hidden & (length > 0))).values())
         equations = reduced[[g[0] for g in groups]] if groups else scipy.sparse.csr_matrix((0, unknown.size))
         # Unknown cells linked by a shown equation are solved together; the others apart.
         n_rows = equations.shape[0]
@@ -794,6 +793,16 @@ class _WholeTree:
         if exposed and not picks:
             return None
         return picks
+
+
+def _by_unknowns(reduced, keys) -> dict[bytes, list[int]]:
+    """``keys`` (row indexes of ``reduced``, a sparse matrix over the unknowns) grouped by the
+    unknowns their rows hold: keys over the same unknowns tell a reader the same thing, so
+    they are hidden together."""
+    same: dict[bytes, list[int]] = defaultdict(list)
+    for i in keys:
+        same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
+    return same
 
 
 def _linked_sets(a):
