@@ -602,6 +602,22 @@ class _WholeTree:
         known[[cell for i, cell in self.finest.items() if not is_hidden[i]]] = True
         return is_hidden, known, np.flatnonzero(~known)
 
+    def _shown_system(self, values: list[float], is_hidden, known, unknown):
+        """What the shown cells tell about the ``unknown`` fine cells: every key's row over
+        them (``reduced``, indexes sorted, so rows over the same unknowns read alike), the
+        shown keys that hold one, their rows, the sums those unknowns make in them (the shown
+        number less its ``known`` fine cells) and the unknowns' true counts."""
+        import numpy as np
+
+        count = np.asarray(values, dtype=float)
+        fine = np.zeros(self.size)
+        fine[self._fine_cells] = count[self._fine_keys]
+        reduced = self._by_column[:, unknown].tocsr()
+        reduced.sort_indices()
+        shown = np.flatnonzero(~is_hidden & (np.diff(reduced.indptr) > 0))
+        rhs = count[shown] - self.matrix[shown] @ np.where(known, fine, 0.0)
+        return reduced, shown, reduced[shown], rhs, fine[unknown]
+
     def _whole_number_picks(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
         """A round of the audit with what a reader knows of every count being a whole number
         (not negative): the shown key indexes to hide so that the hidden cells (not zero)
@@ -617,18 +633,10 @@ class _WholeTree:
         is_hidden, known, unknown = self._unknowns(hidden)
         if unknown.size > limit:
             return None
-        count = np.asarray(values, dtype=float)
-        fine = np.zeros(self.size)
-        fine[self._fine_cells] = count[self._fine_keys]
-        reduced = self._by_column[:, unknown].tocsr()
-        reduced.sort_indices()  # rows over the same unknowns read alike (_by_unknowns)
-        length = np.diff(reduced.indptr)
-        shown = np.flatnonzero(~is_hidden & (length > 0))
-        rhs = count[shown] - self.matrix[shown] @ np.where(known, fine, 0.0)
-        a = reduced[shown]
+        reduced, shown, a, rhs, truth = self._shown_system(values, is_hidden, known, unknown)
         # An unknown in no shown equation can be anything: a cell over it is free.
         in_equation = np.diff(a.tocsc().indptr) > 0
-        queries = np.flatnonzero(is_hidden & (length > 0) & (count != 0))
+        queries = np.flatnonzero(is_hidden & (np.diff(reduced.indptr) > 0) & (np.asarray(values) != 0))
         if not queries.size:
             return set()
         asked = reduced[queries]
@@ -637,7 +645,7 @@ class _WholeTree:
         cols = np.flatnonzero(in_equation)
         if cols.size > WHOLE_NUMBER_UNKNOWN_LIMIT:
             return set()  # beyond this round's reach (its cost): not checked
-        fixed = whole_number_fixed(a[:, cols], rhs, fine[unknown][cols], asked[:, cols])
+        fixed = whole_number_fixed(a[:, cols], rhs, truth[cols], asked[:, cols])
         picks: set[int] = set()
         same = _by_unknowns(reduced, shown)
         by_column = a.tocsc()
@@ -658,18 +666,10 @@ class _WholeTree:
         whose count is zero can be pinned so; only the sets holding one are asked."""
         import numpy as np
 
-        count = np.asarray(values, dtype=float)
-        fine = np.zeros(self.size)
-        fine[self._fine_cells] = count[self._fine_keys]
-        zero = fine[unknown] == 0
+        _reduced, _shown, a, rhs, truth = self._shown_system(values, is_hidden, known, unknown)
+        zero = truth == 0
         if not zero.any():
             return unknown[:0], unknown[:0]
-        shown = np.flatnonzero(~is_hidden)
-        rows = self.matrix[shown]
-        rhs = count[shown] - rows @ np.where(known, fine, 0.0)
-        a = rows[:, unknown]
-        linked = np.diff(a.indptr) > 0
-        a, rhs = a[linked], rhs[linked]
         n_rows = a.shape[0]
         label = _linked_sets(a)
         asked = np.isin(label, np.unique(label[n_rows + np.flatnonzero(zero)]))
