@@ -80,6 +80,12 @@ MEASURES: dict[str, tuple[str, str | None]] = {
     "STOCKOUT_DAYS": ("stockout_days", None),
 }
 
+# Measures that are, by their definition, part of another's in every fine cell (a site's count
+# of one sex and age band in one month): a positive result is one of the results given, a
+# referral attended one of those made (counted in the month it was made). A reader knows it
+# too; the audit of all pages together checks each pair as one (salus.indicators.release).
+PART_OF: dict[str, str] = {"hiv_pos": "hiv_tests", "hcv_pos": "hcv_tests", "ref_attended": "ref_made"}
+
 
 class ScopeError(ValueError):
     """An unknown area or site, or both given."""

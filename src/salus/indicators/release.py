@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections import Counter, defaultdict, deque
 
 from salus.indicators.periods import Period, parse_period
@@ -56,6 +57,8 @@ from salus.indicators.suppression import (
     whole_number_fixed,
     with_quarters_and_year,
 )
+
+logger = logging.getLogger(__name__)
 
 # The most cells a part of the breakdowns' tree (breakdown_pattern) may hide before its audit
 # for it to be solved. The audit's cost grows with the cube of that number: the demo's largest
@@ -302,11 +305,14 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     can take is instead solved whole: every part (whatever ``wanted``), each keeping its small
     cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
     it gives up on (:func:`audit_unknown_limit`), or would give up on before its first round
-    (:func:`_sure_to_give_up`), is solved as above.
+    (:func:`_sure_to_give_up`), is solved as above. Two counts of which one is part of the
+    other (engine.PART_OF: positive results of the results given), both audited, are audited
+    again as a pair (:func:`_audited_together`), and every indicator of either hides the
+    cells the pair hides.
     """
     import numpy as np
 
-    from salus.indicators.engine import AGE_BANDS, MEASURES, SEXES
+    from salus.indicators.engine import AGE_BANDS, MEASURES, PART_OF, SEXES
 
     months = sorted(fine)
     if not months or not tree:
@@ -427,6 +433,8 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     # One count is often several indicators' (syringes given are three's): the same numbers
     # with the same cells hidden are audited once.
     answers: dict[tuple, set[int] | None] = {}
+    before: dict[tuple[str, str], set[int]] = {}  # (code, field) -> hidden before the audit
+    after: dict[tuple[str, str], set[int]] = {}  # and after it
     for code, field, measure in linked:
         if whole is None or (code, field) not in auditable:
             given_up.add((code, field))
@@ -441,10 +449,25 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         if audited is None:
             given_up.add((code, field))
             continue
-        for i in audited - hidden:
-            place, period, b = whole.keys[i]
-            key = (code, period, place, b)
-            out[key] = {**totals.get(key, {}), **out.get(key, {}), field: True}
+        before[code, field], after[code, field] = hidden, audited
+    if whole is not None:
+        # A count that is part of another (positive results of results given, engine.PART_OF):
+        # both are audited again as a pair, to hide the same cells.
+        for part, of in PART_OF.items():
+            members = [(code, field) for code, field, measure in linked if measure in (part, of)]
+            if {measure for _c, _f, measure in linked if measure in (part, of)} != {part, of} or \
+                    not all(m in after for m in members):
+                continue  # not both counts, or one of them given up: each keeps its own audit
+            together = _audited_together(whole, counts[part], counts[of],
+                                         set().union(*(after[m] for m in members)), cached)
+            if together is not None:
+                for member in members:
+                    after[member] = together
+        for (code, field), audited in after.items():
+            for i in audited - before[code, field]:
+                place, period, b = whole.keys[i]
+                key = (code, period, place, b)
+                out[key] = {**totals.get(key, {}), **out.get(key, {}), field: True}
     if given_up:
         # The parts of these were not audited: solve them again as without the audit.
         for key in [key for key in out if key[3] and any((key[0], f) in given_up for f in out[key])]:
@@ -991,6 +1014,39 @@ def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: b
     if not cached:
         return compute()
     return _kept("audit", (limit, whole.signature, values, sorted(hidden)), compute)
+
+
+def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], cached: bool) -> set[int] | None:
+    """The cells to hide, the same for two counts, so that a reader who also knows that
+    ``part`` is at most ``whole_count`` in every fine cell (both site x month x sex x age band
+    arrays, engine.PART_OF) works out no hidden cell of either (but zeros); None when the
+    audit gives up on one of them.
+
+    With the same cells hidden for both, the reader's unknowns are the part's fine cells and
+    the rest's (``whole_count - part``), each not negative and each tied only to its own shown
+    cells: what can be worked out of the pair is what can be worked out of the part and of the
+    rest apart, and a cell of ``whole_count`` (the part's plus the rest's) is fixed only when
+    both of those are. So ``hidden`` (the two counts' cells hidden, together) is audited for the
+    part, the rest and ``whole_count`` in turn, each audit hiding more, until none does.
+    """
+    import numpy as np
+
+    rest = whole_count - part
+    if (rest < 0).any():
+        # Never expected (engine.PART_OF is the counts' definition): each keeps its own audit.
+        logger.warning("A count is larger, in a fine cell, than the count it is part of; "
+                       "the two are audited apart.")
+        return None
+    hidden = set(hidden)
+    while True:
+        was = len(hidden)
+        for numbers in (part, rest, whole_count):
+            audited = _audited(whole, whole.values(np.asarray(numbers)), hidden, cached)
+            if audited is None:
+                return None
+            hidden = audited
+        if len(hidden) == was:
+            return hidden
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
