@@ -420,7 +420,7 @@ def test_a_count_is_audited_only_while_what_is_sure_to_be_hidden_fits_the_limit(
     publish(DEEP, fine, 5)
     assert len(audits) == 1
     small, in_parts = told
-    whole, _values, hidden, _limit = audits[0]
+    whole, _values, hidden, _limit, _zero = audits[0]
     assert small == 2
     assert in_parts == sum(1 for i in hidden if i in whole.finest), "the fine cells the audit starts from"
 

@@ -74,10 +74,42 @@ def publish(tree: Tree, fine: dict[str, dict], threshold: int, code: str = CODE)
     return out
 
 
-def worked_out_together(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict]) -> list[tuple]:
+def publish_counts(tree: Tree, fine: dict[str, dict], threshold: int, codes: tuple[str, str]) -> dict[str, list[dict]]:
+    """Every page of two counts ``codes`` (``fine``: month -> (sex, age band, site) -> the two
+    counts), as a reader with suppression sees it."""
+    from salus.indicators.engine import MEASURES
+
+    def table(sites: set[str], period: str) -> list[dict]:
+        cells = []
+        for k, code in enumerate(codes):
+            one = {m: {key: (pair[k], pair[k]) for key, pair in by_cell.items()} for m, by_cell in fine.items()}
+            cells += [dict(c, kind="count", denominator=None, value=c["numerator"])
+                      for c in page_table(tree, one, sites, period, code)]
+        return cells
+
+    engine_fine = {m: {(sex, age, tree.site_area[s], s): {MEASURES[code][0]: n for code, n in zip(codes, counts, strict=True)}
+                       for (sex, age, s), counts in fine.get(m, {}).items()} for m in MONTHS}
+    places = place_pattern([c for m in MONTHS for c in table(tree.pages["program"], m)], [], threshold,
+                           fine=engine_fine)
+    out = {}
+    for page, sites in tree.pages.items():
+        pattern = pattern_of_year([c for m in MONTHS for c in table(sites, m)], [], threshold, places)
+        shown = []
+        for period in PERIODS:
+            for c in table(sites, period):
+                hidden = pattern.get((c["code"], period, tuple(sorted(c["disaggregation"].items()))), set())
+                shown.append(dict(c, **{f: None for f in hidden}, suppressed=bool(hidden)))
+        out[page] = shown
+    return out
+
+
+def worked_out_together(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict],
+                        blocks: tuple[tuple[str, str], tuple[str, str]] = ((CODE, "numerator"), (CODE, "denominator")),
+                        ) -> list[tuple]:
     """(page, period, disaggregation, field) of the hidden counts, not zero, that a reader of
-    every page works out from the cells shown, no count being negative and positives being at
-    most the results in every fine cell."""
+    every page works out from the cells shown, no count being negative and the first count of
+    ``blocks`` (code, field) being at most the second in every fine cell (``fine``: the two,
+    in that order)."""
     import scipy.optimize
     import scipy.sparse
 
@@ -92,11 +124,14 @@ def worked_out_together(tree: Tree, pages: dict[str, list[dict]], fine: dict[str
     for page, cells in pages.items():
         for c in cells:
             base = row_of(tree, page, c)
-            for k, f in enumerate(FIELDS):
+            for k, (code, f) in enumerate(blocks):
+                if c["code"] != code:
+                    continue
                 row = np.zeros(2 * n)
                 row[k * n:(k + 1) * n] = base
                 if c[f] is None:
-                    rows.setdefault(row.tobytes(), (row, []))[1].append((page, c["period"], c["disaggregation"], f))
+                    rows.setdefault(row.tobytes(), (row, []))[1].append(
+                        (page, c["period"], c["disaggregation"], f if blocks[0][0] == blocks[1][0] else code))
                 else:
                     shown[row.tobytes()] = float(c[f])
     a_eq = scipy.sparse.csr_matrix(np.array([np.frombuffer(key) for key in shown]))
@@ -213,6 +248,27 @@ def test_the_other_pairs_are_audited_together_too(monkeypatch, code):
 
     fine = {"2025-06": {("F", "<25", "N2"): (2, 2), ("F", "25+", "S2"): (3, 3), ("M", "25+", "N1"): (7, 7),
                         ("T", "unknown", "S2"): (0, 7), ("T", "<25", "N1"): (1, 7)}}
-    assert worked_out_together(DEEP, publish(DEEP, fine, 6, code), fine) == []
+    blocks = ((code, "numerator"), (code, "denominator"))
+    assert worked_out_together(DEEP, publish(DEEP, fine, 6, code), fine, blocks) == []
     monkeypatch.setattr(release, "_audited_together", lambda *args: None)
-    assert len(worked_out_together(DEEP, publish(DEEP, fine, 6, code), fine)) == 87
+    assert len(worked_out_together(DEEP, publish(DEEP, fine, 6, code), fine, blocks)) == 87
+
+
+def test_no_result_is_worked_out_from_the_contacts_it_was_given_at(monkeypatch):
+    """A result is given at a contact: where a site has no contact of a sex and age band in a
+    month, it gave no result, and a reader knows that from the contacts shown. One month,
+    threshold 4: audited without that, 21 hidden counts of results given that are not zero
+    are worked out, among them site S2's 8 results given to women aged 25 and over in
+    February and its 5 to men; now none."""
+    from salus.indicators import engine
+
+    fine = {"2025-02": {("M", "25+", "S2"): (3, 7), ("X", "25+", "N2"): (1, 2), ("M", "<25", "N2"): (1, 4),
+                        ("M", "unknown", "S2"): (2, 3), ("F", "25+", "S2"): (8, 11), ("T", "25+", "S3"): (2, 3)}}
+    codes, blocks = ("HIV_TESTS", "CONTACTS"), (("HIV_TESTS", "numerator"), ("CONTACTS", "numerator"))
+    assert worked_out_together(DEEP, publish_counts(DEEP, fine, 4, codes), fine, blocks) == []
+
+    monkeypatch.setattr(engine, "ONE_PER_CONTACT", ())
+    found = worked_out_together(DEEP, publish_counts(DEEP, fine, 4, codes), fine, blocks)
+    assert len(found) == 21, "without the contacts' zeros (the test can fail)"
+    assert ("S2", "2025-02", {"age": "25+", "sex": "F"}, "HIV_TESTS") in found
+    assert ("S2", "2025-02", {"sex": "M"}, "HIV_TESTS") in found

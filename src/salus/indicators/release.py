@@ -312,7 +312,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     """
     import numpy as np
 
-    from salus.indicators.engine import AGE_BANDS, MEASURES, PART_OF, SEXES
+    from salus.indicators.engine import AGE_BANDS, MEASURES, ONE_PER_CONTACT, PART_OF, SEXES
 
     months = sorted(fine)
     if not months or not tree:
@@ -430,6 +430,15 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     auditable = {pair for pair in auditable if not _sure_to_give_up(fine_hidden[pair])}
     whole = _WholeTree(tree, periods, parts, breakdowns, sites, months, SEXES, AGE_BANDS) if auditable else None
     given_up: set[tuple[str, str]] = set()
+
+    def zero_of(measure: str):
+        """The fine cells a reader knows ``measure`` to be zero in from another count (and it
+        is): a result is given at a contact, so none where a site had no contact of a sex and
+        age band in a month (nor a positive one). None when the contacts are not counted."""
+        if PART_OF.get(measure, measure) not in ONE_PER_CONTACT or "contacts" not in counts:
+            return None
+        return (counts["contacts"] == 0).ravel() & (counts[measure] == 0).ravel()
+
     # One count is often several indicators' (syringes given are three's): the same numbers
     # with the same cells hidden are audited once.
     answers: dict[tuple, set[int] | None] = {}
@@ -444,7 +453,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                   if (totals if not b else out).get((code, period, place, b), {}).get(field)}
         asked = (tuple(values), tuple(sorted(hidden)))
         if asked not in answers:
-            answers[asked] = _audited(whole, values, hidden, cached)
+            answers[asked] = _audited(whole, values, hidden, cached, zero_of(measure))
         audited = answers[asked]
         if audited is None:
             given_up.add((code, field))
@@ -459,7 +468,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     not all(m in after for m in members):
                 continue  # not both counts, or one of them given up: each keeps its own audit
             together = _audited_together(whole, counts[part], counts[of],
-                                         set().union(*(after[m] for m in members)), cached)
+                                         set().union(*(after[m] for m in members)), cached, zero_of(of))
             if together is not None:
                 for member in members:
                     after[member] = together
@@ -570,11 +579,13 @@ class _WholeTree:
         """Each key's count, from ``numbers`` (site x month x sex x age band, as the fine cells)."""
         return [float(v) for v in self.matrix @ numbers.ravel()]
 
-    def audited(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
+    def audited(self, values: list[float], hidden: set[int], limit: int, zero=None) -> set[int] | None:
         """``hidden`` (key indexes), with what else must be hidden for no hidden cell to be worked
         out from the cells shown on all pages together; None when more than ``limit`` fine
         cells are hidden on their sites' pages (the audit gives up: its cost grows with the cube
-        of that number).
+        of that number). ``zero`` (booleans over the fine cells, or None): the fine cells a
+        reader knows to be zero from another count (results given where there is no contact),
+        taken as known with the zeros no count being negative gives away.
 
         Every group keeps no single hidden member (:func:`complement`); then, while a round of
         the audit (:meth:`_picks`) finds hidden cells pinned down exactly, it hides more cells
@@ -593,11 +604,11 @@ class _WholeTree:
             if picks == set():
                 # With what no count being negative tells (zeros worked out), which can pin
                 # cells the sums alone leave free.
-                picks = self._picks(values, hidden, limit, set(), exact=True, bounds=True)
+                picks = self._picks(values, hidden, limit, set(), exact=True, bounds=True, zero=zero)
             if picks == set():
                 # With what every count being a whole number tells: a range from 1.5 to 2.6
                 # holds only 2.
-                picks = self._whole_number_picks(values, hidden, limit)
+                picks = self._whole_number_picks(values, hidden, limit, zero)
             if picks == set():
                 # The last word is the QR's, over every hidden cell: what the rounds' faster
                 # arithmetic (:func:`_in_span`) found free is asked again. The check above
@@ -641,13 +652,15 @@ class _WholeTree:
         rhs = count[shown] - self.matrix[shown] @ np.where(known, fine, 0.0)
         return reduced, shown, reduced[shown], rhs, fine[unknown]
 
-    def _whole_number_picks(self, values: list[float], hidden: set[int], limit: int) -> set[int] | None:
+    def _whole_number_picks(self, values: list[float], hidden: set[int], limit: int,
+                            zero=None) -> set[int] | None:
         """A round of the audit with what a reader knows of every count being a whole number
         (not negative): the shown key indexes to hide so that the hidden cells (not zero)
         that only one whole number fits are fixed no more, as far as this round can tell; an
         empty set when none is fixed, or when the unknowns are more than
         ``WHOLE_NUMBER_UNKNOWN_LIMIT`` (not checked); None past ``limit`` or when a fixed cell
-        finds nothing to hide. Which are fixed: :func:`whole_number_fixed`. For each in turn,
+        finds nothing to hide. The fine cells ``zero`` (see :meth:`audited`) are known. Which
+        are fixed: :func:`whole_number_fixed`. For each in turn,
         unless a cell already picked shares its unknown fine cells, the smallest non-zero
         shown cell that does is hidden, with the shown cells of the same unknown fine cells;
         the next rounds check again."""
@@ -656,6 +669,9 @@ class _WholeTree:
         is_hidden, known, unknown = self._unknowns(hidden)
         if unknown.size > limit:
             return None
+        if zero is not None:
+            known |= zero
+            unknown = np.flatnonzero(~known)
         reduced, shown, a, rhs, truth = self._shown_system(values, is_hidden, known, unknown)
         # An unknown in no shown equation can be anything: a cell over it is free.
         in_equation = np.diff(a.tocsc().indptr) > 0
@@ -682,28 +698,33 @@ class _WholeTree:
                 picks.update(same[reduced.indices[reduced.indptr[chosen]:reduced.indptr[chosen + 1]].tobytes()])
         return picks
 
-    def _forced_zeros(self, values: list[float], is_hidden, known, unknown):
-        """The fine cells of ``unknown`` that the cells shown (``is_hidden`` false) and the
-        fine cells ``known`` pin to zero once no count may be negative (:func:`forced_zeros`),
+    def _forced_zeros(self, values: list[float], is_hidden, known, unknown, zero=None):
+        """The fine cells of ``unknown`` that a reader knows to be zero: those ``zero`` (see
+        :meth:`audited`) holds, and those the cells shown (``is_hidden`` false), the fine cells
+        ``known`` and those pin to zero once no count may be negative (:func:`forced_zeros`);
         and the fine cells of the connected sets of unknowns that hold one. Only a fine cell
         whose count is zero can be pinned so; only the sets holding one are asked."""
         import numpy as np
 
         _reduced, _shown, a, rhs, truth = self._shown_system(values, is_hidden, known, unknown)
-        zero = truth == 0
-        if not zero.any():
+        is_zero = truth == 0
+        given = np.zeros(unknown.size, dtype=bool) if zero is None else zero[unknown] & is_zero
+        if not is_zero.any():
             return unknown[:0], unknown[:0]
         n_rows = a.shape[0]
         label = _linked_sets(a)
-        asked = np.isin(label, np.unique(label[n_rows + np.flatnonzero(zero)]))
-        rows_in, cols_in = np.flatnonzero(asked[:n_rows]), np.flatnonzero(asked[n_rows:])
-        candidates = np.flatnonzero(zero[cols_in])
+        asked = np.isin(label, np.unique(label[n_rows + np.flatnonzero(is_zero)]))
+        rows_in = np.flatnonzero(asked[:n_rows])
+        # The zeros given are known: their columns drop out of the equations.
+        cols_in = np.flatnonzero(asked[n_rows:] & ~given)
+        candidates = np.flatnonzero(is_zero[cols_in])
         pinned = forced_zeros(a[rows_in][:, cols_in], rhs[rows_in], candidates)
-        held = np.unique(label[n_rows + cols_in[candidates[pinned]]])
-        return unknown[cols_in[candidates[pinned]]], unknown[np.isin(label[n_rows:], held)]
+        zeros = np.concatenate([cols_in[candidates[pinned]], np.flatnonzero(given)])
+        held = np.unique(label[n_rows + zeros])
+        return unknown[zeros], unknown[np.isin(label[n_rows:], held)]
 
     def _picks(self, values: list[float], hidden: set[int], limit: int, free: set[int],
-               exact: bool = False, bounds: bool = False) -> set[int] | None:
+               exact: bool = False, bounds: bool = False, zero=None) -> set[int] | None:
         """One round of the audit: the shown key indexes to hide so that the hidden cells the
         shown ones pin down are pinned no more, as far as this round can tell; an empty set
         when none is pinned; None past ``limit`` (see :meth:`audited`) or when a pinned cell
@@ -719,6 +740,8 @@ class _WholeTree:
         (:class:`_Dropped`): the cells still pinned, the newly hidden ones among them, are
         served in turn. What rule 2 then hides, and whatever this round could not tell, the
         next round checks. ``exact``: the QR for every set (see :func:`_in_span`).
+        ``bounds``: the fine cells a reader knows to be zero (:meth:`_forced_zeros`, with
+        ``zero``) are known too.
         """
         import numpy as np
         import scipy.sparse
@@ -729,7 +752,7 @@ class _WholeTree:
         if bounds:
             # No count is negative: a reader who knows that can work out some hidden fine cells
             # to be zero where the sums alone leave them free, and such a zero is then known.
-            zeros, affected = self._forced_zeros(values, is_hidden, known, unknown)
+            zeros, affected = self._forced_zeros(values, is_hidden, known, unknown, zero)
             if not zeros.size:
                 return set()  # the sums alone pin nothing (the caller's rounds said so)
             # Only the cells over a connected set of unknowns that held such a zero can be
@@ -1004,19 +1027,22 @@ def _kept(name: str, inputs: tuple, compute):
     return kept[0]
 
 
-def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool) -> set[int] | None:
-    """``whole.audited(values, hidden, audit_unknown_limit())``, kept when ``cached``."""
+def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool,
+             zero=None) -> set[int] | None:
+    """``whole.audited(values, hidden, audit_unknown_limit(), zero)``, kept when ``cached``."""
     limit = audit_unknown_limit()
 
     def compute():
-        return whole.audited(values, hidden, limit)
+        return whole.audited(values, hidden, limit, zero)
 
     if not cached:
         return compute()
-    return _kept("audit", (limit, whole.signature, values, sorted(hidden)), compute)
+    zeros = None if zero is None else hashlib.sha256(zero.tobytes()).hexdigest()
+    return _kept("audit", (limit, whole.signature, values, sorted(hidden), zeros), compute)
 
 
-def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], cached: bool) -> set[int] | None:
+def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], cached: bool,
+                      zero=None) -> set[int] | None:
     """The cells to hide, the same for two counts, so that a reader who also knows that
     ``part`` is at most ``whole_count`` in every fine cell (both site x month x sex x age band
     arrays, engine.PART_OF) works out no hidden cell of either (but zeros); None when the
@@ -1028,6 +1054,8 @@ def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], ca
     rest apart, and a cell of ``whole_count`` (the part's plus the rest's) is fixed only when
     both of those are. So ``hidden`` (the two counts' cells hidden, together) is audited for the
     part, the rest and ``whole_count`` in turn, each audit hiding more, until none does.
+    ``zero``: fine cells a reader knows ``whole_count`` to be zero in (:meth:`_WholeTree.audited`),
+    and with it the part and the rest.
     """
     import numpy as np
 
@@ -1041,7 +1069,8 @@ def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], ca
     while True:
         was = len(hidden)
         for numbers in (part, rest, whole_count):
-            audited = _audited(whole, whole.values(np.asarray(numbers)), hidden, cached)
+            audited = _audited(whole, whole.values(np.asarray(numbers)), hidden, cached,
+                               None if zero is None else zero & (np.asarray(numbers).ravel() == 0))
             if audited is None:
                 return None
             hidden = audited
