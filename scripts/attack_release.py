@@ -12,8 +12,9 @@ few of them (small ones first), and their totals. Nothing is written.
 
 ``--whole-numbers`` also uses that every count is a whole number: a hidden cell that only one
 whole number fits is worked out too (two mixed-integer programs per hidden cell left, fewer in
-practice). ``--together`` attacks the counts that are at most another (positives and tests,
-completed and made referrals) a pair at a time, using that as well.
+practice). ``--together`` attacks the counts that are at most another (positives and
+results given, completed and made referrals, results given and contacts) a pair at a time,
+using that as well.
 
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026 --whole-numbers
@@ -64,7 +65,10 @@ def zeros(a, b):
 
 # Counts that are at most another, cell by cell (the same site, sex, age band and month):
 # positives are among the tests, completed referrals among those made. A reader may use that too.
-AT_MOST = (("hiv_pos", "hiv_tests"), ("hcv_pos", "hcv_tests"), ("ref_attended", "ref_made"))
+# Each measure of a pair is at most the other in every fine cell, by its definition (kept here
+# rather than taken from the engine: the attacker is independent of the code it checks).
+AT_MOST = (("hiv_pos", "hiv_tests"), ("hcv_pos", "hcv_tests"), ("ref_attended", "ref_made"),
+           ("hiv_tests", "contacts"), ("hcv_tests", "contacts"))
 
 
 def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list[float | None]:
@@ -224,8 +228,8 @@ def worked_out(year: int, last_month: int = 12, read=None, bounds: bool = True,
     quarters and the year that hold them (unless they have not come yet). ``bounds``: the
     reader also uses that no count is negative; ``whole_numbers``: and that counts are whole
     (those found only that way come after the others); ``together``: and that positives are
-    at most the tests and completed referrals at most those made (``AT_MOST``), each pair
-    attacked together (bounds implied)."""
+    at most the results given, completed referrals at most those made and results at most the
+    contacts (``AT_MOST``), each pair attacked together (bounds implied)."""
     from salus.indicators.engine import MEASURES
 
     n, cells = _cells(year, last_month, read)
@@ -245,7 +249,9 @@ def worked_out(year: int, last_month: int = 12, read=None, bounds: bool = True,
         results = _attack(n, [(cells[k], [0] if measure_of[k] == low else [0, 1]) for k in pair], True, whole_numbers)
         for key, (hidden, found, by_whole) in zip(pair, results, strict=True):
             if hidden:
-                out[key] = (hidden, found + by_whole)
+                # A count in two pairs (results: with positives, with contacts) keeps what both found.
+                before = out.get(key, (hidden, []))[1]
+                out[key] = (hidden, before + [f for f in found + by_whole if f not in before])
     return out
 
 
@@ -257,8 +263,9 @@ def main() -> int:
     parser.add_argument("--whole-numbers", action="store_true",
                         help="the reader also uses that counts are whole numbers (mixed-integer programs; slower)")
     parser.add_argument("--together", action="store_true",
-                        help="only the counts that are at most another (positives and tests, referrals completed and"
-                             " made), each pair together: the reader also uses that one is at most the other")
+                        help="only the counts that are at most another (positives and results given, referrals"
+                             " completed and made, results and contacts), each pair together: the reader also uses"
+                             " that one is at most the other")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")
     import django

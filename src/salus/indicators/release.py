@@ -306,9 +306,9 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
     it gives up on (:func:`audit_unknown_limit`), or would give up on before its first round
     (:func:`_sure_to_give_up`), is solved as above. Two counts of which one is part of the
-    other (engine.PART_OF: positive results of the results given), both audited, are audited
-    again as a pair (:func:`_audited_together`), and every indicator of either hides the
-    cells the pair hides.
+    other (engine.PART_OF: positive results of the results given), both audited, are checked
+    again as a pair (:func:`_audited_together`); every indicator of a count hides what that
+    settles for it.
     """
     import numpy as np
 
@@ -461,17 +461,18 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         before[code, field], after[code, field] = hidden, audited
     if whole is not None:
         # A count that is part of another (positive results of results given, engine.PART_OF):
-        # both are audited again as a pair, to hide the same cells.
+        # the two are audited again as a pair.
         for part, of in PART_OF.items():
-            members = [(code, field) for code, field, measure in linked if measure in (part, of)]
-            if {measure for _c, _f, measure in linked if measure in (part, of)} != {part, of} or \
-                    not all(m in after for m in members):
+            of_part = [(c, f) for c, f, measure in linked if measure == part]
+            of_whole = [(c, f) for c, f, measure in linked if measure == of]
+            if not of_part or not of_whole or not all(m in after for m in of_part + of_whole):
                 continue  # not both counts, or one of them given up: each keeps its own audit
-            together = _audited_together(whole, counts[part], counts[of],
-                                         set().union(*(after[m] for m in members)), cached, zero_of(of))
+            together = _audited_together(whole, counts[part], counts[of], set().union(*(after[m] for m in of_part)),
+                                         set().union(*(after[m] for m in of_whole)), cached, zero_of(of))
             if together is not None:
-                for member in members:
-                    after[member] = together
+                for members, hidden in zip((of_part, of_whole), together, strict=True):
+                    for member in members:
+                        after[member] = hidden
         for (code, field), audited in after.items():
             for i in audited - before[code, field]:
                 place, period, b = whole.keys[i]
@@ -623,6 +624,86 @@ class _WholeTree:
                 return hidden
             hidden |= picks
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
+
+    def pair_picks(self, part_values: list[float], whole_values: list[float], hidden_part: set[int],
+                   hidden_whole: set[int], part_fine, rest_fine, zero=None) -> tuple[set[int], set[int]] | None:
+        """The shown key indexes to hide, of the part and of the whole, so that a reader who
+        knows the part is at most the whole in every fine cell (each not negative) pins down no
+        hidden cell of either that is not zero, in real numbers, as far as one round can tell:
+        two empty sets when none is pinned; None when a pinned cell finds nothing to hide.
+        ``part_fine`` and ``rest_fine`` (the whole less the part) are the fine cells' true
+        counts; ``zero`` fine cells the reader knows the whole (so both) to be zero in.
+
+        The reader's unknowns are the part's fine cells it does not know and the rest's: a
+        cell of the whole is the part's plus the rest's. A shown cell of the part is an
+        equation over the part's unknowns, one of the whole over both. A hidden cell (not
+        zero) is pinned when its least and its most over the solutions (neither negative) are
+        the same: it is free as soon as two solutions differ on it (the true one, a few for
+        random objectives, every one found since), else two linear programs decide. For
+        each pinned cell, the smallest non-zero shown cell of the same count over its unknown
+        fine cells is hidden.
+        """
+        import numpy as np
+        import scipy.optimize
+        import scipy.sparse
+
+        p_hidden, p_known, _p = self._unknowns(hidden_part)
+        w_hidden, w_known, _w = self._unknowns(hidden_whole)
+        if zero is not None:
+            p_known, w_known = p_known | zero, w_known | zero
+        # The rest is known where both are; the part where it is shown (or zero).
+        r_known = p_known & w_known
+        p_cols, r_cols = np.flatnonzero(~p_known), np.flatnonzero(~r_known)
+        rest_known = np.where(r_known, rest_fine, 0.0)
+        part_known = np.where(p_known, part_fine, 0.0)
+        on_part = self._by_column[:, p_cols].tocsr()
+        on_rest = self._by_column[:, r_cols].tocsr()
+        p_values, w_values = np.asarray(part_values, dtype=float), np.asarray(whole_values, dtype=float)
+        p_shown = np.flatnonzero(~p_hidden & (np.diff(on_part.indptr) > 0))
+        w_shown = np.flatnonzero(~w_hidden & ((np.diff(on_part.indptr) > 0) | (np.diff(on_rest.indptr) > 0)))
+        n_p = p_cols.size
+        a = scipy.sparse.vstack([
+            scipy.sparse.hstack([on_part[p_shown], scipy.sparse.csr_matrix((p_shown.size, r_cols.size))]),
+            scipy.sparse.hstack([on_part[w_shown], on_rest[w_shown]])], format="csr")
+        rhs = np.concatenate([
+            p_values[p_shown] - self.matrix[p_shown] @ part_known,
+            w_values[w_shown] - self.matrix[w_shown] @ (part_known + rest_known)])
+        truth = np.concatenate([part_fine[p_cols], rest_fine[r_cols]])
+        # The cells to check: hidden, not zero, over some unknown.
+        p_ask = np.flatnonzero(p_hidden & (p_values != 0) & (np.diff(on_part.indptr) > 0))
+        w_ask = np.flatnonzero(w_hidden & (w_values != 0) &
+                               ((np.diff(on_part.indptr) > 0) | (np.diff(on_rest.indptr) > 0)))
+        if not p_ask.size and not w_ask.size:
+            return set(), set()
+        targets = scipy.sparse.vstack([
+            scipy.sparse.hstack([on_part[p_ask], scipy.sparse.csr_matrix((p_ask.size, r_cols.size))]),
+            scipy.sparse.hstack([on_part[w_ask], on_rest[w_ask]])], format="csr")
+        # A count in no shown cell can be anything: a ceiling far above every count keeps the
+        # programs bounded; it can only make a cell look pinned that is not (hide more).
+        ceiling = 10.0 * (max(p_values.max(initial=0), w_values.max(initial=0)) + 1.0)
+
+        def solve(objective):
+            result = scipy.optimize.linprog(objective, A_eq=a, b_eq=rhs, bounds=(0, ceiling), method="highs")
+            return result.x if result.status == 0 else None
+
+        pinned = _pinned(targets, truth, solve, n_p + r_cols.size)
+        picks: tuple[set[int], set[int]] = (set(), set())
+        by_row = a.tocsc()
+        for j in np.flatnonzero(pinned):
+            touching = np.unique(by_row[:, targets[j].indices].indices)
+            of_part = [int(p_shown[k]) for k in touching if k < p_shown.size]
+            of_whole = [int(w_shown[k - p_shown.size]) for k in touching if k >= p_shown.size]
+            # A cell of the same count first; else one of the other, which pins it as well.
+            ((chosen, values, candidates), (other, other_values, others)) = (
+                ((picks[0], part_values, of_part), (picks[1], whole_values, of_whole)) if j < p_ask.size
+                else ((picks[1], whole_values, of_whole), (picks[0], part_values, of_part)))
+            if not candidates:
+                chosen, values, candidates = other, other_values, others
+            if not candidates:
+                return None
+            if picks[0].isdisjoint(of_part) and picks[1].isdisjoint(of_whole):
+                chosen.add(smallest_shown(values, candidates))
+        return picks
 
     def _unknowns(self, hidden: set[int]):
         """Which keys are ``hidden`` (a boolean array), which fine cells a reader knows (shown
@@ -851,6 +932,43 @@ def _by_unknowns(reduced, keys) -> dict[bytes, list[int]]:
     return same
 
 
+def _pinned(targets, truth, solve, n: int):
+    """Which rows of ``targets`` (sparse, over ``n`` unknowns) take one value only over the
+    solutions ``solve(objective)`` finds (None when it finds none: the row is taken as pinned,
+    to hide more, never less). Free as soon as two solutions differ on it: ``truth``, three
+    found for random objectives (a fixed seed: every page must get the same answer), and
+    every one found since; else its least and its most are asked."""
+    import numpy as np
+
+    pool = [np.asarray(truth, dtype=float)]
+    rng = np.random.default_rng(0)
+    for _try in range(3):
+        found = solve(rng.normal(size=n))
+        if found is not None:
+            pool.append(found)
+    targets = targets.tocsr()
+    targets.sort_indices()
+    pinned = np.zeros(targets.shape[0], dtype=bool)
+    answer: dict[bytes, bool] = {}  # rows over the same unknowns have the same answer
+    for j in range(targets.shape[0]):
+        span = slice(targets.indptr[j], targets.indptr[j + 1])
+        key = targets.indices[span].tobytes() + targets.data[span].tobytes()
+        if key not in answer:
+            row = targets[j].toarray().ravel()
+            value = float(row @ pool[0])
+            answer[key] = all(abs(float(row @ x) - value) <= 1e-6 for x in pool)
+            for sign in (1.0, -1.0) if answer[key] else ():
+                found = solve(sign * row)
+                if found is None:
+                    break
+                pool.append(found)
+                if abs(float(row @ found) - value) > 1e-6:
+                    answer[key] = False
+                    break
+        pinned[j] = answer[key]
+    return pinned
+
+
 def _linked_sets(a):
     """The connected sets of a sparse system (a row per equation, a column per unknown): one
     label per row, then one per column; an equation and the unknowns it holds share one."""
@@ -1041,21 +1159,16 @@ def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: b
     return _kept("audit", (limit, whole.signature, values, sorted(hidden), zeros), compute)
 
 
-def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], cached: bool,
-                      zero=None) -> set[int] | None:
-    """The cells to hide, the same for two counts, so that a reader who also knows that
-    ``part`` is at most ``whole_count`` in every fine cell (both site x month x sex x age band
-    arrays, engine.PART_OF) works out no hidden cell of either (but zeros); None when the
-    audit gives up on one of them.
+def _audited_together(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
+                      cached: bool, zero=None) -> tuple[set[int], set[int]] | None:
+    """The cells to hide of two counts, ``part`` being at most ``whole_count`` in every fine
+    cell (both site x month x sex x age band arrays, engine.PART_OF), so that a reader who also
+    knows that works out no hidden cell of either (but zeros), in real numbers; None when the
+    audit gives up on one of them, or the pair's check finds a cell it cannot free.
 
-    With the same cells hidden for both, the reader's unknowns are the part's fine cells and
-    the rest's (``whole_count - part``), each not negative and each tied only to its own shown
-    cells: what can be worked out of the pair is what can be worked out of the part and of the
-    rest apart, and a cell of ``whole_count`` (the part's plus the rest's) is fixed only when
-    both of those are. So ``hidden`` (the two counts' cells hidden, together) is audited for the
-    part, the rest and ``whole_count`` in turn, each audit hiding more, until none does.
-    ``zero``: fine cells a reader knows ``whole_count`` to be zero in (:meth:`_WholeTree.audited`),
-    and with it the part and the rest.
+    Each count is audited on its own (:func:`_audited`, ``zero``: fine cells a reader knows
+    ``whole_count`` to be zero in, and with it the part), then the pair is checked together
+    (:meth:`_WholeTree.pair_picks`); while that hides more, both are audited again.
     """
     import numpy as np
 
@@ -1065,17 +1178,23 @@ def _audited_together(whole: _WholeTree, part, whole_count, hidden: set[int], ca
         logger.warning("A count is larger, in a fine cell, than the count it is part of; "
                        "the two are audited apart.")
         return None
-    hidden = set(hidden)
+    part_values, whole_values = whole.values(np.asarray(part)), whole.values(np.asarray(whole_count))
+    part_zero = None if zero is None else zero & (np.asarray(part).ravel() == 0)
+    hidden_part, hidden_whole = set(hidden_part), set(hidden_whole)
     while True:
-        was = len(hidden)
-        for numbers in (part, rest, whole_count):
-            audited = _audited(whole, whole.values(np.asarray(numbers)), hidden, cached,
-                               None if zero is None else zero & (np.asarray(numbers).ravel() == 0))
-            if audited is None:
-                return None
-            hidden = audited
-        if len(hidden) == was:
-            return hidden
+        audited_part = _audited(whole, part_values, hidden_part, cached, part_zero)
+        audited_whole = _audited(whole, whole_values, hidden_whole, cached, zero)
+        if audited_part is None or audited_whole is None:
+            return None
+        hidden_part, hidden_whole = audited_part, audited_whole
+        picks = whole.pair_picks(part_values, whole_values, hidden_part, hidden_whole, np.asarray(part).ravel(),
+                                 rest.ravel(), zero)
+        if picks is None:
+            return None
+        if not picks[0] and not picks[1]:
+            return hidden_part, hidden_whole
+        hidden_part |= picks[0]
+        hidden_whole |= picks[1]
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
