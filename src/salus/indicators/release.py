@@ -467,8 +467,12 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             of_whole = [(c, f) for c, f, measure in linked if measure == of]
             if not of_part or not of_whole or not all(m in after for m in of_part + of_whole):
                 continue  # not both counts, or one of them given up: each keeps its own audit
+            # Each count's cells come from its own audit when its indicators agree (the same
+            # numbers and cells, as they do): that audit need not run again first.
+            agree = [len({frozenset(after[m]) for m in members}) == 1 for members in (of_part, of_whole)]
             together = _audited_together(whole, counts[part], counts[of], set().union(*(after[m] for m in of_part)),
-                                         set().union(*(after[m] for m in of_whole)), cached, zero_of(of))
+                                         set().union(*(after[m] for m in of_whole)), cached, zero_of(of),
+                                         (agree[0], agree[1]))
             if together is not None:
                 for members, hidden in zip((of_part, of_whole), together, strict=True):
                     for member in members:
@@ -1160,16 +1164,35 @@ def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: b
 
 
 def _audited_together(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
-                      cached: bool, zero=None) -> tuple[set[int], set[int]] | None:
+                      cached: bool, zero=None, audited: tuple[bool, bool] = (False, False),
+                      ) -> tuple[set[int], set[int]] | None:
     """The cells to hide of two counts, ``part`` being at most ``whole_count`` in every fine
     cell (both site x month x sex x age band arrays, engine.PART_OF), so that a reader who also
     knows that works out no hidden cell of either (but zeros), in real numbers; None when the
     audit gives up on one of them, or the pair's check finds a cell it cannot free.
 
     Each count is audited on its own (:func:`_audited`, ``zero``: fine cells a reader knows
-    ``whole_count`` to be zero in, and with it the part), then the pair is checked together
-    (:meth:`_WholeTree.pair_picks`); while that hides more, both are audited again.
+    ``whole_count`` to be zero in, and with it the part; not at first for those ``audited``
+    says its hidden cells already come from), then the pair is checked together
+    (:meth:`_WholeTree.pair_picks`); while that hides more, both are audited again. Kept when
+    ``cached``, as :func:`_audited`.
     """
+    import numpy as np
+
+    def compute():
+        return _pair_audited(whole, part, whole_count, hidden_part, hidden_whole, cached, zero, audited)
+
+    if not cached:
+        return compute()
+    zeros = None if zero is None else hashlib.sha256(np.asarray(zero).tobytes()).hexdigest()
+    return _kept("pair", (audit_unknown_limit(), whole.signature, hashlib.sha256(np.asarray(part).tobytes()).hexdigest(),
+                          hashlib.sha256(np.asarray(whole_count).tobytes()).hexdigest(), sorted(hidden_part),
+                          sorted(hidden_whole), zeros, audited), compute)
+
+
+def _pair_audited(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
+                  cached: bool, zero, audited: tuple[bool, bool]) -> tuple[set[int], set[int]] | None:
+    """:func:`_audited_together`, computed."""
     import numpy as np
 
     rest = whole_count - part
@@ -1181,20 +1204,28 @@ def _audited_together(whole: _WholeTree, part, whole_count, hidden_part: set[int
     part_values, whole_values = whole.values(np.asarray(part)), whole.values(np.asarray(whole_count))
     part_zero = None if zero is None else zero & (np.asarray(part).ravel() == 0)
     hidden_part, hidden_whole = set(hidden_part), set(hidden_whole)
+    # Each count's own audit, again only when the pair's check hid more of it (the audit of
+    # the same cells answers the same).
+    again = (not audited[0], not audited[1])
     while True:
-        audited_part = _audited(whole, part_values, hidden_part, cached, part_zero)
-        audited_whole = _audited(whole, whole_values, hidden_whole, cached, zero)
-        if audited_part is None or audited_whole is None:
-            return None
-        hidden_part, hidden_whole = audited_part, audited_whole
+        if again[0]:
+            audited_part = _audited(whole, part_values, hidden_part, cached, part_zero)
+            if audited_part is None:
+                return None
+            hidden_part = audited_part
+        if again[1]:
+            audited_whole = _audited(whole, whole_values, hidden_whole, cached, zero)
+            if audited_whole is None:
+                return None
+            hidden_whole = audited_whole
         picks = whole.pair_picks(part_values, whole_values, hidden_part, hidden_whole, np.asarray(part).ravel(),
                                  rest.ravel(), zero)
         if picks is None:
             return None
         if not picks[0] and not picks[1]:
             return hidden_part, hidden_whole
-        hidden_part |= picks[0]
-        hidden_whole |= picks[1]
+        hidden_part, hidden_whole = hidden_part | picks[0], hidden_whole | picks[1]
+        again = (bool(picks[0]), bool(picks[1]))
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
