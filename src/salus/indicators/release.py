@@ -50,6 +50,7 @@ from salus.indicators.suppression import (
     forced_zeros,
     groups_of,
     hide,
+    one_valued,
     protect,
     quarter_and_year,
     smallest_shown,
@@ -665,7 +666,6 @@ class _WholeTree:
         p_values, w_values = np.asarray(part_values, dtype=float), np.asarray(whole_values, dtype=float)
         p_shown = np.flatnonzero(~p_hidden & (np.diff(on_part.indptr) > 0))
         w_shown = np.flatnonzero(~w_hidden & ((np.diff(on_part.indptr) > 0) | (np.diff(on_rest.indptr) > 0)))
-        n_p = p_cols.size
         a = scipy.sparse.vstack([
             scipy.sparse.hstack([on_part[p_shown], scipy.sparse.csr_matrix((p_shown.size, r_cols.size))]),
             scipy.sparse.hstack([on_part[w_shown], on_rest[w_shown]])], format="csr")
@@ -690,7 +690,7 @@ class _WholeTree:
             result = scipy.optimize.linprog(objective, A_eq=a, b_eq=rhs, bounds=(0, ceiling), method="highs")
             return result.x if result.status == 0 else None
 
-        pinned = _pinned(targets, truth, solve, n_p + r_cols.size)
+        pinned = one_valued(targets, truth, solve, tries=3, tolerance=1e-6)
         picks: tuple[set[int], set[int]] = (set(), set())
         by_row = a.tocsc()
         for j in np.flatnonzero(pinned):
@@ -934,43 +934,6 @@ def _by_unknowns(reduced, keys) -> dict[bytes, list[int]]:
     for i in keys:
         same[reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]].tobytes()].append(int(i))
     return same
-
-
-def _pinned(targets, truth, solve, n: int):
-    """Which rows of ``targets`` (sparse, over ``n`` unknowns) take one value only over the
-    solutions ``solve(objective)`` finds (None when it finds none: the row is taken as pinned,
-    to hide more, never less). Free as soon as two solutions differ on it: ``truth``, three
-    found for random objectives (a fixed seed: every page must get the same answer), and
-    every one found since; else its least and its most are asked."""
-    import numpy as np
-
-    pool = [np.asarray(truth, dtype=float)]
-    rng = np.random.default_rng(0)
-    for _try in range(3):
-        found = solve(rng.normal(size=n))
-        if found is not None:
-            pool.append(found)
-    targets = targets.tocsr()
-    targets.sort_indices()
-    pinned = np.zeros(targets.shape[0], dtype=bool)
-    answer: dict[bytes, bool] = {}  # rows over the same unknowns have the same answer
-    for j in range(targets.shape[0]):
-        span = slice(targets.indptr[j], targets.indptr[j + 1])
-        key = targets.indices[span].tobytes() + targets.data[span].tobytes()
-        if key not in answer:
-            row = targets[j].toarray().ravel()
-            value = float(row @ pool[0])
-            answer[key] = all(abs(float(row @ x) - value) <= 1e-6 for x in pool)
-            for sign in (1.0, -1.0) if answer[key] else ():
-                found = solve(sign * row)
-                if found is None:
-                    break
-                pool.append(found)
-                if abs(float(row @ found) - value) > 1e-6:
-                    answer[key] = False
-                    break
-        pinned[j] = answer[key]
-    return pinned
 
 
 def _linked_sets(a):

@@ -257,12 +257,9 @@ def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0)
     import scipy.optimize
     import scipy.sparse
 
-    targets = scipy.sparse.csr_matrix(targets)
-    fixed = np.zeros(targets.shape[0], dtype=bool)
     if not targets.shape[0]:
-        return fixed
+        return np.zeros(0, dtype=bool)
     n = a.shape[1]
-    truth = np.asarray(truth, dtype=float)
     problem = {
         "constraints": scipy.optimize.LinearConstraint(scipy.sparse.csr_matrix(a), rhs, rhs),
         "integrality": np.ones(n), "bounds": scipy.optimize.Bounds(0, np.inf),
@@ -273,35 +270,59 @@ def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0)
         result = scipy.optimize.milp(objective, **problem)
         return np.round(result.x) if result.status == 0 else None
 
+    return one_valued(targets, truth, solve, tries=tries, seed=seed, tolerance=0.5)
+
+
+def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int = 0):
+    """Which rows of ``targets`` (sparse, a row per hidden cell over the unknowns) take one
+    value only over the solutions ``solve(objective)`` finds (an array over the unknowns, or
+    None when the program fails: the row is then taken as one-valued, so the audit hides
+    more, never less). ``truth`` is one solution, the true counts; two values closer than
+    ``tolerance`` are the same (0.5 for whole numbers, a rounding error for real ones).
+
+    A row is free as soon as two solutions differ on it: ``truth``, ``tries`` found for
+    random objectives (from ``seed``: every page must get the same answer), and every one
+    found since; a row on which all of those agree gets two programs, its least and its
+    most. Rows over the same unknowns with the same weights get the same answer, asked once.
+    Returns a boolean array over the rows.
+    """
+    import numpy as np
+    import scipy.sparse
+
+    targets = scipy.sparse.csr_matrix(targets)
+    fixed = np.zeros(targets.shape[0], dtype=bool)
+    if not targets.shape[0]:
+        return fixed
+    truth = np.asarray(truth, dtype=float)
     pool = [truth]
     rng = np.random.default_rng(seed)
     for _try in range(tries):
-        found = solve(rng.normal(size=n))
+        found = solve(rng.normal(size=targets.shape[1]))
         if found is not None:
             pool.append(found)
     targets.sum_duplicates()
-    answer: dict[bytes, bool] = {}  # targets over the same unknowns have the same answer
+    answer: dict[bytes, bool] = {}
     for j in range(targets.shape[0]):
-        key = targets.indices[targets.indptr[j]:targets.indptr[j + 1]].tobytes() + \
-            targets.data[targets.indptr[j]:targets.indptr[j + 1]].tobytes()
+        span = slice(targets.indptr[j], targets.indptr[j + 1])
+        key = targets.indices[span].tobytes() + targets.data[span].tobytes()
         if key not in answer:
-            answer[key] = _one_value(targets[j].toarray().ravel(), truth, pool, solve)
+            answer[key] = _one_value(targets[j].toarray().ravel(), truth, pool, solve, tolerance)
         fixed[j] = answer[key]
     return fixed
 
 
-def _one_value(row, truth, pool: list, solve) -> bool:
-    """Whether ``row`` has one value over the whole-number solutions (see
-    :func:`whole_number_fixed`); the solutions found are added to ``pool``."""
+def _one_value(row, truth, pool: list, solve, tolerance: float) -> bool:
+    """Whether ``row`` has one value over the solutions (see :func:`one_valued`); the
+    solutions found are added to ``pool``."""
     value = float(row @ truth)
-    if any(abs(float(row @ x) - value) > 0.5 for x in pool):
+    if any(abs(float(row @ x) - value) > tolerance for x in pool):
         return False
     for sign in (1.0, -1.0):
         found = solve(sign * row)
         if found is None:
             return True
         pool.append(found)
-        if abs(float(row @ found) - value) > 0.5:
+        if abs(float(row @ found) - value) > tolerance:
             return False
     return True
 
