@@ -13,7 +13,8 @@ few of them (small ones first), and their totals. Nothing is written.
 ``--whole-numbers`` also uses that every count is a whole number: a hidden cell that only one
 whole number fits is worked out too (two mixed-integer programs per hidden cell left, fewer in
 practice). ``--together`` attacks the counts that are at most another (positives and
-results given, completed and made referrals, results given and contacts) a pair at a time,
+results given, completed and made referrals, results given and new clients with contacts) a
+pair at a time,
 using that as well.
 
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
@@ -68,7 +69,7 @@ def zeros(a, b):
 # Each measure of a pair is at most the other in every fine cell, by its definition (kept here
 # rather than taken from the engine: the attacker is independent of the code it checks).
 AT_MOST = (("hiv_pos", "hiv_tests"), ("hcv_pos", "hcv_tests"), ("ref_attended", "ref_made"),
-           ("hiv_tests", "contacts"), ("hcv_tests", "contacts"))
+           ("hiv_tests", "contacts"), ("hcv_tests", "contacts"), ("new", "contacts"))
 
 
 def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list[float | None]:
@@ -228,8 +229,8 @@ def worked_out(year: int, last_month: int = 12, read=None, bounds: bool = True,
     quarters and the year that hold them (unless they have not come yet). ``bounds``: the
     reader also uses that no count is negative; ``whole_numbers``: and that counts are whole
     (those found only that way come after the others); ``together``: and that positives are
-    at most the results given, completed referrals at most those made and results at most the
-    contacts (``AT_MOST``), each pair attacked together (bounds implied)."""
+    at most the results given, completed referrals at most those made, and results and new
+    clients at most the contacts (``AT_MOST``), each pair attacked together (bounds implied)."""
     from salus.indicators.engine import MEASURES
 
     n, cells = _cells(year, last_month, read)
@@ -264,7 +265,7 @@ def main() -> int:
                         help="the reader also uses that counts are whole numbers (mixed-integer programs; slower)")
     parser.add_argument("--together", action="store_true",
                         help="only the counts that are at most another (positives and results given, referrals"
-                             " completed and made, results and contacts), each pair together: the reader also uses"
+                             " completed and made, results and new clients with contacts), each pair together: the reader also uses"
                              " that one is at most the other")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salus.settings")

@@ -255,21 +255,99 @@ def test_the_other_pairs_are_audited_together_too(monkeypatch, code):
     assert len(worked_out_together(DEEP, publish(DEEP, fine, 6, code), fine, blocks)) == 87
 
 
-def test_no_result_is_worked_out_from_the_contacts_it_was_given_at(monkeypatch):
-    """A result is given at a contact: where a site has no contact of a sex and age band in a
-    month, it gave no result, and a reader knows that from the contacts shown. One month,
-    threshold 4: audited without that, 21 hidden counts of results given that are not zero
-    are worked out, among them site S2's 8 results given to women aged 25 and over in
-    February and its 5 to men; now none."""
+@pytest.mark.parametrize("code", ["HIV_TESTS", "HCV_TESTS", "NEW_CLIENTS"])
+def test_no_result_or_new_client_is_worked_out_from_the_contacts(monkeypatch, code):
+    """A result is given at a contact, and a new client is counted in the cell of their first
+    contact: where a site has no contact of a sex and age band in a month, it gave no result
+    and saw no new client, and a reader knows that from the contacts shown. One month,
+    threshold 4: audited without that, 21 hidden counts that are not zero are worked out (of
+    results given, or of new clients: the same numbers), among them site S2's 8 given to
+    women aged 25 and over in February and its 5 to men; now none."""
     from salus.indicators import engine
 
     fine = {"2025-02": {("M", "25+", "S2"): (3, 7), ("X", "25+", "N2"): (1, 2), ("M", "<25", "N2"): (1, 4),
                         ("M", "unknown", "S2"): (2, 3), ("F", "25+", "S2"): (8, 11), ("T", "25+", "S3"): (2, 3)}}
-    codes, blocks = ("HIV_TESTS", "CONTACTS"), (("HIV_TESTS", "numerator"), ("CONTACTS", "numerator"))
+    codes, blocks = (code, "CONTACTS"), ((code, "numerator"), ("CONTACTS", "numerator"))
     assert worked_out_together(DEEP, publish_counts(DEEP, fine, 4, codes), fine, blocks) == []
 
     monkeypatch.setattr(engine, "ONE_PER_CONTACT", ())
     found = worked_out_together(DEEP, publish_counts(DEEP, fine, 4, codes), fine, blocks)
     assert len(found) == 21, "without the contacts' zeros (the test can fail)"
-    assert ("S2", "2025-02", {"age": "25+", "sex": "F"}, "HIV_TESTS") in found
-    assert ("S2", "2025-02", {"sex": "M"}, "HIV_TESTS") in found
+    assert ("S2", "2025-02", {"age": "25+", "sex": "F"}, code) in found
+    assert ("S2", "2025-02", {"sex": "M"}, code) in found
+
+
+
+@pytest.mark.parametrize("code", ["HIV_TESTS", "HCV_TESTS", "NEW_CLIENTS"])
+def test_no_count_is_worked_out_from_the_contacts_it_is_at_most(monkeypatch, code):
+    """Where every contact of a cell was given a result (or was a new client's first), the
+    contacts shown are the most the hidden results can be, and a reader can use that too. One
+    month's sites where most cells had everyone tested, threshold 3: with the zeros alone
+    (the pair's check off), 155 hidden counts that are not zero are worked out, 14 of them
+    small: among them site S1's 2 results in September (one to a woman aged 25 and over among
+    her 10 contacts, one to a transgender person of unknown age among 3), and the program's
+    results that month. Now none."""
+    from salus.indicators import release
+
+    fine = {"2025-10": {("M", "<25", "S1"): (3, 3), ("M", "<25", "N2"): (0, 4)},
+            "2025-09": {("F", "<25", "S3"): (11, 11), ("T", "<25", "S3"): (5, 5), ("F", "25+", "S1"): (1, 10),
+                        ("T", "unknown", "S1"): (1, 3), ("M", "25+", "S2"): (4, 7), ("M", "unknown", "S3"): (8, 8)}}
+    codes, blocks = (code, "CONTACTS"), ((code, "numerator"), ("CONTACTS", "numerator"))
+    assert worked_out_together(DEEP, publish_counts(DEEP, fine, 3, codes), fine, blocks) == []
+
+    monkeypatch.setattr(release, "_audited_together", lambda *args: None)
+    found = worked_out_together(DEEP, publish_counts(DEEP, fine, 3, codes), fine, blocks)
+    assert len(found) == 155, "with the contacts' zeros only (the test can fail)"
+    assert ("S1", "2025-09", {}, code) in found
+    assert ("program", "2025-09", {}, code) in found
+
+# A contact of a random year: (client number, at site A, day of 2025, HIV result, HCV result,
+# referred, referral attended). Results include "not given" (a test without a result given).
+RESULTS = st.sampled_from(["", "", "negative", "positive", "indeterminate", "not_given"])
+year_of_contacts = st.lists(
+    st.tuples(st.integers(0, 6), st.booleans(), st.integers(0, 364), RESULTS, RESULTS, st.booleans(), st.booleans()),
+    min_size=1, max_size=12,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=year_of_contacts)
+def test_the_engines_counts_keep_the_pairs_and_the_contacts_zeros(program, record_contact, items):
+    """What the audit takes a reader to know holds in the engine's own sums (its months' fine
+    cells, as the audit gets them): each count of engine.PART_OF is at most the count it is
+    part of, and a count of engine.ONE_PER_CONTACT (or a part of one) is zero where there was
+    no contact. Clients' birth years straddle the age-band edge and clients move between
+    sites, so a new client's cell and a later contact's cell differ."""
+    import datetime as dt
+
+    from django.db import transaction
+
+    from salus.indicators import engine
+    from salus.services.actions import do_update_referral
+
+    with transaction.atomic():
+        for n, at_a, day, hiv, hcv, referred, attended in items:
+            contact = record_contact(program.site_a if at_a else program.site_b,
+                                     f"P{chr(65 + n)}XX{2000 + n % 3}{'FMTX'[n % 4]}",
+                                     when=dt.date(2025, 1, 1) + dt.timedelta(days=day), hiv_test_result=hiv,
+                                     hcv_test_result=hcv, referrals=["ost"] if referred else [])
+            if referred and attended:
+                for referral in contact.client.referrals.filter(status="made"):
+                    do_update_referral("test", referral, status="attended", outcome_on=referral.made_on)
+        fine: dict = {}
+        engine.monthly_trend(["CONTACTS", "NEW_CLIENTS", "HIV_POSITIVITY", "HCV_POSITIVITY", "REFERRAL_COMPLETION"],
+                             "2025-01", "2025-12", disaggregate=True, fine_out=fine)
+        transaction.set_rollback(True)
+    seen = {m: 0 for m in ("contacts", "new", "hiv_tests", "ref_made")}
+    for cells in fine.values():
+        for numbers in cells.values():
+            for part, of in engine.PART_OF.items():
+                assert numbers.get(part, 0) <= numbers.get(of, 0), (part, of, numbers)
+            for measure in (*engine.ONE_PER_CONTACT, *(p for p, of in engine.PART_OF.items() if of in engine.ONE_PER_CONTACT)):
+                assert numbers.get("contacts", 0) or not numbers.get(measure, 0), (measure, numbers)
+            for m in seen:
+                seen[m] += numbers.get(m, 0)
+    assert seen["contacts"] == len(items)
+    assert seen["new"] == len({n for n, *_rest in items})
+    assert seen["ref_made"] == sum(1 for item in items if item[5])

@@ -85,9 +85,10 @@ MEASURES: dict[str, tuple[str, str | None]] = {
 # referral attended one of those made (counted in the month it was made). A reader knows it
 # too; the audit of all pages together checks each pair as one (salus.indicators.release).
 PART_OF: dict[str, str] = {"hiv_pos": "hiv_tests", "hcv_pos": "hcv_tests", "ref_attended": "ref_made"}
-# Measures counted once at most per contact (a result is given at a contact): none in a fine
-# cell with no contact, which a reader knows too (the same audit).
-ONE_PER_CONTACT = ("hiv_tests", "hcv_tests")
+# Measures counted once at most per contact: a result is given at a contact, and a new client
+# is counted in the cell of their first contact (its site, month, sex and age band). So none in
+# a fine cell with no contact, which a reader knows too (the same audit).
+ONE_PER_CONTACT = ("hiv_tests", "hcv_tests", "new")
 
 
 class ScopeError(ValueError):

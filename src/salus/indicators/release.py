@@ -434,8 +434,9 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
 
     def zero_of(measure: str):
         """The fine cells a reader knows ``measure`` to be zero in from another count (and it
-        is): a result is given at a contact, so none where a site had no contact of a sex and
-        age band in a month (nor a positive one). None when the contacts are not counted."""
+        is): a result is given at a contact, and a new client counted in the cell of their
+        first contact, so none where a site had no contact of a sex and age band in a month
+        (nor a positive result). None when the contacts are not counted."""
         if PART_OF.get(measure, measure) not in ONE_PER_CONTACT or "contacts" not in counts:
             return None
         return (counts["contacts"] == 0).ravel() & (counts[measure] == 0).ravel()
@@ -461,23 +462,40 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             continue
         before[code, field], after[code, field] = hidden, audited
     if whole is not None:
-        # A count that is part of another (positive results of results given, engine.PART_OF):
-        # the two are audited again as a pair.
-        for part, of in PART_OF.items():
-            of_part = [(c, f) for c, f, measure in linked if measure == part]
-            of_whole = [(c, f) for c, f, measure in linked if measure == of]
-            if not of_part or not of_whole or not all(m in after for m in of_part + of_whole):
-                continue  # not both counts, or one of them given up: each keeps its own audit
-            # Each count's cells come from its own audit when its indicators agree (the same
-            # numbers and cells, as they do): that audit need not run again first.
-            agree = [len({frozenset(after[m]) for m in members}) == 1 for members in (of_part, of_whole)]
-            together = _audited_together(whole, counts[part], counts[of], set().union(*(after[m] for m in of_part)),
-                                         set().union(*(after[m] for m in of_whole)), cached, zero_of(of),
-                                         (agree[0], agree[1]))
-            if together is not None:
+        # A count that is part of another (positive results of results given, engine.PART_OF;
+        # results and new clients of the contacts, engine.ONE_PER_CONTACT): the two are audited
+        # again as a pair. A count can be in several pairs (results: with their positives and
+        # with the contacts), and a pair's check can hide more of it, which the others have
+        # not seen: the pairs are checked in turn until none hides more.
+        pairs = [*PART_OF.items(), *((m, "contacts") for m in ONE_PER_CONTACT)]
+        checked: dict[tuple[str, str], tuple[frozenset[int], frozenset[int]]] = {}
+        while True:
+            more = False
+            for part, of in pairs:
+                of_part = [(c, f) for c, f, measure in linked if measure == part]
+                of_whole = [(c, f) for c, f, measure in linked if measure == of]
+                if not of_part or not of_whole or not all(m in after for m in of_part + of_whole):
+                    continue  # not both counts, or one of them given up: each keeps its own audit
+                asked_cells = (frozenset().union(*(after[m] for m in of_part)),
+                               frozenset().union(*(after[m] for m in of_whole)))
+                if checked.get((part, of)) == asked_cells:
+                    continue  # nothing hidden since this pair's last check
+                # Each count's cells come from its own audit when its indicators agree (the same
+                # numbers and cells, as they do): that audit need not run again first.
+                agree = [len({frozenset(after[m]) for m in members}) == 1 for members in (of_part, of_whole)]
+                together = _audited_together(whole, counts[part], counts[of], set(asked_cells[0]),
+                                             set(asked_cells[1]), cached, (zero_of(part), zero_of(of)),
+                                             (agree[0], agree[1]))
+                if together is None:
+                    checked[part, of] = asked_cells
+                    continue
                 for members, hidden in zip((of_part, of_whole), together, strict=True):
                     for member in members:
                         after[member] = hidden
+                checked[part, of] = (frozenset(together[0]), frozenset(together[1]))
+                more = more or checked[part, of] != asked_cells
+            if not more:
+                break
         for (code, field), audited in after.items():
             for i in audited - before[code, field]:
                 place, period, b = whole.keys[i]
@@ -631,13 +649,14 @@ class _WholeTree:
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
 
     def pair_picks(self, part_values: list[float], whole_values: list[float], hidden_part: set[int],
-                   hidden_whole: set[int], part_fine, rest_fine, zero=None) -> tuple[set[int], set[int]] | None:
+                   hidden_whole: set[int], part_fine, rest_fine, zeros=(None, None)) -> tuple[set[int], set[int]] | None:
         """The shown key indexes to hide, of the part and of the whole, so that a reader who
         knows the part is at most the whole in every fine cell (each not negative) pins down no
         hidden cell of either that is not zero, in real numbers, as far as one round can tell:
         two empty sets when none is pinned; None when a pinned cell finds nothing to hide.
         ``part_fine`` and ``rest_fine`` (the whole less the part) are the fine cells' true
-        counts; ``zero`` fine cells the reader knows the whole (so both) to be zero in.
+        counts; ``zeros`` the fine cells the reader knows the part, and the whole, to be zero
+        in (or None).
 
         The reader's unknowns are the part's fine cells it does not know and the rest's: a
         cell of the whole is the part's plus the rest's. A shown cell of the part is an
@@ -654,8 +673,10 @@ class _WholeTree:
 
         p_hidden, p_known, _p = self._unknowns(hidden_part)
         w_hidden, w_known, _w = self._unknowns(hidden_whole)
-        if zero is not None:
-            p_known, w_known = p_known | zero, w_known | zero
+        if zeros[0] is not None:
+            p_known = p_known | zeros[0]
+        if zeros[1] is not None:
+            w_known = w_known | zeros[1]
         # The rest is known where both are; the part where it is shown (or zero).
         r_known = p_known & w_known
         p_cols, r_cols = np.flatnonzero(~p_known), np.flatnonzero(~r_known)
@@ -1127,34 +1148,35 @@ def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: b
 
 
 def _audited_together(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
-                      cached: bool, zero=None, audited: tuple[bool, bool] = (False, False),
+                      cached: bool, zeros: tuple = (None, None), audited: tuple[bool, bool] = (False, False),
                       ) -> tuple[set[int], set[int]] | None:
     """The cells to hide of two counts, ``part`` being at most ``whole_count`` in every fine
-    cell (both site x month x sex x age band arrays, engine.PART_OF), so that a reader who also
-    knows that works out no hidden cell of either (but zeros), in real numbers; None when the
-    audit gives up on one of them, or the pair's check finds a cell it cannot free.
+    cell (both site x month x sex x age band arrays, engine.PART_OF and ONE_PER_CONTACT), so
+    that a reader who also knows that works out no hidden cell of either (but zeros), in real
+    numbers; None when the audit gives up on one of them, or the pair's check finds a cell it
+    cannot free.
 
-    Each count is audited on its own (:func:`_audited`, ``zero``: fine cells a reader knows
-    ``whole_count`` to be zero in, and with it the part; not at first for those ``audited``
-    says its hidden cells already come from), then the pair is checked together
+    Each count is audited on its own (:func:`_audited`, ``zeros``: the fine cells a reader
+    knows the part, and the whole, to be zero in from a third count, or None; not at first
+    for those ``audited`` says its hidden cells already come from), then the pair is checked together
     (:meth:`_WholeTree.pair_picks`); while that hides more, both are audited again. Kept when
     ``cached``, as :func:`_audited`.
     """
     import numpy as np
 
     def compute():
-        return _pair_audited(whole, part, whole_count, hidden_part, hidden_whole, cached, zero, audited)
+        return _pair_audited(whole, part, whole_count, hidden_part, hidden_whole, cached, zeros, audited)
 
     if not cached:
         return compute()
-    zeros = None if zero is None else hashlib.sha256(np.asarray(zero).tobytes()).hexdigest()
+    known = tuple(None if z is None else hashlib.sha256(np.asarray(z).tobytes()).hexdigest() for z in zeros)
     return _kept("pair", (audit_unknown_limit(), whole.signature, hashlib.sha256(np.asarray(part).tobytes()).hexdigest(),
                           hashlib.sha256(np.asarray(whole_count).tobytes()).hexdigest(), sorted(hidden_part),
-                          sorted(hidden_whole), zeros, audited), compute)
+                          sorted(hidden_whole), known, audited), compute)
 
 
 def _pair_audited(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
-                  cached: bool, zero, audited: tuple[bool, bool]) -> tuple[set[int], set[int]] | None:
+                  cached: bool, zeros: tuple, audited: tuple[bool, bool]) -> tuple[set[int], set[int]] | None:
     """:func:`_audited_together`, computed."""
     import numpy as np
 
@@ -1165,7 +1187,7 @@ def _pair_audited(whole: _WholeTree, part, whole_count, hidden_part: set[int], h
                        "the two are audited apart.")
         return None
     part_values, whole_values = whole.values(np.asarray(part)), whole.values(np.asarray(whole_count))
-    part_zero = None if zero is None else zero & (np.asarray(part).ravel() == 0)
+    part_zero, zero = zeros
     hidden_part, hidden_whole = set(hidden_part), set(hidden_whole)
     # Each count's own audit, again only when the pair's check hid more of it (the audit of
     # the same cells answers the same).
@@ -1182,7 +1204,7 @@ def _pair_audited(whole: _WholeTree, part, whole_count, hidden_part: set[int], h
                 return None
             hidden_whole = audited_whole
         picks = whole.pair_picks(part_values, whole_values, hidden_part, hidden_whole, np.asarray(part).ravel(),
-                                 rest.ravel(), zero)
+                                 rest.ravel(), zeros)
         if picks is None:
             return None
         if not picks[0] and not picks[1]:
