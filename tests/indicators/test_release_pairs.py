@@ -301,6 +301,132 @@ def test_no_count_is_worked_out_from_the_contacts_it_is_at_most(monkeypatch, cod
     assert ("S1", "2025-09", {}, code) in found
     assert ("program", "2025-09", {}, code) in found
 
+
+# A chain of three counts, each at most the next in every fine cell, and the (code, field) of
+# each: its level in the chain.
+CHAIN = {("HIV_POSITIVITY", "numerator"): 0, ("HIV_POSITIVITY", "denominator"): 1, ("HIV_TESTS", "numerator"): 1,
+         ("CONTACTS", "numerator"): 2}
+
+
+def chain_tables(tree: Tree, fine: dict[str, dict], sites: set[str], period: str) -> list[dict]:
+    """The cells of HIV_POSITIVITY, HIV_TESTS and CONTACTS of a page (``fine``: month ->
+    (sex, age band, site) -> (positives, results given, contacts))."""
+    def level(k: int, j: int) -> dict:
+        return {m: {key: (counts[k], counts[j]) for key, counts in cells.items()} for m, cells in fine.items()}
+
+    cells = page_table(tree, level(0, 1), sites, period)
+    for code, k in (("HIV_TESTS", 1), ("CONTACTS", 2)):
+        cells += [dict(c, kind="count", denominator=None, value=c["numerator"])
+                  for c in page_table(tree, level(k, k), sites, period, code)]
+    return cells
+
+
+def publish_chain(tree: Tree, fine: dict[str, dict], threshold: int) -> dict[str, list[dict]]:
+    """Every page of the three counts of :func:`chain_tables`, as a reader with suppression sees it."""
+    engine_fine = {m: {(sex, age, tree.site_area[s], s): dict(zip(("hiv_pos", "hiv_tests", "contacts"), counts, strict=True))
+                       for (sex, age, s), counts in fine.get(m, {}).items()} for m in MONTHS}
+    places = place_pattern([c for m in MONTHS for c in chain_tables(tree, fine, tree.pages["program"], m)], [],
+                           threshold, fine=engine_fine)
+    out = {}
+    for page, sites in tree.pages.items():
+        pattern = pattern_of_year([c for m in MONTHS for c in chain_tables(tree, fine, sites, m)], [], threshold, places)
+        shown = []
+        for period in PERIODS:
+            for c in chain_tables(tree, fine, sites, period):
+                hidden = pattern.get((c["code"], period, tuple(sorted(c["disaggregation"].items()))), set())
+                shown.append(dict(c, **{f: None for f in hidden}, suppressed=bool(hidden)))
+        out[page] = shown
+    return out
+
+
+def worked_out_in_chain(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict]) -> list[tuple]:
+    """(page, period, disaggregation, code, field) of the hidden counts, not zero, that a
+    reader of every page works out from the cells shown, knowing positives are at most the
+    results and results at most the contacts in every fine cell. The unknowns are the three
+    increments (positives, results less positives, contacts less results) in every fine
+    cell, none negative; a cell of a count is the sum of the increments up to its level."""
+    import scipy.optimize
+    import scipy.sparse
+
+    n = len(tree.unknowns)
+    truth = np.zeros(3 * n)
+    for month, cells in fine.items():
+        for (sex, age, site), counts in cells.items():
+            i = tree.unknowns[(site, sex, age, month)]
+            for k, step in enumerate((counts[0], counts[1] - counts[0], counts[2] - counts[1])):
+                truth[k * n + i] += step
+    rows: dict[bytes, tuple[np.ndarray, list[tuple]]] = {}
+    shown: dict[bytes, float] = {}
+    for page, cells in pages.items():
+        for c in cells:
+            base = row_of(tree, page, c)
+            for (code, f), level in CHAIN.items():
+                if c["code"] != code:
+                    continue
+                row = np.concatenate([base if k <= level else np.zeros(n) for k in range(3)])
+                if c[f] is None:
+                    rows.setdefault(row.tobytes(), (row, []))[1].append((page, c["period"], c["disaggregation"], code, f))
+                else:
+                    shown[row.tobytes()] = float(c[f])
+    a_eq = scipy.sparse.csr_matrix(np.array([np.frombuffer(key) for key in shown]))
+    b_eq = np.array(list(shown.values()))
+    assert np.allclose(a_eq @ truth, b_eq) and (truth >= 0).all(), "the truth is a solution"
+    ceiling = 10 * (b_eq.max(initial=0) + truth.max(initial=0) + 1)
+
+    def solution(objective: np.ndarray) -> np.ndarray:
+        result = scipy.optimize.linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, ceiling), method="highs")
+        assert result.status == 0, result.message
+        return result.x
+
+    rng = np.random.default_rng(0)
+    pool = [truth, *(solution(rng.normal(size=3 * n)) for _ in range(4))]
+    out = []
+    for key, (row, where) in rows.items():
+        if key in shown or row @ truth == 0:
+            continue
+        if max(row @ x for x in pool) - min(row @ x for x in pool) > 1e-6:
+            continue
+        low, high = solution(row), solution(-row)
+        pool += [low, high]
+        if row @ high - row @ low < 1e-6:
+            out += where
+    return out
+
+
+def test_positives_results_and_contacts_are_checked_as_one_chain(monkeypatch):
+    """A reader can use both bounds on the results at once: at least the positives, at most
+    the contacts. Two months, threshold 3. Checked two counts at a time (positives with
+    results, results with contacts, in turn until neither hides more), each pair is safe, yet
+    the three together give away 260 hidden counts that are not zero: among them the
+    program's 11 results to people of unknown age in August (site S1's 11 men, every one of
+    whom was tested and positive). Checked as one chain, none."""
+    from salus.indicators import release
+
+    fine = {"2025-09": {("X", "unknown", "S3"): (3, 3, 8), ("F", "unknown", "S2"): (0, 12, 12),
+                        ("F", "<25", "N2"): (0, 2, 7), ("M", "unknown", "N2"): (9, 9, 9), ("F", "25+", "S1"): (10, 10, 10)},
+            "2025-08": {("T", "<25", "N1"): (0, 1, 8), ("T", "25+", "N1"): (6, 6, 9), ("F", "25+", "S2"): (0, 0, 0),
+                        ("M", "unknown", "S1"): (11, 11, 11), ("M", "<25", "N1"): (0, 5, 5)}}
+    assert worked_out_in_chain(DEEP, publish_chain(DEEP, fine, 3), fine) == []
+
+    chain = release._audited_together
+
+    def two_at_a_time(whole, counts, hidden, cached, zeros, audited):
+        hidden, audited = list(hidden), list(audited)
+        while True:
+            before = [set(h) for h in hidden]
+            for j in range(len(counts) - 1):
+                pair = chain(whole, counts[j:j + 2], hidden[j:j + 2], cached, zeros[j:j + 2], audited[j:j + 2])
+                if pair is None:
+                    return None
+                hidden[j:j + 2], audited[j:j + 2] = pair, [True, True]
+            if hidden == before:
+                return hidden
+
+    monkeypatch.setattr(release, "_audited_together", two_at_a_time)
+    found = worked_out_in_chain(DEEP, publish_chain(DEEP, fine, 3), fine)
+    assert len(found) == 260, "two at a time (the test can fail)"
+    assert ("program", "2025-08", {"age": "unknown"}, "HIV_TESTS", "numerator") in found
+
 # A contact of a random year: (client number, at site A, day of 2025, HIV result, HCV result,
 # referred, referral attended). Results include "not given" (a test without a result given).
 RESULTS = st.sampled_from(["", "", "negative", "positive", "indeterminate", "not_given"])

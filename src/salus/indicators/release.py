@@ -463,37 +463,54 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         before[code, field], after[code, field] = hidden, audited
     if whole is not None:
         # A count that is part of another (positive results of results given, engine.PART_OF;
-        # results and new clients of the contacts, engine.ONE_PER_CONTACT): the two are audited
-        # again as a pair. A count can be in several pairs (results: with their positives and
-        # with the contacts), and a pair's check can hide more of it, which the others have
-        # not seen: the pairs are checked in turn until none hides more.
-        pairs = [*PART_OF.items(), *((m, "contacts") for m in ONE_PER_CONTACT)]
-        checked: dict[tuple[str, str], tuple[frozenset[int], frozenset[int]]] = {}
+        # results and new clients of the contacts, engine.ONE_PER_CONTACT): the counts from a
+        # smallest one up to the contacts are audited again as one chain (positives, results,
+        # contacts: a reader can use both bounds on the results at once). A count can be in
+        # several chains (the contacts: in the results' and the new clients'), and a chain's
+        # check can hide more of it, which the others have not seen: the chains are checked in
+        # turn until none hides more. A count the audit gave up is left out of its chain (each
+        # is at most the next all the same).
+        audited_measures = {measure for c, f, measure in linked if (c, f) in after}
+
+        def members_of(measure: str) -> list[tuple[str, str]]:
+            return [(c, f) for c, f, m in linked if m == measure]
+
+        def up(measure: str) -> str | None:
+            return PART_OF.get(measure) or ("contacts" if measure in ONE_PER_CONTACT else None)
+
+        chains: list[list[str]] = []
+        for leaf in sorted(set(PART_OF) | set(ONE_PER_CONTACT)):
+            if leaf in PART_OF.values():
+                continue  # not the smallest of its chain
+            chain: list[str] = []
+            step: str | None = leaf
+            while step is not None:
+                if step in audited_measures and all(m in after for m in members_of(step)):
+                    chain.append(step)
+                step = up(step)
+            if len(chain) > 1:
+                chains.append(chain)
+        checked: dict[tuple[str, ...], tuple[frozenset[int], ...]] = {}
         while True:
             more = False
-            for part, of in pairs:
-                of_part = [(c, f) for c, f, measure in linked if measure == part]
-                of_whole = [(c, f) for c, f, measure in linked if measure == of]
-                if not of_part or not of_whole or not all(m in after for m in of_part + of_whole):
-                    continue  # not both counts, or one of them given up: each keeps its own audit
-                asked_cells = (frozenset().union(*(after[m] for m in of_part)),
-                               frozenset().union(*(after[m] for m in of_whole)))
-                if checked.get((part, of)) == asked_cells:
-                    continue  # nothing hidden since this pair's last check
+            for chain in chains:
+                members = [members_of(measure) for measure in chain]
+                asked_cells = tuple(frozenset().union(*(after[m] for m in group)) for group in members)
+                if checked.get(tuple(chain)) == asked_cells:
+                    continue  # nothing hidden since this chain's last check
                 # Each count's cells come from its own audit when its indicators agree (the same
                 # numbers and cells, as they do): that audit need not run again first.
-                agree = [len({frozenset(after[m]) for m in members}) == 1 for members in (of_part, of_whole)]
-                together = _audited_together(whole, counts[part], counts[of], set(asked_cells[0]),
-                                             set(asked_cells[1]), cached, (zero_of(part), zero_of(of)),
-                                             (agree[0], agree[1]))
+                agree = [len({frozenset(after[m]) for m in group}) == 1 for group in members]
+                together = _audited_together(whole, [counts[m] for m in chain], [set(c) for c in asked_cells], cached,
+                                             [zero_of(m) for m in chain], agree)
                 if together is None:
-                    checked[part, of] = asked_cells
+                    checked[tuple(chain)] = asked_cells
                     continue
-                for members, hidden in zip((of_part, of_whole), together, strict=True):
-                    for member in members:
+                for group, hidden in zip(members, together, strict=True):
+                    for member in group:
                         after[member] = hidden
-                checked[part, of] = (frozenset(together[0]), frozenset(together[1]))
-                more = more or checked[part, of] != asked_cells
+                checked[tuple(chain)] = tuple(frozenset(h) for h in together)
+                more = more or checked[tuple(chain)] != asked_cells
             if not more:
                 break
         for (code, field), audited in after.items():
@@ -648,86 +665,86 @@ class _WholeTree:
             hidden |= picks
             complement(values, hidden, self.eqs, index=self._groups_of, added=picks)
 
-    def pair_picks(self, part_values: list[float], whole_values: list[float], hidden_part: set[int],
-                   hidden_whole: set[int], part_fine, rest_fine, zeros=(None, None)) -> tuple[set[int], set[int]] | None:
-        """The shown key indexes to hide, of the part and of the whole, so that a reader who
-        knows the part is at most the whole in every fine cell (each not negative) pins down no
-        hidden cell of either that is not zero, in real numbers, as far as one round can tell:
-        two empty sets when none is pinned; None when a pinned cell finds nothing to hide.
-        ``part_fine`` and ``rest_fine`` (the whole less the part) are the fine cells' true
-        counts; ``zeros`` the fine cells the reader knows the part, and the whole, to be zero
-        in (or None).
+    def chain_picks(self, values: list[list[float]], hidden: list[set[int]], steps: list, zeros: list,
+                    ) -> list[set[int]] | None:
+        """The shown key indexes to hide, one set per count, so that a reader who knows each
+        count is at most the next in every fine cell (positives, results, contacts; each not
+        negative) pins down no hidden cell of any that is not zero, in real numbers, as far as
+        one round can tell: empty sets when none is pinned; None when a pinned cell finds
+        nothing to hide. ``values`` and ``hidden`` are each count's cells and hidden keys;
+        ``steps`` the fine cells' true increments (the first count, then each less the one
+        before, none negative); ``zeros`` the fine cells the reader knows each count to be
+        zero in from elsewhere (or None).
 
-        The reader's unknowns are the part's fine cells it does not know and the rest's: a
-        cell of the whole is the part's plus the rest's. A shown cell of the part is an
-        equation over the part's unknowns, one of the whole over both. A hidden cell (not
-        zero) is pinned when its least and its most over the solutions (neither negative) are
-        the same: it is free as soon as two solutions differ on it (the true one, a few for
-        random objectives, every one found since), else two linear programs decide. For
-        each pinned cell, the smallest non-zero shown cell of the same count over its unknown
-        fine cells is hidden.
+        The reader's unknowns are the increments' fine cells it does not know: an increment
+        is known where both counts it lies between are. A shown cell of a count is an
+        equation over the increments up to its own. A hidden cell (not zero) is pinned when
+        its least and its most over the solutions (none negative) are the same: it is free
+        as soon as two solutions differ on it (the true one, a few for random objectives,
+        every one found since), else two linear programs decide. For each pinned cell, the
+        smallest non-zero shown cell of the same count over its unknown fine cells is hidden
+        (else of the nearest count that has one).
         """
         import numpy as np
         import scipy.optimize
         import scipy.sparse
 
-        p_hidden, p_known, _p = self._unknowns(hidden_part)
-        w_hidden, w_known, _w = self._unknowns(hidden_whole)
-        if zeros[0] is not None:
-            p_known = p_known | zeros[0]
-        if zeros[1] is not None:
-            w_known = w_known | zeros[1]
-        # The rest is known where both are; the part where it is shown (or zero).
-        r_known = p_known & w_known
-        p_cols, r_cols = np.flatnonzero(~p_known), np.flatnonzero(~r_known)
-        rest_known = np.where(r_known, rest_fine, 0.0)
-        part_known = np.where(p_known, part_fine, 0.0)
-        on_part = self._by_column[:, p_cols].tocsr()
-        on_rest = self._by_column[:, r_cols].tocsr()
-        p_values, w_values = np.asarray(part_values, dtype=float), np.asarray(whole_values, dtype=float)
-        p_shown = np.flatnonzero(~p_hidden & (np.diff(on_part.indptr) > 0))
-        w_shown = np.flatnonzero(~w_hidden & ((np.diff(on_part.indptr) > 0) | (np.diff(on_rest.indptr) > 0)))
-        a = scipy.sparse.vstack([
-            scipy.sparse.hstack([on_part[p_shown], scipy.sparse.csr_matrix((p_shown.size, r_cols.size))]),
-            scipy.sparse.hstack([on_part[w_shown], on_rest[w_shown]])], format="csr")
-        rhs = np.concatenate([
-            p_values[p_shown] - self.matrix[p_shown] @ part_known,
-            w_values[w_shown] - self.matrix[w_shown] @ (part_known + rest_known)])
-        truth = np.concatenate([part_fine[p_cols], rest_fine[r_cols]])
-        # The cells to check: hidden, not zero, over some unknown.
-        p_ask = np.flatnonzero(p_hidden & (p_values != 0) & (np.diff(on_part.indptr) > 0))
-        w_ask = np.flatnonzero(w_hidden & (w_values != 0) &
-                               ((np.diff(on_part.indptr) > 0) | (np.diff(on_rest.indptr) > 0)))
-        if not p_ask.size and not w_ask.size:
-            return set(), set()
-        targets = scipy.sparse.vstack([
-            scipy.sparse.hstack([on_part[p_ask], scipy.sparse.csr_matrix((p_ask.size, r_cols.size))]),
-            scipy.sparse.hstack([on_part[w_ask], on_rest[w_ask]])], format="csr")
+        k = len(values)
+        known, is_hidden = [], []
+        for j in range(k):
+            count_hidden, count_known, _unknown = self._unknowns(hidden[j])
+            is_hidden.append(count_hidden)
+            known.append(count_known if zeros[j] is None else count_known | zeros[j])
+        # An increment is known where both counts it lies between are.
+        step_known = [known[0], *(known[j - 1] & known[j] for j in range(1, k))]
+        cols = [np.flatnonzero(~kn) for kn in step_known]
+        on = [self._by_column[:, c].tocsr() for c in cols]
+        over = [np.diff(o.indptr) > 0 for o in on]  # keys over some unknown of each increment
+        known_sum = np.zeros(self.size)
+        shown, rhs, asked = [], [], []
+        for j in range(k):
+            v = np.asarray(values[j], dtype=float)
+            known_sum = known_sum + np.where(step_known[j], steps[j], 0.0)
+            touches = np.logical_or.reduce(over[:j + 1])
+            shown.append(np.flatnonzero(~is_hidden[j] & touches))
+            rhs.append(v[shown[j]] - self.matrix[shown[j]] @ known_sum)
+            asked.append(np.flatnonzero(is_hidden[j] & (v != 0) & touches))
+        if not any(x.size for x in asked):
+            return [set() for _j in range(k)]
+
+        def rows(j, keys):
+            return scipy.sparse.hstack([on[d][keys] if d <= j else scipy.sparse.csr_matrix((keys.size, cols[d].size))
+                                        for d in range(k)], format="csr")
+
+        a = scipy.sparse.vstack([rows(j, shown[j]) for j in range(k)], format="csr")
+        targets = scipy.sparse.vstack([rows(j, asked[j]) for j in range(k)], format="csr")
+        truth = np.concatenate([np.asarray(steps[d])[cols[d]] for d in range(k)])
+        b = np.concatenate(rhs)
         # A count in no shown cell can be anything: a ceiling far above every count keeps the
         # programs bounded; it can only make a cell look pinned that is not (hide more).
-        ceiling = 10.0 * (max(p_values.max(initial=0), w_values.max(initial=0)) + 1.0)
+        ceiling = 10.0 * (max(np.asarray(v, dtype=float).max(initial=0) for v in values) + 1.0)
 
         def solve(objective):
-            result = scipy.optimize.linprog(objective, A_eq=a, b_eq=rhs, bounds=(0, ceiling), method="highs")
+            result = scipy.optimize.linprog(objective, A_eq=a, b_eq=b, bounds=(0, ceiling), method="highs")
             return result.x if result.status == 0 else None
 
         pinned = one_valued(targets, truth, solve, tries=3, tolerance=1e-6)
-        picks: tuple[set[int], set[int]] = (set(), set())
+        picks: list[set[int]] = [set() for _j in range(k)]
+        first_row = np.cumsum([0, *(x.size for x in shown)])
+        first_target = np.cumsum([0, *(x.size for x in asked)])
         by_row = a.tocsc()
-        for j in np.flatnonzero(pinned):
-            touching = np.unique(by_row[:, targets[j].indices].indices)
-            of_part = [int(p_shown[k]) for k in touching if k < p_shown.size]
-            of_whole = [int(w_shown[k - p_shown.size]) for k in touching if k >= p_shown.size]
-            # A cell of the same count first; else one of the other, which pins it as well.
-            ((chosen, values, candidates), (other, other_values, others)) = (
-                ((picks[0], part_values, of_part), (picks[1], whole_values, of_whole)) if j < p_ask.size
-                else ((picks[1], whole_values, of_whole), (picks[0], part_values, of_part)))
-            if not candidates:
-                chosen, values, candidates = other, other_values, others
-            if not candidates:
+        for t in np.flatnonzero(pinned):
+            of = int(np.searchsorted(first_target, t, side="right")) - 1  # the count of the pinned cell
+            touching = np.unique(by_row[:, targets[t].indices].indices)
+            by_count = [[int(shown[j][r - first_row[j]]) for r in touching if first_row[j] <= r < first_row[j + 1]]
+                        for j in range(k)]
+            # A cell of the same count first; else of the nearest that has one (it pins it as well).
+            order = sorted(range(k), key=lambda j: (abs(j - of), j))
+            chosen = next((j for j in order if by_count[j]), None)
+            if chosen is None:
                 return None
-            if picks[0].isdisjoint(of_part) and picks[1].isdisjoint(of_whole):
-                chosen.add(smallest_shown(values, candidates))
+            if all(picks[j].isdisjoint(by_count[j]) for j in range(k)):
+                picks[chosen].add(smallest_shown(values[chosen], by_count[chosen]))
         return picks
 
     def _unknowns(self, hidden: set[int]):
@@ -1147,70 +1164,67 @@ def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: b
     return _kept("audit", (limit, whole.signature, values, sorted(hidden), zeros), compute)
 
 
-def _audited_together(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
-                      cached: bool, zeros: tuple = (None, None), audited: tuple[bool, bool] = (False, False),
-                      ) -> tuple[set[int], set[int]] | None:
-    """The cells to hide of two counts, ``part`` being at most ``whole_count`` in every fine
-    cell (both site x month x sex x age band arrays, engine.PART_OF and ONE_PER_CONTACT), so
-    that a reader who also knows that works out no hidden cell of either (but zeros), in real
-    numbers; None when the audit gives up on one of them, or the pair's check finds a cell it
-    cannot free.
+def _audited_together(whole: _WholeTree, counts: list, hidden: list[set[int]], cached: bool, zeros: list,
+                      audited: list[bool]) -> list[set[int]] | None:
+    """The cells to hide of a chain of counts, each at most the next in every fine cell (site
+    x month x sex x age band arrays: positives, results, contacts; engine.PART_OF and
+    ONE_PER_CONTACT), so that a reader who also knows that works out no hidden cell of any
+    (but zeros), in real numbers; None when the audit gives up on one of them, or the chain's
+    check finds a cell it cannot free.
 
-    Each count is audited on its own (:func:`_audited`, ``zeros``: the fine cells a reader
-    knows the part, and the whole, to be zero in from a third count, or None; not at first
-    for those ``audited`` says its hidden cells already come from), then the pair is checked together
-    (:meth:`_WholeTree.pair_picks`); while that hides more, both are audited again. Kept when
-    ``cached``, as :func:`_audited`.
+    Each count is audited on its own (:func:`_audited`, with its ``zeros``: the fine cells a
+    reader knows it to be zero in from another count, or None; not at first for those
+    ``audited`` says their hidden cells already come from), then the chain is checked as one
+    (:meth:`_WholeTree.chain_picks`); while that hides more, the counts it hid more of are
+    audited again. Kept when ``cached``, as :func:`_audited`.
     """
     import numpy as np
 
     def compute():
-        return _pair_audited(whole, part, whole_count, hidden_part, hidden_whole, cached, zeros, audited)
+        return _chain_audited(whole, counts, hidden, cached, zeros, audited)
 
     if not cached:
         return compute()
-    known = tuple(None if z is None else hashlib.sha256(np.asarray(z).tobytes()).hexdigest() for z in zeros)
-    return _kept("pair", (audit_unknown_limit(), whole.signature, hashlib.sha256(np.asarray(part).tobytes()).hexdigest(),
-                          hashlib.sha256(np.asarray(whole_count).tobytes()).hexdigest(), sorted(hidden_part),
-                          sorted(hidden_whole), known, audited), compute)
+
+    def digest(array):
+        return None if array is None else hashlib.sha256(np.asarray(array).tobytes()).hexdigest()
+
+    return _kept("chain", (audit_unknown_limit(), whole.signature, tuple(digest(c) for c in counts),
+                           tuple(tuple(sorted(h)) for h in hidden), tuple(digest(z) for z in zeros),
+                           tuple(audited)), compute)
 
 
-def _pair_audited(whole: _WholeTree, part, whole_count, hidden_part: set[int], hidden_whole: set[int],
-                  cached: bool, zeros: tuple, audited: tuple[bool, bool]) -> tuple[set[int], set[int]] | None:
+def _chain_audited(whole: _WholeTree, counts: list, hidden: list[set[int]], cached: bool, zeros: list,
+                   audited: list[bool]) -> list[set[int]] | None:
     """:func:`_audited_together`, computed."""
     import numpy as np
 
-    rest = whole_count - part
-    if (rest < 0).any():
+    counts = [np.asarray(c) for c in counts]
+    steps = [counts[0].ravel(), *((counts[j] - counts[j - 1]).ravel() for j in range(1, len(counts)))]
+    if any((step < 0).any() for step in steps):
         # Never expected (engine.PART_OF is the counts' definition): each keeps its own audit.
         logger.warning("A count is larger, in a fine cell, than the count it is part of; "
-                       "the two are audited apart.")
+                       "the counts are audited apart.")
         return None
-    part_values, whole_values = whole.values(np.asarray(part)), whole.values(np.asarray(whole_count))
-    part_zero, zero = zeros
-    hidden_part, hidden_whole = set(hidden_part), set(hidden_whole)
-    # Each count's own audit, again only when the pair's check hid more of it (the audit of
+    values = [whole.values(c) for c in counts]
+    hidden = [set(h) for h in hidden]
+    # Each count's own audit, again only when the chain's check hid more of it (the audit of
     # the same cells answers the same).
-    again = (not audited[0], not audited[1])
+    again = [not done for done in audited]
     while True:
-        if again[0]:
-            audited_part = _audited(whole, part_values, hidden_part, cached, part_zero)
-            if audited_part is None:
-                return None
-            hidden_part = audited_part
-        if again[1]:
-            audited_whole = _audited(whole, whole_values, hidden_whole, cached, zero)
-            if audited_whole is None:
-                return None
-            hidden_whole = audited_whole
-        picks = whole.pair_picks(part_values, whole_values, hidden_part, hidden_whole, np.asarray(part).ravel(),
-                                 rest.ravel(), zeros)
+        for j in range(len(counts)):
+            if again[j]:
+                own = _audited(whole, values[j], hidden[j], cached, zeros[j])
+                if own is None:
+                    return None
+                hidden[j] = own
+        picks = whole.chain_picks(values, hidden, steps, zeros)
         if picks is None:
             return None
-        if not picks[0] and not picks[1]:
-            return hidden_part, hidden_whole
-        hidden_part, hidden_whole = hidden_part | picks[0], hidden_whole | picks[1]
-        again = (bool(picks[0]), bool(picks[1]))
+        if not any(picks):
+            return hidden
+        hidden = [h | p for h, p in zip(hidden, picks, strict=True)]
+        again = [bool(p) for p in picks]
 
 
 def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
