@@ -14,7 +14,7 @@ few of them (small ones first), and their totals. Nothing is written.
 whole number fits is worked out too (two mixed-integer programs per hidden cell left, fewer in
 practice). ``--together`` attacks the counts that are at most another (positives and
 results given, completed and made referrals, results given and new clients with contacts) a
-pair at a time,
+pair at a time, then positives, results and contacts as one chain,
 using that as well.
 
     SALUS_HOME=<data dir> .venv/bin/python scripts/attack_release.py --year 2026
@@ -70,6 +70,9 @@ def zeros(a, b):
 # rather than taken from the engine: the attacker is independent of the code it checks).
 AT_MOST = (("hiv_pos", "hiv_tests"), ("hcv_pos", "hcv_tests"), ("ref_attended", "ref_made"),
            ("hiv_tests", "contacts"), ("hcv_tests", "contacts"), ("new", "contacts"))
+# Counts each at most the next, attacked as one system: a reader can bound the results from
+# below (positives) and above (contacts) at once, which neither pair alone does.
+CHAINS = (("hiv_pos", "hiv_tests", "contacts"), ("hcv_pos", "hcv_tests", "contacts"))
 
 
 def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list[float | None]:
@@ -230,7 +233,8 @@ def worked_out(year: int, last_month: int = 12, read=None, bounds: bool = True,
     reader also uses that no count is negative; ``whole_numbers``: and that counts are whole
     (those found only that way come after the others); ``together``: and that positives are
     at most the results given, completed referrals at most those made, and results and new
-    clients at most the contacts (``AT_MOST``), each pair attacked together (bounds implied)."""
+    clients at most the contacts (``AT_MOST``), each pair attacked together (bounds implied),
+    then positives, results and contacts as one chain (``CHAINS``)."""
     from salus.indicators.engine import MEASURES
 
     n, cells = _cells(year, last_month, read)
@@ -251,6 +255,17 @@ def worked_out(year: int, last_month: int = 12, read=None, bounds: bool = True,
         for key, (hidden, found, by_whole) in zip(pair, results, strict=True):
             if hidden:
                 # A count in two pairs (results: with positives, with contacts) keeps what both found.
+                before = out.get(key, (hidden, []))[1]
+                out[key] = (hidden, before + [f for f in found + by_whole if f not in before])
+    for chain in CHAINS:
+        # Each count of a chain sums the blocks up to its own: the first count, then each
+        # increment (none negative).
+        members = [(k, list(range(chain.index(measure_of[k]) + 1))) for k in keys if measure_of[k] in chain]
+        if len({tuple(blocks) for _k, blocks in members}) < 2:
+            continue
+        results = _attack(n, [(cells[k], blocks) for k, blocks in members], True, whole_numbers)
+        for (key, _blocks), (hidden, found, by_whole) in zip(members, results, strict=True):
+            if hidden:
                 before = out.get(key, (hidden, []))[1]
                 out[key] = (hidden, before + [f for f in found + by_whole if f not in before])
     return out

@@ -111,3 +111,19 @@ def test_it_uses_that_positives_are_at_most_the_tests():
     together = attacker()._attack(3, [(tests, [0, 1]), (positives, [0])], True, False)
     assert [sorted(found) for _hidden, found, _whole in together] == [
         [("tests A", 3.0), ("tests B", 7.0)], [("pos A", 3.0), ("pos C", 6.0)]]
+
+
+def test_it_uses_both_bounds_on_the_results_at_once():
+    """Two places A and B. A's 5 contacts were all tested and all positive; B had 20
+    contacts. Shown: A's positives (5), the contacts, the tests' total (9). Positives with
+    tests leave A's tests anywhere from 5 to 9; tests with contacts, from 0 to 5. A reader
+    who uses both at once (positives at most tests at most contacts) pins A's tests at 5,
+    and B's at 4."""
+    positives = [((0,), 5, "pos A"), ((1,), None, "pos B"), ((0, 1), None, "pos")]
+    tests = [((0,), None, "tests A"), ((1,), None, "tests B"), ((0, 1), 9, "tests")]
+    contacts = [((0,), 5, "contacts A"), ((1,), 20, "contacts B"), ((0, 1), 25, "contacts")]
+    with_positives = attacker()._attack(2, [(tests, [0, 1]), (positives, [0])], True, False)
+    with_contacts = attacker()._attack(2, [(tests, [0]), (contacts, [0, 1])], True, False)
+    assert [found for _hidden, found, _whole in with_positives + with_contacts] == [[], [], [], []]
+    chain = attacker()._attack(2, [(positives, [0]), (tests, [0, 1]), (contacts, [0, 1, 2])], True, False)
+    assert [sorted(found) for _hidden, found, _whole in chain] == [[], [("tests A", 5.0), ("tests B", 4.0)], []]

@@ -1,11 +1,12 @@
 """Two counts one of which is part of the other in every fine cell (positive results are some
-of the results given): a reader who opens every page can use that too, on top of the sums and
-of no count being negative (salus.indicators.release._audited_together, engine.PART_OF).
+of the results given; results at most the contacts), and chains of them (positives, results,
+contacts): a reader who opens every page can use that too, on top of the sums and of no count
+being negative (salus.indicators.release._audited_together, engine.PART_OF and ONE_PER_CONTACT).
 
-The attacker here is written independently of the code under test: the unknowns are each
-site's positives and each site's results given, per sex and age band and month; every cell any
-page shows is an equation over one of the two; positives are at most the results in every fine
-cell and no count is negative. A hidden count that is not zero is worked out when its least
+The attackers here are written independently of the code under test: the unknowns are each
+site's positives and each site's results given (or the chain's increments), per sex and age
+band and month; every cell any page shows is an equation over them; positives are at most
+the results in every fine cell and no count is negative. A hidden count that is not zero is worked out when its least
 and its most over every such solution are the same (two linear programs).
 """
 

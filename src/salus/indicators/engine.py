@@ -83,7 +83,7 @@ MEASURES: dict[str, tuple[str, str | None]] = {
 # Measures that are, by their definition, part of another's in every fine cell (a site's count
 # of one sex and age band in one month): a positive result is one of the results given, a
 # referral attended one of those made (counted in the month it was made). A reader knows it
-# too; the audit of all pages together checks each pair as one (salus.indicators.release).
+# too; the audit of all pages together checks each chain of them as one (salus.indicators.release).
 PART_OF: dict[str, str] = {"hiv_pos": "hiv_tests", "hcv_pos": "hcv_tests", "ref_attended": "ref_made"}
 # Measures counted once at most per contact: a result is given at a contact, and a new client
 # is counted in the cell of their first contact (its site, month, sex and age band). So none in

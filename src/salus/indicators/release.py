@@ -306,10 +306,10 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     can take is instead solved whole: every part (whatever ``wanted``), each keeping its small
     cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
     it gives up on (:func:`audit_unknown_limit`), or would give up on before its first round
-    (:func:`_sure_to_give_up`), is solved as above. Two counts of which one is part of the
-    other (engine.PART_OF: positive results of the results given), both audited, are checked
-    again as a pair (:func:`_audited_together`); every indicator of a count hides what that
-    settles for it.
+    (:func:`_sure_to_give_up`), is solved as above. Counts each part of the next in every
+    fine cell (engine.PART_OF and ONE_PER_CONTACT: positive results, results given,
+    contacts), those audited, are checked again as one chain (:func:`_audited_together`);
+    every indicator of a count hides what that settles for it.
     """
     import numpy as np
 
