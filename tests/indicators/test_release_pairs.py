@@ -57,22 +57,28 @@ def engine_fine(tree: Tree, fine: dict[str, dict], code: str = CODE) -> dict[str
                 for (sex, age, s), pair in fine.get(m, {}).items()} for m in MONTHS}
 
 
-def publish(tree: Tree, fine: dict[str, dict], threshold: int, code: str = CODE) -> dict[str, list[dict]]:
-    """Every page (each place, each period of the year) of ``code`` as a reader with
-    suppression sees it."""
-    program_months = [c for m in MONTHS for c in page_table(tree, fine, tree.pages["program"], m, code)]
-    places = place_pattern(program_months, [], threshold, fine=engine_fine(tree, fine, code))
+def published(tree: Tree, table, threshold: int, fine_sums: dict) -> dict[str, list[dict]]:
+    """Every page (each place, each period of the year) of the cells ``table(sites, period)``
+    gives, as a reader with suppression sees them (``fine_sums``: the months' sums as the
+    engine hands them over)."""
+    places = place_pattern([c for m in MONTHS for c in table(tree.pages["program"], m)], [], threshold,
+                           fine=fine_sums)
     out = {}
     for page, sites in tree.pages.items():
-        months = [c for m in MONTHS for c in page_table(tree, fine, sites, m, code)]
-        pattern = pattern_of_year(months, [], threshold, places)
+        pattern = pattern_of_year([c for m in MONTHS for c in table(sites, m)], [], threshold, places)
         shown = []
         for period in PERIODS:
-            for c in page_table(tree, fine, sites, period, code):
-                hidden = pattern.get((code, period, tuple(sorted(c["disaggregation"].items()))), set())
+            for c in table(sites, period):
+                hidden = pattern.get((c["code"], period, tuple(sorted(c["disaggregation"].items()))), set())
                 shown.append(dict(c, **{f: None for f in hidden}, suppressed=bool(hidden)))
         out[page] = shown
     return out
+
+
+def publish(tree: Tree, fine: dict[str, dict], threshold: int, code: str = CODE) -> dict[str, list[dict]]:
+    """Every page of ``code`` as a reader with suppression sees it."""
+    return published(tree, lambda sites, period: page_table(tree, fine, sites, period, code), threshold,
+                     engine_fine(tree, fine, code))
 
 
 def publish_counts(tree: Tree, fine: dict[str, dict], threshold: int, codes: tuple[str, str]) -> dict[str, list[dict]]:
@@ -88,20 +94,9 @@ def publish_counts(tree: Tree, fine: dict[str, dict], threshold: int, codes: tup
                       for c in page_table(tree, one, sites, period, code)]
         return cells
 
-    engine_fine = {m: {(sex, age, tree.site_area[s], s): {MEASURES[code][0]: n for code, n in zip(codes, counts, strict=True)}
-                       for (sex, age, s), counts in fine.get(m, {}).items()} for m in MONTHS}
-    places = place_pattern([c for m in MONTHS for c in table(tree.pages["program"], m)], [], threshold,
-                           fine=engine_fine)
-    out = {}
-    for page, sites in tree.pages.items():
-        pattern = pattern_of_year([c for m in MONTHS for c in table(sites, m)], [], threshold, places)
-        shown = []
-        for period in PERIODS:
-            for c in table(sites, period):
-                hidden = pattern.get((c["code"], period, tuple(sorted(c["disaggregation"].items()))), set())
-                shown.append(dict(c, **{f: None for f in hidden}, suppressed=bool(hidden)))
-        out[page] = shown
-    return out
+    sums = {m: {(sex, age, tree.site_area[s], s): {MEASURES[code][0]: n for code, n in zip(codes, counts, strict=True)}
+                for (sex, age, s), counts in fine.get(m, {}).items()} for m in MONTHS}
+    return published(tree, table, threshold, sums)
 
 
 def worked_out_together(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict],
@@ -324,21 +319,9 @@ def chain_tables(tree: Tree, fine: dict[str, dict], sites: set[str], period: str
 
 def publish_chain(tree: Tree, fine: dict[str, dict], threshold: int) -> dict[str, list[dict]]:
     """Every page of the three counts of :func:`chain_tables`, as a reader with suppression sees it."""
-    engine_fine = {m: {(sex, age, tree.site_area[s], s): dict(zip(("hiv_pos", "hiv_tests", "contacts"), counts, strict=True))
-                       for (sex, age, s), counts in fine.get(m, {}).items()} for m in MONTHS}
-    places = place_pattern([c for m in MONTHS for c in chain_tables(tree, fine, tree.pages["program"], m)], [],
-                           threshold, fine=engine_fine)
-    out = {}
-    for page, sites in tree.pages.items():
-        pattern = pattern_of_year([c for m in MONTHS for c in chain_tables(tree, fine, sites, m)], [], threshold, places)
-        shown = []
-        for period in PERIODS:
-            for c in chain_tables(tree, fine, sites, period):
-                hidden = pattern.get((c["code"], period, tuple(sorted(c["disaggregation"].items()))), set())
-                shown.append(dict(c, **{f: None for f in hidden}, suppressed=bool(hidden)))
-        out[page] = shown
-    return out
-
+    sums = {m: {(sex, age, tree.site_area[s], s): dict(zip(("hiv_pos", "hiv_tests", "contacts"), counts, strict=True))
+                for (sex, age, s), counts in fine.get(m, {}).items()} for m in MONTHS}
+    return published(tree, lambda sites, period: chain_tables(tree, fine, sites, period), threshold, sums)
 
 def worked_out_in_chain(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict]) -> list[tuple]:
     """(page, period, disaggregation, code, field) of the hidden counts, not zero, that a
