@@ -99,6 +99,28 @@ def publish_counts(tree: Tree, fine: dict[str, dict], threshold: int, codes: tup
     return published(tree, table, threshold, sums)
 
 
+def pinned_down(rows: dict[bytes, tuple[np.ndarray, list[tuple]]], shown: dict[bytes, float], truth: np.ndarray,
+                solution) -> list[tuple]:
+    """Where the hidden ``rows`` (key -> (row over the unknowns, where it is hidden)) that are
+    not zero and shown nowhere take one value only over the reader's solutions
+    (``solution(objective)``, a linear program; ``truth`` is one solution)."""
+    # Solutions found so far: a hidden count on which two of them differ is not worked out.
+    # A few come from random objectives; each linear program asked adds its own.
+    rng = np.random.default_rng(0)
+    pool = [truth, *(solution(rng.normal(size=truth.size)) for _ in range(4))]
+    out = []
+    for key, (row, where) in rows.items():
+        if key in shown or row @ truth == 0:
+            continue  # shown on some page, or a zero (shown anyway: it points at nobody)
+        if max(row @ x for x in pool) - min(row @ x for x in pool) > 1e-6:
+            continue
+        low, high = solution(row), solution(-row)
+        pool += [low, high]
+        if row @ high - row @ low < 1e-6:
+            out += where
+    return out
+
+
 def worked_out_together(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict],
                         blocks: tuple[tuple[str, str], tuple[str, str]] = ((CODE, "numerator"), (CODE, "denominator")),
                         ) -> list[tuple]:
@@ -146,21 +168,7 @@ def worked_out_together(tree: Tree, pages: dict[str, list[dict]], fine: dict[str
         assert result.status == 0, result.message
         return result.x
 
-    # Solutions found so far: a hidden count on which two of them differ is not worked out.
-    # A few come from random objectives; each linear program asked adds its own.
-    rng = np.random.default_rng(0)
-    pool = [truth, *(solution(rng.normal(size=2 * n)) for _ in range(4))]
-    out = []
-    for key, (row, where) in rows.items():
-        if key in shown or row @ truth == 0:
-            continue  # shown on some page, or a zero (shown anyway: it points at nobody)
-        if max(row @ x for x in pool) - min(row @ x for x in pool) > 1e-6:
-            continue
-        low, high = solution(row), solution(-row)
-        pool += [low, high]
-        if row @ high - row @ low < 1e-6:
-            out += where
-    return out
+    return pinned_down(rows, shown, truth, solution)
 
 
 def test_a_positive_result_is_not_worked_out_from_the_results_it_is_one_of(monkeypatch):
@@ -362,19 +370,7 @@ def worked_out_in_chain(tree: Tree, pages: dict[str, list[dict]], fine: dict[str
         assert result.status == 0, result.message
         return result.x
 
-    rng = np.random.default_rng(0)
-    pool = [truth, *(solution(rng.normal(size=3 * n)) for _ in range(4))]
-    out = []
-    for key, (row, where) in rows.items():
-        if key in shown or row @ truth == 0:
-            continue
-        if max(row @ x for x in pool) - min(row @ x for x in pool) > 1e-6:
-            continue
-        low, high = solution(row), solution(-row)
-        pool += [low, high]
-        if row @ high - row @ low < 1e-6:
-            out += where
-    return out
+    return pinned_down(rows, shown, truth, solution)
 
 
 def test_positives_results_and_contacts_are_checked_as_one_chain(monkeypatch):
