@@ -301,28 +301,37 @@ def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int
         if found is not None:
             pool.append(found)
     targets.sum_duplicates()
+    # Each row's value in the true solution, and whether some solution found so far gives it
+    # another: one product over every row per solution, rather than a product per row.
+    value = targets @ truth
+    differs = np.zeros(targets.shape[0], dtype=bool)
+
+    def found_one(x) -> None:
+        pool.append(x)
+        differs[:] |= np.abs(targets @ x - value) > tolerance
+
+    for x in pool[1:]:
+        differs |= np.abs(targets @ x - value) > tolerance
     answer: dict[bytes, bool] = {}
     for j in range(targets.shape[0]):
         span = slice(targets.indptr[j], targets.indptr[j + 1])
         key = targets.indices[span].tobytes() + targets.data[span].tobytes()
         if key not in answer:
-            answer[key] = _one_value(targets[j].toarray().ravel(), truth, pool, solve, tolerance)
+            answer[key] = not differs[j] and _one_value(targets[j].toarray().ravel(), j, differs, found_one, solve)
         fixed[j] = answer[key]
     return fixed
 
 
-def _one_value(row, truth, pool: list, solve, tolerance: float) -> bool:
-    """Whether ``row`` has one value over the solutions (see :func:`one_valued`); the
-    solutions found are added to ``pool``."""
-    value = float(row @ truth)
-    if any(abs(float(row @ x) - value) > tolerance for x in pool):
-        return False
+def _one_value(row, j: int, differs, found_one, solve) -> bool:
+    """Whether ``row`` (row ``j`` of :func:`one_valued`'s targets, on which every solution
+    found so far agrees) has one value: its least and its most. Each solution found goes to
+    ``found_one``, which marks in ``differs`` the rows it gives another value."""
     for sign in (1.0, -1.0):
         found = solve(sign * row)
         if found is None:
             return True
-        pool.append(found)
-        if abs(float(row @ found) - value) > tolerance:
+        found_one(found)
+        if differs[j]:
             return False
     return True
 
