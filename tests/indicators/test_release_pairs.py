@@ -377,7 +377,9 @@ def test_positives_results_and_contacts_are_checked_as_one_chain(monkeypatch):
     """A reader can use both bounds on the results at once: at least the positives, at most
     the contacts. Two months, threshold 3. Checked two counts at a time (positives with
     results, results with contacts, in turn until neither hides more), each pair is safe, yet
-    the three together give away 260 hidden counts that are not zero: among them the
+    the three together give away 228 hidden counts that are not zero (260 before the audit
+    left out shown cells that are sums of shown cells, which changes the complements it
+    picks): among them the
     program's 11 results to people of unknown age in August (site S1's 11 men, every one of
     whom was tested and positive). Checked as one chain, none."""
     from salus.indicators import release
@@ -404,7 +406,7 @@ def test_positives_results_and_contacts_are_checked_as_one_chain(monkeypatch):
 
     monkeypatch.setattr(release, "_audited_together", two_at_a_time)
     found = worked_out_in_chain(DEEP, publish_chain(DEEP, fine, 3), fine)
-    assert len(found) == 260, "two at a time (the test can fail)"
+    assert len(found) == 228, "two at a time (the test can fail)"
     assert ("program", "2025-08", {"age": "unknown"}, "HIV_TESTS", "numerator") in found
 
 # A contact of a random year: (client number, at site A, day of 2025, HIV result, HCV result,

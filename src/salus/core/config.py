@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("timezone", "UTC", "The program's time zone: periods, census dates and 'today' are counted in it."),
     Setting("uic_recipe", DEFAULT_RECIPE, "The components of the unique identifier code (see docs/config.md for the TOML form)."),
     Setting("suppression_threshold", 5, "Counts from 1 to this value minus one are suppressed in anything that leaves the system (default 5: counts 1-4)."),
-    Setting("suppression_audit_limit", None, "The most site x month x sex x age cells of a count hidden on their sites' pages for the audit of all pages together (docs/indicators.md, small-cell suppression, rule 8) to take that count; a count past it is left to rule 7, whose combinations across pages are not fully covered. None: 1,200. Higher covers more counts of larger programs, at more time per page."),
+    Setting("suppression_audit_limit", None, "The most site x month x sex x age cells of a count hidden on their sites' pages for the audit of all pages together (docs/indicators.md, small-cell suppression, rule 8) to take that count; a count past it is left to rule 7, whose combinations across pages are not fully covered. None: 1,600. Higher covers more counts of larger programs, at more time per page."),
     Setting("defined_package", ("syringes", "condoms"), "Services that make up the defined prevention package (PREVENTION_PACKAGE). Any of: syringes, condoms, naloxone, education, hiv_test, hcv_test."),
     Setting("coverage_bands", None, "Overrides of the coverage bands per indicator code, e.g. {OST_COVERAGE = [0.2, 0.4]}; default the Technical Guide bands."),
     Setting("referral_follow_up_days", 14, "A referral still 'made' after this many days is listed for follow-up."),

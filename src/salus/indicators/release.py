@@ -75,12 +75,13 @@ PART_HIDDEN_LIMIT = 500
 # suppression_audit_limit: audit_unknown_limit) are hidden on their sites' pages (the
 # reader's unknowns): each round of the audit solves them together, at a cost that grows with
 # the cube of their number. The demo has at most 206 for a count. A count
-# given up is solved as without the audit (rule 7). Measured (docs/indicators.md, rule 8): 12
-# sites and 150,000 contacts have up to 1,084, and every count is audited in 13.8 s a page
-# (with a limit of 1,000, 3 counts are given up and a page takes 8.7 s); at 16 to 20 sites 9
-# counts of 13 are audited, at 40 sites 5, at 200 sites and 1 M contacts 2.
+# given up is solved as without the audit (rule 7). Measured (docs/indicators.md, rule 8,
+# "Less arithmetic per round"): 12 sites and 150,000 contacts have up to 1,084; at 16 sites
+# the four largest counts have 1,277 to 1,402, and all 13 are audited in about 24 s a page
+# (9 in about 9.5 s at 1,200); at 20 sites 9 are audited (all 13 only at 2,400, 39 s a page),
+# at 40 sites 5, at 200 sites and 1 M contacts 2.
 AUDIT_FINE_LIMIT = 30_000
-AUDIT_UNKNOWN_LIMIT = 1_200
+AUDIT_UNKNOWN_LIMIT = 1_600
 # The audit's round with whole numbers (_WholeTree._whole_number_picks) runs for a count only
 # while at most this many unknown fine cells are in a shown cell's equation: its mixed-integer
 # programs take about 10 ms each at the demo's 258 (its most) and 40 ms at 200, but about
@@ -589,6 +590,9 @@ class _WholeTree:
                            _part_equations(index, [head, *below], periods, parts, breakdowns))
         self.eqs = [(parent, list(children)) for parent, children in sorted(eqs)]
         self._groups_of = groups_of(self.eqs)
+        # Each group's members (a row each) and parent, for _sums_of_shown.
+        self._members = _indicator([children for _parent, children in self.eqs], len(self.keys))
+        self._parents = np.array([parent for parent, _children in self.eqs], dtype=np.int64)
         # A key covers the fine cells of its place's sites, its period's months and its
         # breakdown's sexes and ages: its row is the Kronecker product of those three rows, in
         # the keys' order (place, then period, then breakdown) and the fine cells' (site, then
@@ -846,6 +850,24 @@ class _WholeTree:
         held = np.unique(label[n_rows + zeros])
         return unknown[zeros], unknown[np.isin(label[n_rows:], held)]
 
+    def _sums_of_shown(self, is_hidden):
+        """Which shown keys are the parent of a group whose members are all shown (a boolean
+        array over the keys): each is the sum of those members, over every fine cell.
+
+        Leaving such keys out of a round's equations leaves their span as it is: a member is
+        one step finer than its parent in one of place, period or breakdown (a place below, a
+        month of a quarter, a sex of the total...), so following members down always ends at
+        keys that are no such parent, whose equations stay, and each key left out is a sum of
+        those. Only the basis the round finds among the shown cells
+        changes, and so which cell it hides for a pinned one.
+        """
+        import numpy as np
+
+        whole = self._members @ is_hidden.astype(float) == 0
+        out = np.zeros(len(self.keys), dtype=bool)
+        out[self._parents[whole]] = True
+        return out & ~is_hidden
+
     def _picks(self, values: list[float], hidden: set[int], limit: int, free: set[int],
                exact: bool = False, bounds: bool = False, zero=None) -> set[int] | None:
         """One round of the audit: the shown key indexes to hide so that the hidden cells the
@@ -907,6 +929,11 @@ class _WholeTree:
         if not queries.size:
             return picks
         groups = list(_by_unknowns(reduced, np.flatnonzero(~is_hidden & (length > 0))).values())
+        # A shown cell whose parts are all shown is their sum: it adds nothing to the span, and
+        # leaving it out makes the factorisation smaller (on the 16-site benchmark program, a
+        # set of 3,462 shown rows, of which 1,281 a basis, loses more than half of them).
+        redundant = self._sums_of_shown(is_hidden)
+        groups = [g for g in groups if not redundant[g].all()]
         equations = reduced[[g[0] for g in groups]] if groups else scipy.sparse.csr_matrix((0, unknown.size))
         # Unknown cells linked by a shown equation are solved together; the others apart.
         n_rows = equations.shape[0]
@@ -941,6 +968,9 @@ class _WholeTree:
             if not weights.size:
                 continue
             dropped = _Dropped(r[:rank, :rank], r[:rank, rank:])
+            # Each basis row's key (the first of the shown keys over its unknowns) and value.
+            first = np.array([groups[rows[order[p]]][0] for p in range(rank)], dtype=np.int64)
+            value = np.asarray(values, dtype=float)[first]
             # Each pinned cell in turn, then each cell hidden for it that is pinned itself.
             queue = deque(weights)
             while queue:
@@ -952,8 +982,9 @@ class _WholeTree:
                 used = np.flatnonzero(live)
                 if not used.size:
                     continue  # pinned by the other rows alone: the next round will say how
-                by_key = {groups[rows[order[p]]][0]: int(p) for p in used}
-                p = by_key[smallest_shown(values, list(by_key))]
+                # smallest_shown's choice among the basis rows used: the smallest non-zero
+                # value first, then the lowest key.
+                p = int(used[np.lexsort((first[used], value[used], value[used] <= 0))[0]])
                 picks.update(groups[rows[order[p]]])
                 dropped.drop(p)
                 unit = np.zeros(rank)
