@@ -290,28 +290,23 @@ def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int
     import scipy.sparse
 
     targets = scipy.sparse.csr_matrix(targets)
+    targets.sum_duplicates()
     fixed = np.zeros(targets.shape[0], dtype=bool)
     if not targets.shape[0]:
         return fixed
-    truth = np.asarray(truth, dtype=float)
-    pool = [truth]
+    # Each row's value in the true solution, and whether a solution found so far gives it
+    # another: one product over every row per solution, rather than one per row.
+    value = targets @ np.asarray(truth, dtype=float)
+    differs = np.zeros(targets.shape[0], dtype=bool)
+
+    def found_one(x) -> None:
+        differs[:] |= np.abs(targets @ x - value) > tolerance
+
     rng = np.random.default_rng(seed)
     for _try in range(tries):
         found = solve(rng.normal(size=targets.shape[1]))
         if found is not None:
-            pool.append(found)
-    targets.sum_duplicates()
-    # Each row's value in the true solution, and whether some solution found so far gives it
-    # another: one product over every row per solution, rather than a product per row.
-    value = targets @ truth
-    differs = np.zeros(targets.shape[0], dtype=bool)
-
-    def found_one(x) -> None:
-        pool.append(x)
-        differs[:] |= np.abs(targets @ x - value) > tolerance
-
-    for x in pool[1:]:
-        differs |= np.abs(targets @ x - value) > tolerance
+            found_one(found)
     answer: dict[bytes, bool] = {}
     for j in range(targets.shape[0]):
         span = slice(targets.indptr[j], targets.indptr[j + 1])
