@@ -233,6 +233,41 @@ def test_the_shown_sums_the_audit_leaves_out_add_nothing_to_what_the_shown_cells
     assert not rounds or any(rounds), "no round left a shown sum out (the test would check nothing)"
 
 
+def test_the_audit_hides_fewer_place_totals_than_if_it_weighed_every_cell_alike(monkeypatch):
+    """When the audit hides a cell to protect another, it takes a breakdown by sex and age
+    before one by sex or age alone, and either before a place's total (release._coarseness).
+    Six random years of the five-site tree, every page of each: 1,522 place totals hidden
+    where weighing every cell alike hides 1,695, and 6,829 cells in all against 7,039. (Year
+    by year it can go either way, 4 years fewer and 2 more: the cells hidden change what the
+    next rounds must hide.)"""
+    import random
+
+    from salus.indicators import release
+
+    rng = random.Random(1)
+
+    def year() -> dict:
+        return {m: {(rng.choice(SEXES), rng.choice(AGES), rng.choice(sorted(DEEP.site_area))): rng.randint(0, 14)
+                    for _cell in range(10)} for m in rng.sample(MONTHS, 3)}
+
+    def hidden(pages) -> tuple[int, int]:
+        cells = [c for shown in pages.values() for c in shown if c["suppressed"]]
+        totals = sum(1 for c in cells if set(c["disaggregation"]) <= {"area", "site"})
+        return totals, len(cells)
+
+    weighed = alike = (0, 0)
+    for _year in range(6):
+        fine = year()
+        with monkeypatch.context() as patch:
+            patch.setattr(release, "_coarseness", lambda _breakdown: 0)
+            alike = tuple(map(sum, zip(alike, hidden(publish(DEEP, fine, 5)), strict=True)))
+        pages = publish(DEEP, fine, 5)
+        assert worked_out(DEEP, pages) == []
+        weighed = tuple(map(sum, zip(weighed, hidden(pages), strict=True)))
+    assert weighed[0] < alike[0], (weighed, alike)
+    assert weighed[1] <= alike[1], (weighed, alike)
+
+
 def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkeypatch):
     """One month of five counts. Solved in parts only, the cells shown on all the pages pin
     down 180 hidden ones (N1's 13 young men among them, through the program's part and

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from salus.indicators.suppression import suppress_groups
+from salus.indicators.suppression import smallest_shown, suppress_groups
 
 SEXES = ("F", "M", "T", "X")
 AGES = ("<25", "25+", "unknown")
@@ -172,6 +172,14 @@ def test_it_hides_the_next_smallest_cell_as_a_complement():
     assert out[(("sex", "M"),)]["value"] == 40
     assert out[()]["value"] == 52
     assert out[(("sex", "F"),)]["suppressed"] and out[(("sex", "F"),)]["note"]
+
+
+def test_a_complement_is_a_non_zero_cell_of_the_lowest_cost_then_the_smallest():
+    values = [0.0, 30.0, 9.0, 12.0]
+    assert smallest_shown(values, [0, 1, 2, 3]) == 2  # no costs: the smallest non-zero
+    cost = {0: 0, 1: 0, 2: 1, 3: 0}
+    assert smallest_shown(values, [0, 1, 2, 3], cost) == 3  # 9 costs more: the next smallest
+    assert smallest_shown(values, [0, 2], cost) == 2  # a zero hidden tells nothing: last of all
 
 
 def test_it_hides_a_small_total_and_keeps_zero_cells():

@@ -529,6 +529,14 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     return out
 
 
+def _coarseness(breakdown: tuple) -> int:
+    """What hiding a cell costs its readers, as the audit of all pages together weighs it when
+    it picks a cell to hide (lower is hidden first): a place's total (2) over its count of
+    one sex or one age band (1) over one sex and age band (0). Programs report their totals
+    first; the finest cells are the ones their readers miss least."""
+    return 2 - len(breakdown)
+
+
 def _is_fine(key: tuple[frozenset[str], str, tuple], months: set[str]) -> bool:
     """Whether a key ``(place, period, breakdown)`` is a fine cell: one site's count of one sex
     and age band in one month (``months``: the month labels)."""
@@ -593,6 +601,7 @@ class _WholeTree:
         # Each group's members (a row each) and parent, for _sums_of_shown.
         self._members = _indicator([children for _parent, children in self.eqs], len(self.keys))
         self._parents = np.array([parent for parent, _children in self.eqs], dtype=np.int64)
+        self._cost = np.array([_coarseness(b) for _place, _period, b in self.keys])
         # A key covers the fine cells of its place's sites, its period's months and its
         # breakdown's sexes and ages: its row is the Kronecker product of those three rows, in
         # the keys' order (place, then period, then breakdown) and the fine cells' (site, then
@@ -815,13 +824,19 @@ class _WholeTree:
         picks: set[int] = set()
         same = _by_unknowns(reduced, shown)
         by_column = a.tocsc()
+
+        # The shown keys over the same unknown fine cells are hidden together: each costs what
+        # the coarsest of them does.
+        cost = np.zeros(len(self.keys), dtype=self._cost.dtype)
+        for alike in same.values():
+            cost[alike] = self._cost[alike].max()
         for i in queries[fixed]:
             touching = np.unique(by_column[:, reduced.indices[reduced.indptr[i]:reduced.indptr[i + 1]]].indices)
             candidates = [int(k) for k in shown[touching]]
             if not candidates:
                 return None
             if picks.isdisjoint(candidates):
-                chosen = smallest_shown(values, candidates)
+                chosen = smallest_shown(values, candidates, cost)
                 picks.update(same[reduced.indices[reduced.indptr[chosen]:reduced.indptr[chosen + 1]].tobytes()])
         return picks
 
@@ -971,6 +986,8 @@ class _WholeTree:
             # Each basis row's key (the first of the shown keys over its unknowns) and value.
             first = np.array([groups[rows[order[p]]][0] for p in range(rank)], dtype=np.int64)
             value = np.asarray(values, dtype=float)[first]
+            # A basis row stands for the shown keys over the same unknowns, hidden together.
+            cost = np.array([self._cost[groups[rows[order[p]]]].max() for p in range(rank)])
             # Each pinned cell in turn, then each cell hidden for it that is pinned itself.
             queue = deque(weights)
             while queue:
@@ -982,9 +999,9 @@ class _WholeTree:
                 used = np.flatnonzero(live)
                 if not used.size:
                     continue  # pinned by the other rows alone: the next round will say how
-                # smallest_shown's choice among the basis rows used: the smallest non-zero
-                # value first, then the lowest key.
-                p = int(used[np.lexsort((first[used], value[used], value[used] <= 0))[0]])
+                # smallest_shown's choice among the basis rows used: non-zero first, then the
+                # lowest cost (_coarseness), the smallest value and the lowest key.
+                p = int(used[np.lexsort((first[used], value[used], cost[used], value[used] <= 0))[0]])
                 picks.update(groups[rows[order[p]]])
                 dropped.drop(p)
                 unit = np.zeros(rank)

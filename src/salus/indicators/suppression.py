@@ -331,10 +331,12 @@ def _one_value(row, j: int, differs, found_one, solve) -> bool:
     return True
 
 
-def smallest_shown(values: list[float], cells) -> int:
-    """Of ``cells`` (indexes into ``values``), the one to hide as a complement: the smallest
-    non-zero first (a zero hidden tells nothing a reader did not know), then the lowest index."""
-    return min(cells, key=lambda m: (values[m] <= 0, values[m], m))
+def smallest_shown(values: list[float], cells, cost=None) -> int:
+    """Of ``cells`` (indexes into ``values``), the one to hide as a complement: a non-zero one
+    first (a zero hidden tells nothing a reader did not know), then the lowest ``cost`` (any
+    mapping from a cell to a number; None: all alike), then the smallest value, then the
+    lowest index."""
+    return min(cells, key=lambda m: (values[m] <= 0, 0 if cost is None else cost[m], values[m], m))
 
 
 def complement(values: list[float], hidden: set[int], eqs: list[tuple[int, list[int]]],
