@@ -757,6 +757,8 @@ class _WholeTree:
             if chosen is None:
                 return None
             if all(picks[j].isdisjoint(by_count[j]) for j in range(k)):
+                # The smallest, whatever its coarseness: weighing it here took five times the
+                # rounds (docs/indicators.md, rule 8, "Which cell to hide").
                 picks[chosen].add(smallest_shown(values[chosen], by_count[chosen]))
         return picks
 
@@ -797,9 +799,9 @@ class _WholeTree:
         ``WHOLE_NUMBER_UNKNOWN_LIMIT`` (not checked); None past ``limit`` or when a fixed cell
         finds nothing to hide. The fine cells ``zero`` (see :meth:`audited`) are known. Which
         are fixed: :func:`whole_number_fixed`. For each in turn,
-        unless a cell already picked shares its unknown fine cells, the smallest non-zero
-        shown cell that does is hidden, with the shown cells of the same unknown fine cells;
-        the next rounds check again."""
+        unless a cell already picked shares its unknown fine cells, a non-zero shown cell that
+        does is hidden, the finest first (:func:`_coarseness`), then the smallest, with the
+        shown cells of the same unknown fine cells; the next rounds check again."""
         import numpy as np
 
         is_hidden, known, unknown = self._unknowns(hidden)
@@ -824,7 +826,6 @@ class _WholeTree:
         picks: set[int] = set()
         same = _by_unknowns(reduced, shown)
         by_column = a.tocsc()
-
         # The shown keys over the same unknown fine cells are hidden together: each costs what
         # the coarsest of them does.
         cost = np.zeros(len(self.keys), dtype=self._cost.dtype)
@@ -894,8 +895,9 @@ class _WholeTree:
         A hidden cell is pinned when its fine cells' combination lies in the span of the shown
         cells' (each connected set of unknown fine cells apart). A rank-revealing factorisation
         (:func:`_in_span`: a pivoted Cholesky, or a QR) gives a basis of that span among the
-        shown cells and each pinned cell's combination of them; of the basis cells it uses, the
-        smallest non-zero is hidden (with the shown cells of the same fine cells). Which pinned
+        shown cells and each pinned cell's combination of them; of the non-zero basis cells it
+        uses, the finest (:func:`_coarseness`) and then the smallest is hidden (with the shown
+        cells of the same fine cells). Which pinned
         cells a hidden basis cell frees is then known without another factorisation
         (:class:`_Dropped`): the cells still pinned, the newly hidden ones among them, are
         served in turn. What rule 2 then hides, and whatever this round could not tell, the
