@@ -897,13 +897,12 @@ class _WholeTree:
         (:func:`_in_span`: a pivoted Cholesky, or a QR) gives a basis of that span among the
         shown cells and each pinned cell's combination of them; of the non-zero basis cells it
         uses, the finest (:func:`_coarseness`) and then the smallest is hidden (with the shown
-        cells of the same fine cells). Which pinned
-        cells a hidden basis cell frees is then known without another factorisation
-        (:class:`_Dropped`): the cells still pinned, the newly hidden ones among them, are
-        served in turn. What rule 2 then hides, and whatever this round could not tell, the
-        next round checks. ``exact``: the QR for every set (see :func:`_in_span`).
-        ``bounds``: the fine cells a reader knows to be zero (:meth:`_forced_zeros`, with
-        ``zero``) are known too.
+        cells of the same fine cells). Which pinned cells a hidden basis cell frees is then
+        known without another factorisation (:class:`_Dropped`): the cells still pinned, the
+        newly hidden ones among them, are served in turn. What rule 2 then hides, and whatever
+        this round could not tell, the next round checks. ``exact``: the QR for every set (see
+        :func:`_in_span`). ``bounds``: the fine cells a reader knows to be zero
+        (:meth:`_forced_zeros`, with ``zero``) are known too.
         """
         import numpy as np
         import scipy.sparse
