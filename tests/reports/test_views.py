@@ -145,6 +145,10 @@ def test_it_prints_a_report_with_methods(client, quarter):
     assert 'id="methods"' in html
     assert "Integrated bio-behavioural survey 2024" in html and "Multiplier method" in html
     assert "Counts from 1 to 4 are not printed" in html
+    # The methods describe what hides a complement: rule 2 within a group, then the audit of
+    # the year's pages together (docs/indicators.md, rules 2 and 8).
+    assert "another of the group is hidden too" in html and "next smallest" not in html
+    assert "All these pages of the year are then checked together" in html
     from salus.indicators.catalogue import get
 
     assert str(get("NSP_COVERAGE").definition) in html
