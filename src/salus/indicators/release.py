@@ -1083,7 +1083,10 @@ def _in_span(a, v, exact: bool = False):
     if not exact:
         u, pivots, rank, info = lapack.dpstrf((a @ a.T).toarray(), tol=_GRAM_TOLERANCE, lower=0)
         if info >= 0 and rank:
-            r = np.triu(u[:rank])
+            # Column-major, so that each triangular solve on a block of it (here and in
+            # _Dropped, one per basis row hidden) need not copy the block first: the copy
+            # cost more than the solve (2.6 ms against 0.14 ms a vector at rank 1,132).
+            r = np.asfortranarray(np.triu(u[:rank]))
             if float(np.diag(r).min()) >= _GRAM_CLEAR:
                 order = pivots - 1
                 basis, r11 = a[order[:rank]], r[:, :rank]
@@ -1108,7 +1111,7 @@ def _in_span(a, v, exact: bool = False):
     if near.size:
         inside[near] = np.abs(v[near].toarray() - along[near] @ basis.T).max(axis=1) < 1e-6
         weights[near] = scipy.linalg.solve_triangular(r[:rank, :rank], along[near].T).T
-    return rank, r[:rank], order, weights, inside
+    return rank, np.asfortranarray(r[:rank]), order, weights, inside
 
 
 class _Dropped:
