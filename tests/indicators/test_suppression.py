@@ -315,3 +315,60 @@ def test_whole_number_fixed_agrees_with_asking_for_another_whole_number(rows, tr
                                      integrality=np.ones(7), bounds=scipy.optimize.Bounds(0, np.inf)).status
                  for lo, hi in ((-np.inf, value - 1), (value + 1, np.inf))]
         assert fixed == (other == [2, 2]), (rows, truth, target.tolist(), other)
+
+
+def _real_solver(a, b):
+    """``solve(objective)`` for :func:`one_valued` over ``a x = b``, 0 <= x <= 10, counting its calls."""
+    import scipy.optimize
+
+    calls = []
+
+    def solve(objective):
+        calls.append(1)
+        result = scipy.optimize.linprog(objective, A_eq=a, b_eq=b, bounds=(0, 10), method="highs")
+        return result.x if result.status == 0 else None
+
+    return solve, calls
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(0, 1), min_size=7, max_size=7), min_size=1, max_size=6),
+       truth=st.lists(st.integers(0, 3), min_size=7, max_size=7),
+       asked=st.lists(st.lists(st.integers(-1, 1), min_size=7, max_size=7), min_size=1, max_size=6),
+       tries=st.integers(0, 2))
+def test_one_valued_agrees_with_each_rows_least_and_most(rows, truth, asked, tries):
+    """With the programs aimed at the rows still agreeing (the default), after any number of
+    random tries: a row is one-valued exactly when its own least and most over the solutions
+    (0 <= x <= 10) are the same, each found by a program of its own."""
+    import scipy.optimize
+
+    from salus.indicators.suppression import one_valued
+
+    a = np.array(rows, dtype=float)
+    x = np.array(truth, dtype=float)
+    b = a @ x
+    targets = np.array(asked, dtype=float)
+    solve, _calls = _real_solver(a, b)
+    got = one_valued(targets, x, solve, tries=tries, tolerance=1e-6)
+    for target, fixed in zip(targets, got, strict=True):
+        least, most = (scipy.optimize.linprog(sign * target, A_eq=a, b_eq=b, bounds=(0, 10), method="highs")
+                       for sign in (1.0, -1.0))
+        assert fixed == (abs(least.fun + most.fun) < 1e-6), (rows, truth, target.tolist())
+
+
+def test_one_valued_frees_many_rows_in_few_aimed_programs():
+    """Twenty-five pairs of unknowns, each pair summing to 2, the true counts (0, 2): no row of
+    a pair's first unknown is one-valued, yet a program asking for one row's least or most
+    moves no other. Asked one by one they take two programs a row; the programs aimed at the
+    rows still agreeing move many at once."""
+    from salus.indicators.suppression import one_valued
+
+    a = np.kron(np.eye(25), np.ones((1, 2)))
+    x = np.tile([0.0, 2.0], 25)
+    targets = np.kron(np.eye(25), np.array([[1.0, 0.0]]))
+    counts = {}
+    for aimed in (True, False):
+        solve, calls = _real_solver(a, a @ x)
+        assert not one_valued(targets, x, solve, tries=0, tolerance=1e-6, aimed=aimed).any()
+        counts[aimed] = len(calls)
+    assert counts[True] <= 12 and counts[False] == 50, counts

@@ -741,7 +741,7 @@ class _WholeTree:
             result = scipy.optimize.linprog(objective, A_eq=a, b_eq=b, bounds=(0, ceiling), method="highs")
             return result.x if result.status == 0 else None
 
-        pinned = one_valued(targets, truth, solve, tries=3, tolerance=1e-6)
+        pinned = one_valued(targets, truth, solve, tries=1, tolerance=1e-6)
         picks: list[set[int]] = [set() for _j in range(k)]
         first_row = np.cumsum([0, *(x.size for x in shown)])
         first_target = np.cumsum([0, *(x.size for x in asked)])
@@ -1091,12 +1091,15 @@ def _in_span(a, v, exact: bool = False):
                 order = pivots - 1
                 basis, r11 = a[order[:rank]], r[:, :rank]
                 # The coordinates along the span: the basis rows' Gram matrix is r11ᵀ r11.
-                along = scipy.linalg.solve_triangular(r11, (basis @ v.T).toarray(), trans="T", check_finite=False)
+                # (The right-hand sides are fresh arrays: solving in place spares a copy.)
+                along = scipy.linalg.solve_triangular(r11, (basis @ v.T).toarray(), trans="T", check_finite=False,
+                                                      overwrite_b=True)
                 near = np.flatnonzero(length - (along * along).sum(axis=0) < _FAR ** 2)
                 weights = np.zeros((v.shape[0], rank))
                 residual = np.full(v.shape[0], np.inf)
                 if near.size:
-                    weights[near] = scipy.linalg.solve_triangular(r11, along[:, near], check_finite=False).T
+                    weights[near] = scipy.linalg.solve_triangular(r11, along[:, near], check_finite=False,
+                                                                  overwrite_b=True).T
                     residual[near] = np.abs(v[near].toarray() - (basis.T @ weights[near].T).T).max(axis=1)
                 if not ((residual > 1e-9) & (residual < 1e-3)).any():
                     return rank, r, order, weights, residual < 1e-6

@@ -273,7 +273,7 @@ def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0)
     return one_valued(targets, truth, solve, tries=tries, seed=seed, tolerance=0.5)
 
 
-def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int = 0):
+def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int = 0, aimed: bool = True):
     """Which rows of ``targets`` (sparse, a row per hidden cell over the unknowns) take one
     value only over the solutions ``solve(objective)`` finds (an array over the unknowns, or
     None when the program fails: the row is then taken as one-valued, so the audit hides
@@ -281,10 +281,13 @@ def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int
     ``tolerance`` are the same (0.5 for whole numbers, a rounding error for real ones).
 
     A row is free as soon as two solutions differ on it: ``truth``, ``tries`` found for
-    random objectives (from ``seed``: every page must get the same answer), and every one
-    found since; a row on which all of those agree gets two programs, its least and its
-    most. Rows over the same unknowns with the same weights get the same answer, asked once.
-    Returns a boolean array over the rows.
+    random objectives (from ``seed``: every page must get the same answer), those found for
+    programs aimed at the rows still agreeing (``aimed``: their sum with random signs, while
+    each such program moves one), and every one found since; a row on which all of those
+    agree gets two programs, its least and its most. Rows over the same unknowns with the
+    same weights get the same answer, asked once. Which solutions are found changes how many
+    programs are solved, not the answer, save where a row's own program fails: a solution
+    found before may have freed it. Returns a boolean array over the rows.
     """
     import numpy as np
     import scipy.sparse
@@ -307,6 +310,21 @@ def one_valued(targets, truth, solve, *, tries: int, tolerance: float, seed: int
         found = solve(rng.normal(size=targets.shape[1]))
         if found is not None:
             found_one(found)
+    if aimed:
+        # Then programs aimed at the rows every solution so far agrees on: their sum, each
+        # with a random sign, taken to its least. A row that can move mostly moves in that
+        # one program, where asking it alone takes one or two; a program that moves none
+        # ends these, and the rows left are asked one by one.
+        while True:
+            agreeing = np.flatnonzero(~differs)
+            if agreeing.size < 2:
+                break
+            found = solve(targets[agreeing].T @ rng.choice((-1.0, 1.0), size=agreeing.size))
+            if found is None:
+                break
+            found_one(found)
+            if not differs[agreeing].any():
+                break
     answer: dict[bytes, bool] = {}
     for j in range(targets.shape[0]):
         span = slice(targets.indptr[j], targets.indptr[j + 1])
