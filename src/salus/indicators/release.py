@@ -949,8 +949,16 @@ class _WholeTree:
         # leaving it out makes the factorisation smaller (on the 16-site benchmark program, a
         # set of 3,462 shown rows with a basis of 1,281 keeps fewer than half of them).
         redundant = self._sums_of_shown(is_hidden)
-        groups = [g for g in groups if not redundant[g].all()]
-        equations = reduced[[g[0] for g in groups]] if groups else scipy.sparse.csr_matrix((0, unknown.size))
+        # Per group, at once: whether all its keys are such sums, its first key and the cost
+        # of its coarsest (a basis row stands for its group: see below).
+        sizes = np.fromiter((len(g) for g in groups), dtype=np.int64, count=len(groups))
+        flat = np.fromiter((k for g in groups for k in g), dtype=np.int64, count=int(sizes.sum()))
+        starts = np.cumsum(sizes) - sizes
+        kept = ~np.logical_and.reduceat(redundant[flat], starts) if groups else np.zeros(0, dtype=bool)
+        group_first = flat[starts][kept]
+        group_cost = np.maximum.reduceat(self._cost[flat], starts)[kept] if groups else self._cost[:0]
+        groups = [g for g, keep in zip(groups, kept, strict=True) if keep]
+        equations = reduced[group_first] if groups else scipy.sparse.csr_matrix((0, unknown.size))
         # Unknown cells linked by a shown equation are solved together; the others apart.
         n_rows = equations.shape[0]
         label = _linked_sets(equations)
@@ -985,10 +993,10 @@ class _WholeTree:
                 continue
             dropped = _Dropped(r[:rank, :rank], r[:rank, rank:])
             # Each basis row's key (the first of the shown keys over its unknowns) and value.
-            first = np.array([groups[rows[order[p]]][0] for p in range(rank)], dtype=np.int64)
+            first = group_first[rows[order[:rank]]]
             value = np.asarray(values, dtype=float)[first]
             # A basis row stands for the shown keys over the same unknowns, hidden together.
-            cost = np.array([self._cost[groups[rows[order[p]]]].max() for p in range(rank)])
+            cost = group_cost[rows[order[:rank]]]
             # Each pinned cell in turn, then each cell hidden for it that is pinned itself.
             queue = deque(weights)
             while queue:
