@@ -693,10 +693,10 @@ class _WholeTree:
         is known where both counts it lies between are. A shown cell of a count is an
         equation over the increments up to its own. A hidden cell (not zero) is pinned when
         its least and its most over the solutions (none negative) are the same: it is free
-        as soon as two solutions differ on it (the true one, a few for random objectives,
-        every one found since), else two linear programs decide. For each pinned cell, the
-        smallest non-zero shown cell of the same count over its unknown fine cells is hidden
-        (else of the nearest count that has one).
+        as soon as two solutions differ on it (the true one, one for a random objective,
+        those aimed at the cells still agreeing: :func:`one_valued`), else two linear
+        programs decide. For each pinned cell, the smallest non-zero shown cell of the same
+        count over its unknown fine cells is hidden (else of the nearest count that has one).
         """
         import numpy as np
         import scipy.optimize
