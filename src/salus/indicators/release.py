@@ -905,7 +905,6 @@ class _WholeTree:
         (:meth:`_forced_zeros`, with ``zero``) are known too.
         """
         import numpy as np
-        import scipy.sparse
 
         is_hidden, known, unknown = self._unknowns(hidden)
         if unknown.size > limit:
@@ -954,11 +953,11 @@ class _WholeTree:
         sizes = np.fromiter((len(g) for g in groups), dtype=np.int64, count=len(groups))
         flat = np.fromiter((k for g in groups for k in g), dtype=np.int64, count=int(sizes.sum()))
         starts = np.cumsum(sizes) - sizes
-        kept = ~np.logical_and.reduceat(redundant[flat], starts) if groups else np.zeros(0, dtype=bool)
+        kept = ~np.logical_and.reduceat(redundant[flat], starts)
         group_first = flat[starts][kept]
-        group_cost = np.maximum.reduceat(self._cost[flat], starts)[kept] if groups else self._cost[:0]
+        group_cost = np.maximum.reduceat(self._cost[flat], starts)[kept]
         groups = [g for g, keep in zip(groups, kept, strict=True) if keep]
-        equations = reduced[group_first] if groups else scipy.sparse.csr_matrix((0, unknown.size))
+        equations = reduced[group_first]
         # Unknown cells linked by a shown equation are solved together; the others apart.
         n_rows = equations.shape[0]
         label = _linked_sets(equations)
