@@ -172,6 +172,17 @@ def worked_out_with_bounds(tree: Tree, pages: dict[str, list[dict]], fine: dict[
     return out
 
 
+def small_worked_out(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict],
+                     threshold: int) -> list[tuple[str, dict]]:
+    """The cells of :func:`worked_out_with_bounds` that are small counts (1 to threshold - 1)."""
+    truth = np.zeros(len(tree.unknowns))
+    for month, cells in fine.items():
+        for (sex, age, site), n in cells.items():
+            truth[tree.unknowns[(site, sex, age, month)]] += n
+    return [(page, c) for page, c in worked_out_with_bounds(tree, pages, fine)
+            if 0 < row_of(tree, page, c) @ truth < threshold]
+
+
 def counts(tree: Tree):
     """A year of counts: for some months, (sex, age band, site) -> count."""
     cell = st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES), st.sampled_from(sorted(tree.site_area)))
@@ -200,6 +211,23 @@ def test_in_a_tree_of_several_parts_no_hidden_cell_can_be_worked_out_from_all_th
     pages = publish(DEEP, fine, threshold)
     assert worked_out(DEEP, pages) == []
     assert worked_out_with_bounds(DEEP, pages, fine) == []
+    for cells in pages.values():
+        for c in cells:
+            assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6))
+def test_beyond_the_audit_no_small_count_can_be_worked_out_from_all_the_pages(fine, threshold):
+    """With the audit given up (rule 7's parts alone let several parts together pin cells
+    down), the boxes around the small counts (rule 9) leave none of them to be worked out,
+    even by a reader who uses that no count is negative."""
+    from salus.indicators import release
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
+        pages = publish(DEEP, fine, threshold)
+    assert small_worked_out(DEEP, pages, fine, threshold) == []
     for cells in pages.values():
         for c in cells:
             assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
@@ -278,15 +306,21 @@ def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkey
                         ("M", "<25", "N2"): 14, ("X", "25+", "N1"): 5}}
     assert worked_out(DEEP, publish(DEEP, fine, 5)) == []
     monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 0)  # the tree is now too large for the audit
-    parts_only = publish(DEEP, fine, 5)
+    with_boxes = publish(DEEP, fine, 5)
+    with monkeypatch.context() as patch:
+        patch.setattr(release, "_box_small_cells", lambda *args: None)
+        parts_only = publish(DEEP, fine, 5)
     pinned = worked_out(DEEP, parts_only)
     assert ("N1", "2025-03", {"age": "<25", "sex": "M"}) in [
         (page, c["period"], c["disaggregation"]) for page, c in pinned], "without the audit (the test can fail)"
+    assert small_worked_out(DEEP, parts_only, fine, 5), "rule 7 alone lets small counts be worked out"
+    # Beyond the audit's reach, the boxes around the small counts leave none of them.
+    assert small_worked_out(DEEP, with_boxes, fine, 5) == []
 
-    # An audit that gives up (too many unknowns) leaves every count as rule 7 alone solves it.
+    # An audit that gives up (too many unknowns) leaves every count as rules 7 and 9 solve it.
     monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 10**6)
     monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
-    assert publish(DEEP, fine, 5) == parts_only
+    assert publish(DEEP, fine, 5) == with_boxes
 
 
 def test_no_hidden_count_is_worked_out_from_no_count_being_negative(monkeypatch):
@@ -379,7 +413,7 @@ def test_the_programs_own_audit_limit_takes_the_place_of_the_built_in_one(monkey
     audited = publish(DEEP, fine, 5)
     monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
     parts_only = publish(DEEP, fine, 5)
-    assert worked_out(DEEP, parts_only), "with the audit given up, cells are worked out (the test can fail)"
+    assert parts_only != audited, "the audit given up hides other cells (the test can fail)"
 
     config = tmp_path / "program.toml"
     monkeypatch.setenv("SALUS_PROGRAM_CONFIG", str(config))
@@ -425,8 +459,13 @@ def test_a_sites_women_hidden_on_its_page_are_not_the_areas_minus_the_other_site
 def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below_it(monkeypatch):
     """In a tree too large for the audit of all pages together, a part over the limit is not
     solved, nor is any below it (they would hold the upper place's breakdowns as a part that
-    was never solved had settled them). Within the audit's reach, the audit does its work."""
+    was never solved had settled them). Within the audit's reach, the audit does its work.
+    (Rule 7 alone: the boxes of rule 9, which hide cells in every place, are left out until
+    the end.)"""
     from salus.indicators import release
+
+    boxed = release._box_small_cells
+    monkeypatch.setattr(release, "_box_small_cells", lambda *args: None)
 
     def settled(fine: dict) -> set[frozenset[str]]:
         program_months = [c for m in MONTHS for c in page_table(DEEP, fine, DEEP.pages["program"], m)]
@@ -449,6 +488,13 @@ def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below
     fine["2025-07"][("T", "unknown", "N1")] = 1
     assert settled(fine) == set()
     assert publish(DEEP, fine, 5) == publish(DEEP, fine, 5, breakdowns=False)
+
+    # The boxes hide the small cells of every place, settled or not, on every page.
+    monkeypatch.setattr(release, "_box_small_cells", boxed)
+    program_months = [c for m in MONTHS for c in page_table(DEEP, fine, DEEP.pages["program"], m)]
+    held = release.place_pattern(program_months, [], 5, fine=engine_fine(DEEP, fine))
+    assert held[(CODE, "2025-07", s1, (("age", "25+"), ("sex", "F")))]["numerator"] is True
+    assert held[(CODE, "2025-07", frozenset({"N1"}), (("age", "unknown"), ("sex", "T")))]["numerator"] is True
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

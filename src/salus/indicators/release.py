@@ -269,7 +269,9 @@ def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
                     out.setdefault((code, period, place, ()), {})[field] = i in hidden
     if fine is not None:
         codes = sorted({code for code, _m, _s in counts})
-        out |= breakdown_pattern(fine, codes, tree, out, threshold, wanted, cached)
+        # Field by field: a box (breakdown_pattern's boxes) can hide a place total this table shows.
+        for key, fields in breakdown_pattern(fine, codes, tree, out, threshold, wanted, cached).items():
+            out.setdefault(key, {}).update(fields)
     return out
 
 
@@ -424,6 +426,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         if not _sure_to_give_up(int(((counts[measure] > 0) & (counts[measure] < threshold)).sum()))}
     if not auditable:
         solve(heads, None, audited=False)
+        _box_small_cells(out, totals, linked, counts, tree, periods, parts, months, threshold, cached)
         return out
     # The audit of all pages together needs every part.
     solve([place for place in tree if tree[place]], auditable, audited=True)
@@ -526,7 +529,86 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             if not out[key]:
                 del out[key]
         solve(heads, given_up, audited=False)
+        _box_small_cells(out, totals, [(c, f, m) for c, f, m in linked if (c, f) in given_up], counts, tree,
+                         periods, parts, months, threshold, cached)
     return out
+
+
+def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict[str, bool]],
+                     linked: list[tuple[str, str, str]], counts: dict, tree: dict[frozenset[str], list[frozenset[str]]],
+                     periods: dict[str, list[int]], parts: dict[str, list[str]], months: list[str],
+                     threshold: int, cached: bool) -> None:
+    """Hide, in ``out``, a box of cells around every small cell of the counts ``linked`` ((code,
+    field, measure), those the audit of all pages together did not take: salus.indicators.boxes),
+    over every place of the tree, in every period of the year, so that none of them can be
+    worked out from all the pages of the year together. The place totals a box hides are put in
+    ``out`` too, with an empty breakdown: :func:`place_pattern` adds them to its own.
+
+    Every page computes the same boxes from the same numbers (they depend on the whole
+    program's months and on the place totals' table alone, not on the page), so a cell a box
+    hides is hidden on every page that shows it.
+    """
+    import numpy as np
+
+    from salus.indicators.boxes import Hierarchy, boxes
+    from salus.indicators.engine import AGE_BANDS, ONE_PER_CONTACT, PART_OF, SEXES
+
+    if not linked:
+        return
+    places = list(tree)  # the program first, each place before the places below it
+    parent_of = {child: upper for upper, children in tree.items() for child in children}
+    place_ix = {p: i for i, p in enumerate(places)}
+    sites = sorted(places[0])
+    site_ix = {s: i for i, s in enumerate(sites)}
+    place_dim = Hierarchy(parent=tuple(place_ix[parent_of[p]] if p in parent_of else -1 for p in places),
+                          leaves=tuple(tuple(sorted(site_ix[s] for s in p)) for p in places))
+    quarters = [q for q in parts if set(parts[q]) <= set(months)]
+    year = [y for y in parts if y not in quarters]
+    labels = [*year, *quarters, *months]
+    label_ix = {label: i for i, label in enumerate(labels)}
+    upper = {m: q for q in quarters for m in parts[q]} | {q: y for y in year for q in parts[y]}
+    period_dim = Hierarchy(parent=tuple(label_ix[upper[label]] if label in upper else -1 for label in labels),
+                           leaves=tuple(tuple(sorted(periods[label])) for label in labels))
+    dims = (place_dim, period_dim, Hierarchy.flat(len(SEXES)), Hierarchy.flat(len(AGE_BANDS)))
+    sex_of = [*((("sex", s),) for s in SEXES), ()]
+    age_of = [*((("age", a),) for a in AGE_BANDS), ()]
+
+    def bounds(measure: str):
+        """The least and most of ``measure`` in each fine cell that the other counts tell."""
+        above = [counts[PART_OF[measure]]] if PART_OF.get(measure) in counts else []
+        if measure in ONE_PER_CONTACT and "contacts" in counts:
+            above.append(counts["contacts"])
+        below = [counts[m] for m, whole in PART_OF.items() if whole == measure and m in counts]
+        if measure == "contacts":
+            below += [counts[m] for m in ONE_PER_CONTACT if m in counts]
+        return (np.maximum.reduce(below) if below else None), (np.minimum.reduce(above) if above else None)
+
+    answers: dict[tuple, np.ndarray] = {}
+    for code, field, measure in linked:
+        held = np.zeros(tuple(len(d.parent) for d in dims), dtype=bool)
+        for label in labels:
+            for place in places:
+                if totals.get((code, label, place, ()), {}).get(field):
+                    held[place_ix[place], label_ix[label], -1, -1] = True
+        asked = (measure, held.tobytes())
+        if asked not in answers:
+            low, high = bounds(measure)
+
+            def compute(measure=measure, held=held, low=low, high=high):
+                return boxes(counts[measure], dims, threshold, held, low, high).hidden
+
+            if cached:
+                answers[asked] = _kept("boxes", (threshold, [d.parent for d in dims], [d.leaves for d in dims],
+                                                 hashlib.sha256(counts[measure].tobytes()).hexdigest(),
+                                                 hashlib.sha256(held.tobytes()).hexdigest(),
+                                                 None if low is None else hashlib.sha256(low.tobytes()).hexdigest(),
+                                                 None if high is None else hashlib.sha256(high.tobytes()).hexdigest()),
+                                         compute)
+            else:
+                answers[asked] = compute()
+        for p, t, x, a in map(tuple, np.argwhere(answers[asked] & ~held)):
+            key = (code, labels[t], places[p], tuple(sorted((*sex_of[x], *age_of[a]))))
+            out.setdefault(key, {})[field] = True
 
 
 def _coarseness(breakdown: tuple) -> int:

@@ -1,0 +1,228 @@
+"""Small counts that no reader can work out, whatever else is shown: a *box* of hidden cells
+around each one (the hypercube method of statistical disclosure control: Repsilber, "Preservation
+of confidentiality in aggregated data", 1994; τ-ARGUS's GHMITER, de Wolf, "HiTaS: a heuristic
+approach to cell suppression in hierarchical tables", 2002).
+
+A count is a table over four dimensions, each a hierarchy over its finest values: the places
+(sites, then the areas above them, up to the program), the periods (months, their quarters,
+the year), the sexes (each sex, then all) and the age bands (each band, then all). Every cell
+a page shows is the sum of the fine cells (one site, month, sex and age band) under one node
+of each dimension. A box is, in each dimension, either
+
+- a *pair*: a fine value under the small cell's node and one under a sibling node, with the
+  nodes from each fine value up to (not including) the parent they share; or
+- a *single*: one fine value under the node, with every node from it up to the top;
+
+and the box's cells are every combination of those nodes. Adding +1 to the fine cells whose
+pair values are all on the small cell's side or with an even number on the other, and -1 to
+the others, changes every cell of the box by one and no other cell of any page: any other
+node of a paired dimension holds both fine values or neither, and every node of a single
+dimension that holds its fine value is in the box. So when every cell of the box is hidden,
+the table with that change is another whose pages show exactly what these show, and differs
+in each cell of the box. When it also keeps every fine cell at zero or more, and within what
+the other counts tell a reader (a result given at a contact: results are at most the
+contacts, positive results at most the results), no reader can pin down any cell of the box,
+in whole numbers or not, whatever else is shown and on whichever pages.
+
+Each small cell is given the box that hides the fewest cells not already hidden (a place's
+total costs most, a cell of one sex or one age band less, one of a sex and an age band least),
+unless one already holds it. The fine value taken under a node is the one nearest to it, and
+the largest over the year among those: a box whose changes would leave a count below zero is
+passed over for the next cheapest.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+# What hiding a cell not already hidden costs, by how coarse it is (weights of the choice).
+TOTAL_COST = 100
+MARGIN_COST = 3
+FINE_COST = 1
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """One dimension: its nodes, each with its parent (-1 at the top; the top is one node) and
+    the fine values under it. Nodes are numbered so that a parent comes before its children."""
+
+    parent: tuple[int, ...]
+    leaves: tuple[tuple[int, ...], ...]
+
+    @staticmethod
+    def flat(n: int) -> Hierarchy:
+        """``n`` fine values (nodes 0 to n - 1) and their total (node n)."""
+        return Hierarchy(parent=(*([n] * n), -1), leaves=(*((i,) for i in range(n)), tuple(range(n))))
+
+    def node_of(self, fine: int) -> int:
+        """The node that holds the fine value ``fine`` alone."""
+        return self._fine_nodes[fine]
+
+    @property
+    def _fine_nodes(self) -> dict[int, int]:
+        # The deepest node holding each fine value: the one that holds it alone.
+        out: dict[int, int] = {}
+        for node, leaves in enumerate(self.leaves):
+            if len(leaves) == 1:
+                out[leaves[0]] = node
+        return out
+
+    def up(self, node: int, stop: int = -1) -> list[int]:
+        """``node`` and the nodes above it, up to (not including) ``stop`` (-1: to the top)."""
+        chain = []
+        while node != stop and node != -1:
+            chain.append(node)
+            node = self.parent[node]
+        return chain
+
+
+@dataclass
+class _Dim:
+    tree: Hierarchy
+    fine_nodes: dict[int, int]
+    children: dict[int, list[int]]
+    rep: list[int]  # per node, the fine value taken under it
+
+    @staticmethod
+    def of(tree: Hierarchy, weight: np.ndarray) -> _Dim:
+        """``weight``: per fine value, how much of the count it holds (larger is taken first)."""
+        fine_nodes = tree._fine_nodes
+        children: dict[int, list[int]] = {}
+        for node, p in enumerate(tree.parent):
+            children.setdefault(p, []).append(node)
+        rep = []
+        for node, leaves in enumerate(tree.leaves):
+            depth = {f: len(tree.up(fine_nodes[f], node)) for f in leaves}
+            rep.append(min(leaves, key=lambda f: (depth[f], -weight[f], f)))
+        return _Dim(tree, fine_nodes, children, rep)
+
+    def options(self, node: int, flat: bool) -> list[tuple[list[int], int, int | None]]:
+        """The ways a box can take ``node`` in this dimension: (its nodes, the fine value on
+        the small cell's side, the fine value on the other side or None for a single)."""
+        out: list[tuple[list[int], int, int | None]] = []
+        parent = self.tree.parent[node]
+        if parent != -1:
+            plus = self.rep[node]
+            mine = self.tree.up(self.fine_nodes[plus], parent)
+            for sibling in self.children[parent]:
+                if sibling != node:
+                    minus = self.rep[sibling]
+                    out.append((mine + self.tree.up(self.fine_nodes[minus], parent), plus, minus))
+        # A single: one fine value under the node, and every node above it. In a flat
+        # dimension (sex, age band) the fine values are few, and any of them can serve.
+        for plus in (self.tree.leaves[node] if flat else (self.rep[node],)):
+            out.append((self.tree.up(self.fine_nodes[plus]), plus, None))
+        return out
+
+
+@dataclass
+class Boxes:
+    """What :func:`boxes` settled: ``hidden`` over the nodes of the four dimensions (places,
+    periods, sexes, age bands), the small cells and rule 6's totals included, and
+    ``unbounded``, how many small cells had no box that keeps every count within what a reader
+    knows (each was given the cheapest box, which still holds in real numbers)."""
+
+    hidden: np.ndarray
+    unbounded: int
+
+
+def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarchy], threshold: int,
+          hidden: np.ndarray | None = None, low: np.ndarray | None = None,
+          high: np.ndarray | None = None) -> Boxes:
+    """Boxes for every small cell (1 to ``threshold`` - 1) of the count ``fine`` (its fine
+    cells: sites × months × sexes × age bands, the fine values of ``dims``). ``hidden``
+    (booleans over the nodes, or None): cells hidden already (place totals), which a box
+    takes at no cost; they are not given boxes of their own (they are not small).
+
+    ``low`` and ``high`` (or None): per fine cell, the least and most the count can be, as a
+    reader knows from the other counts (a result is given at a contact: the contacts are the
+    results' most). Returns every cell to hide (the cells given plus the boxes).
+    """
+    values = fine
+    for axis, tree in enumerate(dims):
+        values = np.tensordot(_membership(tree, values.shape[axis]), values, axes=([1], [axis]))
+        values = np.moveaxis(values, 0, axis)
+    small = (values >= 1) & (values < threshold)
+    hide = small.copy() if hidden is None else (small | hidden)
+    cost = _costs(dims)
+    weights = [fine.sum(axis=tuple(a for a in range(4) if a != axis)) for axis in range(4)]
+    ds = [_Dim.of(tree, w) for tree, w in zip(dims, weights, strict=True)]
+    covered = np.zeros_like(hide)
+    open_cost = np.where(hide, 0.0, cost)  # what hiding each cell would still cost
+    unbounded = 0
+    feasible: dict[tuple, bool] = {}
+    for cell in map(tuple, np.argwhere(small)):
+        if covered[cell]:
+            continue
+        options = [d.options(node, flat=axis >= 2) for axis, (d, node) in enumerate(zip(ds, cell, strict=True))]
+        # The cost of a box is the sum over its cells: for each choice in the periods, sexes
+        # and age bands, sum those over the few places any choice of places can take, once.
+        nodes = sorted({n for place_nodes, _, _ in options[0] for n in place_nodes})
+        at = {n: i for i, n in enumerate(nodes)}
+        near = open_cost[nodes]
+        place_rows = [[at[n] for n in place_nodes] for place_nodes, _, _ in options[0]]
+        ranked: list[tuple[float, int, tuple]] = []
+        for rest in itertools.product(*options[1:]):
+            (periods, _, _), (sexes, _, _), (ages, _, _) = rest
+            by_place = near[:, periods][:, :, sexes][:, :, :, ages].sum(axis=(1, 2, 3))
+            for place, rows in zip(options[0], place_rows, strict=True):
+                ranked.append((float(by_place[rows].sum()), len(ranked), (place, *rest)))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        chosen = None
+        for _c, _i, box in ranked:
+            # Whether a box keeps the counts within bounds depends on its fine values alone,
+            # which many boxes share.
+            corners = tuple((plus, minus) for _nodes, plus, minus in box)
+            if corners not in feasible:
+                feasible[corners] = _within(fine, box, low, high)
+            if feasible[corners]:
+                chosen = box
+                break
+        if chosen is None:
+            unbounded += 1
+            chosen = ranked[0][2]
+        ix = np.ix_(*(box_nodes for box_nodes, _, _ in chosen))
+        hide[ix] = True
+        covered[ix] = True
+        open_cost[ix] = 0.0
+    return Boxes(hidden=hide, unbounded=unbounded)
+
+
+def _within(fine: np.ndarray, box: tuple, low: np.ndarray | None, high: np.ndarray | None) -> bool:
+    """Whether the box's change, one way or the other, keeps every fine cell it moves within
+    zero (or ``low``) and ``high``."""
+    sides = [((plus, 1), (minus, -1)) if minus is not None else ((plus, 1),) for _nodes, plus, minus in box]
+    up = down = True
+    for (p, sp), (t, st), (x, sx), (a, sa) in itertools.product(*sides):
+        at = (p, t, x, a)
+        sign = sp * st * sx * sa
+        value = fine[at]
+        least = 0 if low is None else low[at]
+        most = np.inf if high is None else high[at]
+        up = up and least <= value + sign <= most
+        down = down and least <= value - sign <= most
+        if not (up or down):
+            return False
+    return True
+
+
+def _membership(tree: Hierarchy, n_fine: int) -> np.ndarray:
+    """Nodes × fine values: 1 where the node holds the fine value."""
+    out = np.zeros((len(tree.parent), n_fine))
+    for node, leaves in enumerate(tree.leaves):
+        out[node, list(leaves)] = 1
+    return out
+
+
+def _costs(dims: tuple[Hierarchy, ...]) -> np.ndarray:
+    """What hiding each cell costs: a place's total (all sexes and age bands) most."""
+    shape = tuple(len(d.parent) for d in dims)
+    cost = np.full(shape, float(FINE_COST))
+    sex_total, age_total = len(dims[2].parent) - 1, len(dims[3].parent) - 1
+    cost[:, :, sex_total, :] = MARGIN_COST
+    cost[:, :, :, age_total] = MARGIN_COST
+    cost[:, :, sex_total, age_total] = TOTAL_COST
+    return cost
