@@ -34,6 +34,7 @@ passed over for the next cheapest.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,36 +155,33 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     open_cost = np.where(hide, 0.0, cost)  # what hiding each cell would still cost
     unbounded = 0
     feasible: dict[tuple, bool] = {}
+    # Plain numbers for the bounds checks, which look at one fine cell at a time.
+    plain = (fine.tolist(), None if low is None else low.tolist(), None if high is None else high.tolist())
     for cell in map(tuple, np.argwhere(small)):
         if covered[cell]:
             continue
         options = [d.options(node, flat=axis >= 2) for axis, (d, node) in enumerate(zip(ds, cell, strict=True))]
-        # The cost of a box is the sum over its cells: for each choice in the periods, sexes
-        # and age bands, sum those over the few places any choice of places can take, once.
+        # The cost of a box is the sum of what its cells still cost: for every combination of
+        # the dimensions' options at once, over the few places any option can take.
         nodes = sorted({n for place_nodes, _, _ in options[0] for n in place_nodes})
-        at = {n: i for i, n in enumerate(nodes)}
-        near = open_cost[nodes]
-        place_rows = [[at[n] for n in place_nodes] for place_nodes, _, _ in options[0]]
-        ranked: list[tuple[float, int, tuple]] = []
-        for rest in itertools.product(*options[1:]):
-            (periods, _, _), (sexes, _, _), (ages, _, _) = rest
-            by_place = near[:, periods][:, :, sexes][:, :, :, ages].sum(axis=(1, 2, 3))
-            for place, rows in zip(options[0], place_rows, strict=True):
-                ranked.append((float(by_place[rows].sum()), len(ranked), (place, *rest)))
-        ranked.sort(key=lambda r: (r[0], r[1]))
+        masks = [_mask([[nodes.index(n) for n in o[0]] for o in options[0]], len(nodes))]
+        masks += [_mask([o[0] for o in opts], open_cost.shape[axis]) for axis, opts in enumerate(options) if axis]
+        costs = np.einsum("pn,qt,rx,sa,ntxa->pqrs", *masks, open_cost[nodes], optimize=True)
         chosen = None
-        for _c, _i, box in ranked:
+        ranked = np.unravel_index(np.argsort(costs, axis=None, kind="stable"), costs.shape)
+        for picks in zip(*(axis.tolist() for axis in ranked), strict=True):
+            box = tuple(opts[i] for opts, i in zip(options, picks, strict=True))
             # Whether a box keeps the counts within bounds depends on its fine values alone,
             # which many boxes share.
             corners = tuple((plus, minus) for _nodes, plus, minus in box)
             if corners not in feasible:
-                feasible[corners] = _within(fine, box, low, high)
+                feasible[corners] = _within(*plain, box)
             if feasible[corners]:
                 chosen = box
                 break
         if chosen is None:
             unbounded += 1
-            chosen = ranked[0][2]
+            chosen = tuple(opts[axis[0]] for opts, axis in zip(options, ranked, strict=True))
         ix = np.ix_(*(box_nodes for box_nodes, _, _ in chosen))
         hide[ix] = True
         covered[ix] = True
@@ -191,22 +189,29 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     return Boxes(hidden=hide, unbounded=unbounded)
 
 
-def _within(fine: np.ndarray, box: tuple, low: np.ndarray | None, high: np.ndarray | None) -> bool:
+def _within(fine: list, low: list | None, high: list | None, box: tuple) -> bool:
     """Whether the box's change, one way or the other, keeps every fine cell it moves within
-    zero (or ``low``) and ``high``."""
+    zero (or ``low``) and ``high`` (nested lists over sites, months, sexes and age bands)."""
     sides = [((plus, 1), (minus, -1)) if minus is not None else ((plus, 1),) for _nodes, plus, minus in box]
     up = down = True
     for (p, sp), (t, st), (x, sx), (a, sa) in itertools.product(*sides):
-        at = (p, t, x, a)
         sign = sp * st * sx * sa
-        value = fine[at]
-        least = 0 if low is None else low[at]
-        most = np.inf if high is None else high[at]
+        value = fine[p][t][x][a]
+        least = 0 if low is None else low[p][t][x][a]
+        most = math.inf if high is None else high[p][t][x][a]
         up = up and least <= value + sign <= most
         down = down and least <= value - sign <= most
         if not (up or down):
             return False
     return True
+
+
+def _mask(chosen: list[list[int]], width: int) -> np.ndarray:
+    """One row per option, 1 at each index it takes."""
+    out = np.zeros((len(chosen), width))
+    for row, taken in enumerate(chosen):
+        out[row, taken] = 1
+    return out
 
 
 def _membership(tree: Hierarchy, n_fine: int) -> np.ndarray:
