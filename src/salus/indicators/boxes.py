@@ -26,9 +26,11 @@ in whole numbers or not, whatever else is shown and on whichever pages.
 
 Each small cell is given the box that hides the fewest cells not already hidden (a place's
 total costs most, a cell of one sex or one age band less, one of a sex and an age band least),
-unless one already holds it. The fine value taken under a node is the one nearest to it, and
-the largest over the year among those: a box whose changes would leave a count below zero is
-passed over for the next cheapest.
+unless one that keeps within bounds already holds it. The fine values a box can take under
+the small cell's node are those nearest it (fewest nodes between); under a sibling, the
+largest over the year of those nearest it, or any of them when no box with the largest keeps
+within bounds. A box whose change would take a count below zero, or past what the others
+tell, is passed over for the next cheapest.
 """
 
 from __future__ import annotations
@@ -58,10 +60,6 @@ class Hierarchy:
         """``n`` fine values (nodes 0 to n - 1) and their total (node n)."""
         return Hierarchy(parent=(*([n] * n), -1), leaves=(*((i,) for i in range(n)), tuple(range(n))))
 
-    def node_of(self, fine: int) -> int:
-        """The node that holds the fine value ``fine`` alone."""
-        return self._fine_nodes[fine]
-
     @property
     def _fine_nodes(self) -> dict[int, int]:
         # The deepest node holding each fine value: the one that holds it alone.
@@ -85,7 +83,8 @@ class _Dim:
     tree: Hierarchy
     fine_nodes: dict[int, int]
     children: dict[int, list[int]]
-    rep: list[int]  # per node, the fine value taken under it
+    rep: list[int]  # per node, the fine value taken under it on a sibling's side
+    nearest: list[list[int]]  # per node, the fine values nearest it, the largest first
 
     @staticmethod
     def of(tree: Hierarchy, weight: np.ndarray) -> _Dim:
@@ -94,27 +93,31 @@ class _Dim:
         children: dict[int, list[int]] = {}
         for node, p in enumerate(tree.parent):
             children.setdefault(p, []).append(node)
-        rep = []
+        rep, nearest = [], []
         for node, leaves in enumerate(tree.leaves):
             depth = {f: len(tree.up(fine_nodes[f], node)) for f in leaves}
-            rep.append(min(leaves, key=lambda f: (depth[f], -weight[f], f)))
-        return _Dim(tree, fine_nodes, children, rep)
+            nearest.append(sorted((f for f in leaves if depth[f] == min(depth.values())), key=lambda f: (-weight[f], f)))
+            rep.append(nearest[-1][0])
+        return _Dim(tree, fine_nodes, children, rep, nearest)
 
-    def options(self, node: int, flat: bool) -> list[tuple[list[int], int, int | None]]:
+    def options(self, node: int, wide: bool = False) -> list[tuple[list[int], int, int | None]]:
         """The ways a box can take ``node`` in this dimension: (its nodes, the fine value on
-        the small cell's side, the fine value on the other side or None for a single)."""
+        the small cell's side, the fine value on the other side or None for a single). With
+        ``wide``, any fine value nearest a sibling too, not only its largest."""
         out: list[tuple[list[int], int, int | None]] = []
         parent = self.tree.parent[node]
+        # On the small cell's side, any fine value nearest the node: the small cell's own
+        # fine cells are often zero in some of them, and a box must be able to move them.
+        nearest = self.nearest[node]
         if parent != -1:
-            plus = self.rep[node]
-            mine = self.tree.up(self.fine_nodes[plus], parent)
-            for sibling in self.children[parent]:
-                if sibling != node:
-                    minus = self.rep[sibling]
-                    out.append((mine + self.tree.up(self.fine_nodes[minus], parent), plus, minus))
-        # A single: one fine value under the node, and every node above it. In a flat
-        # dimension (sex, age band) the fine values are few, and any of them can serve.
-        for plus in (self.tree.leaves[node] if flat else (self.rep[node],)):
+            for plus in nearest:
+                mine = self.tree.up(self.fine_nodes[plus], parent)
+                for sibling in self.children[parent]:
+                    if sibling != node:
+                        for minus in self.nearest[sibling] if wide else (self.rep[sibling],):
+                            out.append((mine + self.tree.up(self.fine_nodes[minus], parent), plus, minus))
+        # A single: one fine value under the node, and every node above it.
+        for plus in nearest:
             out.append((self.tree.up(self.fine_nodes[plus]), plus, None))
         return out
 
@@ -124,7 +127,8 @@ class Boxes:
     """What :func:`boxes` settled: ``hidden`` over the nodes of the four dimensions (places,
     periods, sexes, age bands), the small cells and rule 6's totals included, and
     ``unbounded``, how many small cells had no box that keeps every count within what a reader
-    knows (each was given the cheapest box, which still holds in real numbers)."""
+    knows and were in no such box of another (each was given the cheapest box, which still
+    holds in real numbers)."""
 
     hidden: np.ndarray
     unbounded: int
@@ -160,33 +164,50 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     for cell in map(tuple, np.argwhere(small)):
         if covered[cell]:
             continue
-        options = [d.options(node, flat=axis >= 2) for axis, (d, node) in enumerate(zip(ds, cell, strict=True))]
-        # The cost of a box is the sum of what its cells still cost: for every combination of
-        # the dimensions' options at once, over the few places any option can take.
-        nodes = sorted({n for place_nodes, _, _ in options[0] for n in place_nodes})
-        masks = [_mask([[nodes.index(n) for n in o[0]] for o in options[0]], len(nodes))]
-        masks += [_mask([o[0] for o in opts], open_cost.shape[axis]) for axis, opts in enumerate(options) if axis]
-        costs = np.einsum("pn,qt,rx,sa,ntxa->pqrs", *masks, open_cost[nodes], optimize=True)
-        chosen = None
-        ranked = np.unravel_index(np.argsort(costs, axis=None, kind="stable"), costs.shape)
-        for picks in zip(*(axis.tolist() for axis in ranked), strict=True):
-            box = tuple(opts[i] for opts, i in zip(options, picks, strict=True))
-            # Whether a box keeps the counts within bounds depends on its fine values alone,
-            # which many boxes share.
-            corners = tuple((plus, minus) for _nodes, plus, minus in box)
-            if corners not in feasible:
-                feasible[corners] = _within(*plain, box)
-            if feasible[corners]:
-                chosen = box
-                break
+        chosen, cheapest = _cheapest_within([d.options(node) for d, node in zip(ds, cell, strict=True)],
+                                            open_cost, feasible, plain)
         if chosen is None:
+            # Rarely: every sibling's fine values, not only its largest.
+            chosen, _ = _cheapest_within([d.options(node, wide=True) for d, node in zip(ds, cell, strict=True)],
+                                         open_cost, feasible, plain)
+        if chosen is None:
+            # The cheapest box still holds in real numbers. It covers this cell alone: the
+            # other small cells in it look for a box of their own that keeps within bounds.
             unbounded += 1
-            chosen = tuple(opts[axis[0]] for opts, axis in zip(options, ranked, strict=True))
+            chosen = cheapest
+            covered[cell] = True
         ix = np.ix_(*(box_nodes for box_nodes, _, _ in chosen))
         hide[ix] = True
-        covered[ix] = True
         open_cost[ix] = 0.0
+        if feasible.get(tuple((plus, minus) for _nodes, plus, minus in chosen)):
+            covered[ix] = True
     return Boxes(hidden=hide, unbounded=unbounded)
+
+
+def _cheapest_within(options: list, open_cost: np.ndarray, feasible: dict,
+                     plain: tuple[list, list | None, list | None]) -> tuple:
+    """The cheapest box of ``options`` (each dimension's, :meth:`_Dim.options`) that keeps
+    within bounds (or None), and the cheapest of all. ``feasible`` keeps, per fine corner,
+    whether its boxes do."""
+    # The cost of a box is the sum of what its cells still cost: for every combination of
+    # the dimensions' options at once, over the few places any option can take.
+    nodes = sorted({n for place_nodes, _, _ in options[0] for n in place_nodes})
+    at = {n: i for i, n in enumerate(nodes)}
+    masks = [_mask([[at[n] for n in o[0]] for o in options[0]], len(nodes))]
+    masks += [_mask([o[0] for o in opts], open_cost.shape[axis]) for axis, opts in enumerate(options) if axis]
+    costs = np.einsum("pn,qt,rx,sa,ntxa->pqrs", *masks, open_cost[nodes], optimize=True)
+    ranked = np.unravel_index(np.argsort(costs, axis=None, kind="stable"), costs.shape)
+    cheapest = tuple(opts[axis[0]] for opts, axis in zip(options, ranked, strict=True))
+    for picks in zip(*(axis.tolist() for axis in ranked), strict=True):
+        box = tuple(opts[i] for opts, i in zip(options, picks, strict=True))
+        # Whether a box keeps the counts within bounds depends on its fine values alone,
+        # which many boxes share.
+        corners = tuple((plus, minus) for _nodes, plus, minus in box)
+        if corners not in feasible:
+            feasible[corners] = _within(*plain, box)
+        if feasible[corners]:
+            return box, cheapest
+    return None, cheapest
 
 
 def _within(fine: list, low: list | None, high: list | None, box: tuple) -> bool:

@@ -30,7 +30,10 @@ each place with the places just below it, holding what the part above settled fo
 and what the place table settled for the totals. A page holds its breakdowns as the part above
 it settled them. Parts do not see each other's cells: for a small program, every cell of every
 page is then audited together, over each site's count of each sex and age band in each month
-(:class:`_WholeTree`), and whatever it finds pinned down gets more cells hidden.
+(:class:`_WholeTree`), and whatever it finds pinned down gets more cells hidden. A count the
+audit cannot take (too many unknowns) gets instead a box of hidden cells around each of its
+small cells, over every place and period (salus.indicators.boxes): whatever else the pages
+show, no small cell can be worked out from them.
 """
 
 from __future__ import annotations
