@@ -36,11 +36,12 @@ tell, is passed over for the next cheapest.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+# How many of a small cell's cheapest boxes are tried one by one before all are at once.
+FEW = 8
 # What hiding a cell not already hidden costs, by how coarse it is (weights of the choice).
 TOTAL_COST = 100
 MARGIN_COST = 3
@@ -158,70 +159,91 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     covered = np.zeros_like(hide)
     open_cost = np.where(hide, 0.0, cost)  # what hiding each cell would still cost
     unbounded = 0
-    feasible: dict[tuple, bool] = {}
-    # Plain numbers for the bounds checks, which look at one fine cell at a time.
-    plain = (fine.tolist(), None if low is None else low.tolist(), None if high is None else high.tolist())
+    least = np.zeros_like(fine) if low is None else low
+    most = np.full_like(fine, np.inf) if high is None else high
     for cell in map(tuple, np.argwhere(small)):
         if covered[cell]:
             continue
         chosen, cheapest = _cheapest_within([d.options(node) for d, node in zip(ds, cell, strict=True)],
-                                            open_cost, feasible, plain)
+                                            open_cost, fine, least, most)
         if chosen is None:
             # Rarely: every sibling's fine values, not only its largest.
             chosen, _ = _cheapest_within([d.options(node, wide=True) for d, node in zip(ds, cell, strict=True)],
-                                         open_cost, feasible, plain)
-        if chosen is None:
+                                         open_cost, fine, least, most)
+        ix = np.ix_(*(box_nodes for box_nodes, _, _ in (chosen or cheapest)))
+        hide[ix] = True
+        open_cost[ix] = 0.0
+        if chosen is not None:
+            covered[ix] = True
+        else:
             # The cheapest box still holds in real numbers. It covers this cell alone: the
             # other small cells in it look for a box of their own that keeps within bounds.
             unbounded += 1
-            chosen = cheapest
             covered[cell] = True
-        ix = np.ix_(*(box_nodes for box_nodes, _, _ in chosen))
-        hide[ix] = True
-        open_cost[ix] = 0.0
-        if feasible.get(tuple((plus, minus) for _nodes, plus, minus in chosen)):
-            covered[ix] = True
     return Boxes(hidden=hide, unbounded=unbounded)
 
 
-def _cheapest_within(options: list, open_cost: np.ndarray, feasible: dict,
-                     plain: tuple[list, list | None, list | None]) -> tuple:
-    """The cheapest box of ``options`` (each dimension's, :meth:`_Dim.options`) that keeps
-    within bounds (or None), and the cheapest of all. ``feasible`` keeps, per fine corner,
-    whether its boxes do."""
+def _cheapest_within(options: list, open_cost: np.ndarray, fine: np.ndarray, least: np.ndarray,
+                     most: np.ndarray) -> tuple:
+    """The cheapest box of ``options`` (each dimension's, :meth:`_Dim.options`) whose change
+    keeps every fine cell between ``least`` and ``most`` (or None), and the cheapest of all;
+    ties go to the first in the options' order."""
     # The cost of a box is the sum of what its cells still cost: for every combination of
     # the dimensions' options at once, over the few places any option can take.
     nodes = sorted({n for place_nodes, _, _ in options[0] for n in place_nodes})
     at = {n: i for i, n in enumerate(nodes)}
-    masks = [_mask([[at[n] for n in o[0]] for o in options[0]], len(nodes))]
-    masks += [_mask([o[0] for o in opts], open_cost.shape[axis]) for axis, opts in enumerate(options) if axis]
-    costs = np.einsum("pn,qt,rx,sa,ntxa->pqrs", *masks, open_cost[nodes], optimize=True)
-    ranked = np.unravel_index(np.argsort(costs, axis=None, kind="stable"), costs.shape)
-    cheapest = tuple(opts[axis[0]] for opts, axis in zip(options, ranked, strict=True))
-    for picks in zip(*(axis.tolist() for axis in ranked), strict=True):
-        box = tuple(opts[i] for opts, i in zip(options, picks, strict=True))
-        # Whether a box keeps the counts within bounds depends on its fine values alone,
-        # which many boxes share.
-        corners = tuple((plus, minus) for _nodes, plus, minus in box)
-        if corners not in feasible:
-            feasible[corners] = _within(*plain, box)
-        if feasible[corners]:
+    places = _mask([[at[n] for n in o[0]] for o in options[0]], len(nodes))
+    periods, sexes, ages = (_mask([o[0] for o in opts], open_cost.shape[axis])
+                            for axis, opts in enumerate(options) if axis)
+    costs = np.tensordot(open_cost[nodes], ages, axes=([3], [1]))  # node, period, sex, age option
+    costs = np.tensordot(costs, sexes, axes=([2], [1]))  # node, period, age option, sex option
+    costs = np.tensordot(costs, periods, axes=([1], [1]))  # node, age o., sex o., period o.
+    costs = np.tensordot(places, costs, axes=([1], [0])).transpose(0, 3, 2, 1)
+    order = np.argsort(costs, axis=None, kind="stable")
+    cheapest = tuple(opts[i] for opts, i in zip(options, np.unravel_index(int(order[0]), costs.shape), strict=True))
+    # The cheapest few one by one (most often one of them serves), then all at once.
+    for flat in order[:FEW].tolist():
+        box = tuple(opts[i] for opts, i in zip(options, np.unravel_index(flat, costs.shape), strict=True))
+        if _within(fine, least, most, box):
             return box, cheapest
-    return None, cheapest
+    # Whether each box's change, one way or the other, keeps its fine cells within bounds:
+    # its corners are one fine value of each dimension, the small cell's side (+) or the
+    # sibling's (-; a single has none).
+    plus = [np.array([o[1] for o in opts]) for opts in options]
+    minus = [np.array([-1 if o[2] is None else o[2] for o in opts]) for opts in options]
+    up = np.ones(costs.shape, dtype=bool)
+    down = np.ones(costs.shape, dtype=bool)
+    for sides in itertools.product((0, 1), repeat=4):
+        index, present, sign = [], np.ones(costs.shape, dtype=bool), 1
+        for axis, side in enumerate(sides):
+            shape = [1] * 4
+            shape[axis] = -1
+            index.append((plus[axis] if side == 0 else np.maximum(minus[axis], 0)).reshape(shape))
+            if side:
+                present = present & (minus[axis] >= 0).reshape(shape)
+                sign = -sign
+        at_corner = tuple(index)
+        value, lo, hi = fine[at_corner], least[at_corner], most[at_corner]
+        up &= ~present | ((value + sign >= lo) & (value + sign <= hi))
+        down &= ~present | ((value - sign >= lo) & (value - sign <= hi))
+    allowed = np.where(up | down, costs, np.inf)
+    best = int(np.argmin(allowed))
+    if not np.isfinite(allowed.flat[best]):
+        return None, cheapest
+    picks = np.unravel_index(best, costs.shape)
+    return tuple(opts[i] for opts, i in zip(options, picks, strict=True)), cheapest
 
 
-def _within(fine: list, low: list | None, high: list | None, box: tuple) -> bool:
-    """Whether the box's change, one way or the other, keeps every fine cell it moves within
-    zero (or ``low``) and ``high`` (nested lists over sites, months, sexes and age bands)."""
+def _within(fine: np.ndarray, least: np.ndarray, most: np.ndarray, box: tuple) -> bool:
+    """Whether the box's change, one way or the other, keeps every fine cell it moves between
+    ``least`` and ``most``."""
     sides = [((plus, 1), (minus, -1)) if minus is not None else ((plus, 1),) for _nodes, plus, minus in box]
     up = down = True
     for (p, sp), (t, st), (x, sx), (a, sa) in itertools.product(*sides):
-        sign = sp * st * sx * sa
-        value = fine[p][t][x][a]
-        least = 0 if low is None else low[p][t][x][a]
-        most = math.inf if high is None else high[p][t][x][a]
-        up = up and least <= value + sign <= most
-        down = down and least <= value - sign <= most
+        sign, at = sp * st * sx * sa, (p, t, x, a)
+        value, lo, hi = fine[at], least[at], most[at]
+        up = up and lo <= value + sign <= hi
+        down = down and lo <= value - sign <= hi
         if not (up or down):
             return False
     return True
