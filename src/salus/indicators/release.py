@@ -315,7 +315,9 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     (:func:`_sure_to_give_up`), is solved as above. Counts each part of the next in every
     fine cell (engine.PART_OF and ONE_PER_CONTACT: positive results, results given,
     contacts), those audited, are checked again as one chain (:func:`_audited_together`);
-    every indicator of a count hides what that settles for it.
+    every indicator of a count hides what that settles for it. Every count the audit does not
+    take has a box of hidden cells around each of its small cells, in every place
+    (:func:`_box_small_cells`).
     """
     import numpy as np
 
