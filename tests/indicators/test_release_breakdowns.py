@@ -146,16 +146,22 @@ def zeros_worked_out(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return maybe
 
 
+def truth_of(tree: Tree, fine: dict[str, dict]) -> np.ndarray:
+    """The year's counts as the vector of the tree's unknowns."""
+    truth = np.zeros(len(tree.unknowns))
+    for month, cells in fine.items():
+        for (sex, age, site), n in cells.items():
+            truth[tree.unknowns[(site, sex, age, month)]] += n
+    return truth
+
+
 def worked_out_with_bounds(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict]) -> list[tuple[str, dict]]:
     """Cells hidden on every page that shows them, not zero, that the cells shown on all the
     pages together determine exactly once the reader also uses that no count is negative:
     the unknowns that must be zero are known, and a hidden cell is determined when its row
     lies in the space of the shown rows and those zeros. (A hidden zero worked out is not
     counted: a zero is shown anyway.)"""
-    truth = np.zeros(len(tree.unknowns))
-    for month, cells in fine.items():
-        for (sex, age, site), n in cells.items():
-            truth[tree.unknowns[(site, sex, age, month)]] += n
+    truth = truth_of(tree, fine)
     rows = [(row_of(tree, page, c), page, c) for page, cells in pages.items() for c in cells]
     shown_anywhere = {row.tobytes() for row, _p, c in rows if not c["suppressed"]}
     shown = np.array([row for row, _p, c in rows if not c["suppressed"]])
@@ -175,10 +181,7 @@ def worked_out_with_bounds(tree: Tree, pages: dict[str, list[dict]], fine: dict[
 def small_worked_out(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict],
                      threshold: int) -> list[tuple[str, dict]]:
     """The cells of :func:`worked_out_with_bounds` that are small counts (1 to threshold - 1)."""
-    truth = np.zeros(len(tree.unknowns))
-    for month, cells in fine.items():
-        for (sex, age, site), n in cells.items():
-            truth[tree.unknowns[(site, sex, age, month)]] += n
+    truth = truth_of(tree, fine)
     return [(page, c) for page, c in worked_out_with_bounds(tree, pages, fine)
             if 0 < row_of(tree, page, c) @ truth < threshold]
 

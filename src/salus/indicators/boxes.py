@@ -84,7 +84,6 @@ class _Dim:
     tree: Hierarchy
     fine_nodes: dict[int, int]
     children: dict[int, list[int]]
-    rep: list[int]  # per node, the fine value taken under it on a sibling's side
     nearest: list[list[int]]  # per node, the fine values nearest it, the largest first
 
     @staticmethod
@@ -94,12 +93,11 @@ class _Dim:
         children: dict[int, list[int]] = {}
         for node, p in enumerate(tree.parent):
             children.setdefault(p, []).append(node)
-        rep, nearest = [], []
+        nearest = []
         for node, leaves in enumerate(tree.leaves):
             depth = {f: len(tree.up(fine_nodes[f], node)) for f in leaves}
             nearest.append(sorted((f for f in leaves if depth[f] == min(depth.values())), key=lambda f: (-weight[f], f)))
-            rep.append(nearest[-1][0])
-        return _Dim(tree, fine_nodes, children, rep, nearest)
+        return _Dim(tree, fine_nodes, children, nearest)
 
     def options(self, node: int, wide: bool = False) -> list[tuple[list[int], int, int | None]]:
         """The ways a box can take ``node`` in this dimension: (its nodes, the fine value on
@@ -115,7 +113,8 @@ class _Dim:
                 mine = self.tree.up(self.fine_nodes[plus], parent)
                 for sibling in self.children[parent]:
                     if sibling != node:
-                        for minus in self.nearest[sibling] if wide else (self.rep[sibling],):
+                        # A sibling's largest nearest fine value, or (``wide``) any of them.
+                        for minus in self.nearest[sibling] if wide else self.nearest[sibling][:1]:
                             out.append((mine + self.tree.up(self.fine_nodes[minus], parent), plus, minus))
         # A single: one fine value under the node, and every node above it.
         for plus in nearest:
@@ -149,7 +148,8 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     """
     values = fine
     for axis, tree in enumerate(dims):
-        values = np.tensordot(_membership(tree, values.shape[axis]), values, axes=([1], [axis]))
+        members = _mask([list(leaves) for leaves in tree.leaves], values.shape[axis])  # nodes x fine values
+        values = np.tensordot(members, values, axes=([1], [axis]))
         values = np.moveaxis(values, 0, axis)
     small = (values >= 1) & (values < threshold)
     hide = small.copy() if hidden is None else (small | hidden)
@@ -254,14 +254,6 @@ def _mask(chosen: list[list[int]], width: int) -> np.ndarray:
     out = np.zeros((len(chosen), width))
     for row, taken in enumerate(chosen):
         out[row, taken] = 1
-    return out
-
-
-def _membership(tree: Hierarchy, n_fine: int) -> np.ndarray:
-    """Nodes × fine values: 1 where the node holds the fine value."""
-    out = np.zeros((len(tree.parent), n_fine))
-    for node, leaves in enumerate(tree.leaves):
-        out[node, list(leaves)] = 1
     return out
 
 

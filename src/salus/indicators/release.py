@@ -77,9 +77,9 @@ PART_HIDDEN_LIMIT = 500
 # and gives up on a count when more than AUDIT_UNKNOWN_LIMIT of them (or the program's
 # suppression_audit_limit: audit_unknown_limit) are hidden on their sites' pages (the
 # reader's unknowns): each round of the audit solves them together, at a cost that grows with
-# the cube of their number. The demo has at most 206 for a count. A count
-# given up is solved as without the audit (rule 7), and its small cells are boxed (rule 9). Measured (docs/indicators.md, rule 8,
-# "Less arithmetic per round"): 12 sites and 150,000 contacts have up to 1,084; at 16 sites
+# the cube of their number. The demo has at most 206 for a count. A count given up is
+# solved as without the audit (rule 7), and its small cells are boxed (rule 9). Measured
+# (docs/indicators.md, rule 8, "Less arithmetic per round"): 12 sites and 150,000 contacts have up to 1,084; at 16 sites
 # the four largest counts have 1,277 to 1,402, and all 13 are audited in about 24 s a page
 # (9 in about 9.5 s at 1,200); at 20 sites 9 are audited (all 13 only at 2,400, 39 s a page),
 # at 40 sites 5, at 200 sites and 1 M contacts 2.
