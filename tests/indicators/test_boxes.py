@@ -140,3 +140,24 @@ def test_a_box_that_would_take_a_count_past_another_is_passed_over():
     assert small_cells_pinned(results, found.hidden, 5, positives, contacts, whole=True) == []
     # Without what the other counts tell, the cheapest box (sixteen cells, no total) serves.
     assert boxes(results, DIMS, 5).hidden.sum() == 16
+
+
+@settings(max_examples=60, deadline=None)
+@given(results=counts(4), extra=counts(2), data=st.data())
+def test_boxes_checked_at_once_keep_within_bounds_exactly_when_each_does_alone(results, extra, data):
+    """The search checks its cheapest few boxes one by one, then the rest in batches: both ways
+    must agree on every box (a disagreement would change which box a small cell gets)."""
+    from salus.indicators.boxes import _all_within, _Dim, _Room, _within
+
+    contacts = results + extra
+    positives = np.minimum(results, data.draw(counts(2)))
+    room = _Room.of(results, positives, contacts)
+    cell = data.draw(st.tuples(*(st.integers(0, len(d.parent) - 1) for d in DIMS)))
+    choices = [_Dim.of(d, results.sum(axis=tuple(a for a in range(4) if a != axis))).choices(node, wide=True)
+               for axis, (d, node) in enumerate(zip(DIMS, cell, strict=True))]
+    grid = tuple(len(c.options) for c in choices)
+    picks = np.unravel_index(np.arange(int(np.prod(grid))), grid)
+    at_once = _all_within(room, choices, picks)
+    alone = [_within(room, tuple(c.options[i] for c, i in zip(choices, box, strict=True)))
+             for box in zip(*picks, strict=True)]
+    assert at_once.tolist() == alone

@@ -36,11 +36,11 @@ tell, is passed over for the next cheapest.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-# How many of a small cell's cheapest boxes are tried one by one before all are at once.
+# How many of a small cell's cheapest boxes are tried one by one before the rest in batches.
 FEW = 8
 # What hiding a cell not already hidden costs, by how coarse it is (weights of the choice).
 TOTAL_COST = 100
@@ -79,12 +79,36 @@ class Hierarchy:
         return chain
 
 
+@dataclass(frozen=True)
+class _Choices:
+    """A dimension's options for one node (:meth:`_Dim.options`) as arrays: the few nodes any
+    of them takes (``nodes``), which of those each takes (``mask``: options x nodes), and each
+    one's fine value on the small cell's side (``plus``) and on the other (``minus``, -1 for a
+    single)."""
+
+    options: list[tuple[list[int], int, int | None]]
+    nodes: np.ndarray
+    mask: np.ndarray
+    plus: np.ndarray
+    minus: np.ndarray
+
+    @staticmethod
+    def of(options: list[tuple[list[int], int, int | None]]) -> _Choices:
+        nodes = sorted({n for taken, _, _ in options for n in taken})
+        at = {n: i for i, n in enumerate(nodes)}
+        return _Choices(options, np.array(nodes), _mask([[at[n] for n in taken] for taken, _, _ in options], len(nodes)),
+                        np.array([plus for _, plus, _ in options]),
+                        np.array([-1 if minus is None else minus for _, _, minus in options]))
+
+
 @dataclass
 class _Dim:
     tree: Hierarchy
     fine_nodes: dict[int, int]
     children: dict[int, list[int]]
     nearest: list[list[int]]  # per node, the fine values nearest it, the largest first
+    # (node, wide) -> its options as arrays: asked again for every small cell of the node.
+    _choices: dict[tuple[int, bool], _Choices] = field(default_factory=dict)
 
     @staticmethod
     def of(tree: Hierarchy, weight: np.ndarray) -> _Dim:
@@ -98,6 +122,12 @@ class _Dim:
             depth = {f: len(tree.up(fine_nodes[f], node)) for f in leaves}
             nearest.append(sorted((f for f in leaves if depth[f] == min(depth.values())), key=lambda f: (-weight[f], f)))
         return _Dim(tree, fine_nodes, children, nearest)
+
+    def choices(self, node: int, wide: bool = False) -> _Choices:
+        """:meth:`options` of ``node``, as arrays (kept: the same node is asked many times)."""
+        if (node, wide) not in self._choices:
+            self._choices[node, wide] = _Choices.of(self.options(node, wide))
+        return self._choices[node, wide]
 
     def options(self, node: int, wide: bool = False) -> list[tuple[list[int], int, int | None]]:
         """The ways a box can take ``node`` in this dimension: (its nodes, the fine value on
@@ -159,17 +189,17 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     covered = np.zeros_like(hide)
     open_cost = np.where(hide, 0.0, cost)  # what hiding each cell would still cost
     unbounded = 0
-    least = np.zeros_like(fine) if low is None else low
-    most = np.full_like(fine, np.inf) if high is None else high
+    room = _Room.of(fine, np.zeros_like(fine) if low is None else low,
+                    np.full_like(fine, np.inf) if high is None else high)
     for cell in map(tuple, np.argwhere(small)):
         if covered[cell]:
             continue
-        chosen, cheapest = _cheapest_within([d.options(node) for d, node in zip(ds, cell, strict=True)],
-                                            open_cost, fine, least, most)
+        chosen, cheapest = _cheapest_within([d.choices(node) for d, node in zip(ds, cell, strict=True)],
+                                            open_cost, room)
         if chosen is None:
             # Rarely: every sibling's fine values, not only its largest.
-            chosen, _ = _cheapest_within([d.options(node, wide=True) for d, node in zip(ds, cell, strict=True)],
-                                         open_cost, fine, least, most)
+            chosen, _ = _cheapest_within([d.choices(node, wide=True) for d, node in zip(ds, cell, strict=True)],
+                                         open_cost, room)
         ix = np.ix_(*(box_nodes for box_nodes, _, _ in (chosen or cheapest)))
         hide[ix] = True
         open_cost[ix] = 0.0
@@ -183,67 +213,88 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     return Boxes(hidden=hide, unbounded=unbounded)
 
 
-def _cheapest_within(options: list, open_cost: np.ndarray, fine: np.ndarray, least: np.ndarray,
-                     most: np.ndarray) -> tuple:
-    """The cheapest box of ``options`` (each dimension's, :meth:`_Dim.options`) whose change
-    keeps every fine cell between ``least`` and ``most`` (or None), and the cheapest of all;
-    ties go to the first in the options' order."""
+@dataclass(frozen=True)
+class _Room:
+    """Per fine cell (flat, in C order), whether one more (``more``) or one less (``fewer``)
+    keeps it within what a reader knows of it."""
+
+    more: np.ndarray
+    fewer: np.ndarray
+    strides: tuple[int, ...]  # of the four dimensions, in fine cells
+
+    @staticmethod
+    def of(fine: np.ndarray, least: np.ndarray, most: np.ndarray) -> _Room:
+        strides = tuple(int(np.prod(fine.shape[axis + 1:])) for axis in range(4))
+        return _Room(((fine + 1 >= least) & (fine + 1 <= most)).ravel(),
+                     ((fine - 1 >= least) & (fine - 1 <= most)).ravel(), strides)
+
+
+def _cheapest_within(choices: list[_Choices], open_cost: np.ndarray, room: _Room) -> tuple:
+    """The cheapest box of ``choices`` (each dimension's, :meth:`_Dim.choices`) whose change
+    keeps every fine cell within what a reader knows of it (``room``), or None; and the
+    cheapest of all. Ties go to the first in the options' order."""
     # The cost of a box is the sum of what its cells still cost: for every combination of
-    # the dimensions' options at once, over the few places any option can take.
-    nodes = sorted({n for place_nodes, _, _ in options[0] for n in place_nodes})
-    at = {n: i for i, n in enumerate(nodes)}
-    places = _mask([[at[n] for n in o[0]] for o in options[0]], len(nodes))
-    periods, sexes, ages = (_mask([o[0] for o in opts], open_cost.shape[axis])
-                            for axis, opts in enumerate(options) if axis)
-    costs = np.tensordot(open_cost[nodes], ages, axes=([3], [1]))  # node, period, sex, age option
-    costs = np.tensordot(costs, sexes, axes=([2], [1]))  # node, period, age option, sex option
-    costs = np.tensordot(costs, periods, axes=([1], [1]))  # node, age o., sex o., period o.
-    costs = np.tensordot(places, costs, axes=([1], [0])).transpose(0, 3, 2, 1)
+    # the dimensions' options at once, over the few nodes any option can take.
+    costs = open_cost[np.ix_(*(c.nodes for c in choices))]
+    for axis in reversed(range(4)):
+        # Each product sums the last axis into that dimension's options, which are then put
+        # first: after all four, (place option, period option, sex option, age option).
+        costs = np.moveaxis(costs @ choices[axis].mask.T, -1, 0)
     order = np.argsort(costs, axis=None, kind="stable")
-    cheapest = tuple(opts[i] for opts, i in zip(options, np.unravel_index(int(order[0]), costs.shape), strict=True))
-    # The cheapest few one by one (most often one of them serves), then all at once.
+
+    def box(flat: int) -> tuple:
+        return tuple(c.options[i] for c, i in zip(choices, np.unravel_index(flat, costs.shape), strict=True))
+
+    cheapest = box(int(order[0]))
+    # The cheapest few one by one (most often one of them serves), then the others in order
+    # of cost, a growing batch at a time: the first that keeps within bounds is the cheapest.
     for flat in order[:FEW].tolist():
-        box = tuple(opts[i] for opts, i in zip(options, np.unravel_index(flat, costs.shape), strict=True))
-        if _within(fine, least, most, box):
-            return box, cheapest
-    # Whether each box's change, one way or the other, keeps its fine cells within bounds:
-    # its corners are one fine value of each dimension, the small cell's side (+) or the
-    # sibling's (-; a single has none).
-    plus = [np.array([o[1] for o in opts]) for opts in options]
-    minus = [np.array([-1 if o[2] is None else o[2] for o in opts]) for opts in options]
-    up = np.ones(costs.shape, dtype=bool)
-    down = np.ones(costs.shape, dtype=bool)
-    for sides in itertools.product((0, 1), repeat=4):
-        index, present, sign = [], np.ones(costs.shape, dtype=bool), 1
-        for axis, side in enumerate(sides):
-            shape = [1] * 4
-            shape[axis] = -1
-            index.append((plus[axis] if side == 0 else np.maximum(minus[axis], 0)).reshape(shape))
-            if side:
-                present = present & (minus[axis] >= 0).reshape(shape)
-                sign = -sign
-        at_corner = tuple(index)
-        value, lo, hi = fine[at_corner], least[at_corner], most[at_corner]
-        up &= ~present | ((value + sign >= lo) & (value + sign <= hi))
-        down &= ~present | ((value - sign >= lo) & (value - sign <= hi))
-    allowed = np.where(up | down, costs, np.inf)
-    best = int(np.argmin(allowed))
-    if not np.isfinite(allowed.flat[best]):
-        return None, cheapest
-    picks = np.unravel_index(best, costs.shape)
-    return tuple(opts[i] for opts, i in zip(options, picks, strict=True)), cheapest
+        if _within(room, box(flat)):
+            return box(flat), cheapest
+    start, size = FEW, 4 * FEW
+    while start < order.size:
+        batch = order[start:start + size]
+        ok = np.flatnonzero(_all_within(room, choices, np.unravel_index(batch, costs.shape)))
+        if ok.size:
+            return box(int(batch[ok[0]])), cheapest
+        start, size = start + size, size * 4
+    return None, cheapest
 
 
-def _within(fine: np.ndarray, least: np.ndarray, most: np.ndarray, box: tuple) -> bool:
-    """Whether the box's change, one way or the other, keeps every fine cell it moves between
-    ``least`` and ``most``."""
+# The corners (one side of each dimension: 0 the small cell's, 1 the other) with an odd number
+# on the other side: the box's change moves those the opposite way to the small cell.
+_ODD_CORNERS = np.indices((2, 2, 2, 2)).sum(axis=0) % 2 == 1
+
+
+def _all_within(room: _Room, choices: list[_Choices], picks: tuple[np.ndarray, ...]) -> np.ndarray:
+    """:func:`_within` for many boxes at once (``picks``: each dimension's option of each box).
+
+    A box's change moves its corners, one fine value of each dimension: the small cell's side
+    (+) or the other's (-; a single has none)."""
+    at = np.zeros((picks[0].size, 2, 2, 2, 2), dtype=np.int64)
+    present = np.ones(at.shape, dtype=bool)
+    for axis, (c, i, stride) in enumerate(zip(choices, picks, room.strides, strict=True)):
+        shape = [-1, 1, 1, 1, 1]
+        shape[axis + 1] = 2
+        minus = c.minus[i]
+        at += (np.stack([c.plus[i], np.maximum(minus, 0)], axis=1) * stride).reshape(shape)
+        present &= np.stack([np.ones(minus.shape, dtype=bool), minus >= 0], axis=1).reshape(shape)
+    more, fewer = room.more[at], room.fewer[at]
+    up = np.all(~present | np.where(_ODD_CORNERS, fewer, more), axis=(1, 2, 3, 4))
+    down = np.all(~present | np.where(_ODD_CORNERS, more, fewer), axis=(1, 2, 3, 4))
+    return up | down
+
+
+def _within(room: _Room, box: tuple) -> bool:
+    """Whether the box's change, one way or the other, keeps every fine cell it moves within
+    what a reader knows of it."""
     sides = [((plus, 1), (minus, -1)) if minus is not None else ((plus, 1),) for _nodes, plus, minus in box]
     up = down = True
     for (p, sp), (t, st), (x, sx), (a, sa) in itertools.product(*sides):
-        sign, at = sp * st * sx * sa, (p, t, x, a)
-        value, lo, hi = fine[at], least[at], most[at]
-        up = up and lo <= value + sign <= hi
-        down = down and lo <= value - sign <= hi
+        at = p * room.strides[0] + t * room.strides[1] + x * room.strides[2] + a
+        rising = sp * st * sx * sa > 0
+        up = up and bool((room.more if rising else room.fewer)[at])
+        down = down and bool((room.fewer if rising else room.more)[at])
         if not (up or down):
             return False
     return True
