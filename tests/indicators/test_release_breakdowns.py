@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.indicators.test_suppression import AGES, SEXES
 from tests.indicators.test_suppression import table as engine_table
@@ -186,6 +186,12 @@ def small_worked_out(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, d
             if 0 < row_of(tree, page, c) @ truth < threshold]
 
 
+def not_zero_worked_out(tree: Tree, pages: dict[str, list[dict]], fine: dict[str, dict]) -> list[tuple[str, dict]]:
+    """The cells of :func:`worked_out_with_bounds` that are not zero (zero is shown anyway)."""
+    truth = truth_of(tree, fine)
+    return [(page, c) for page, c in worked_out_with_bounds(tree, pages, fine) if row_of(tree, page, c) @ truth != 0]
+
+
 def counts(tree: Tree):
     """A year of counts: for some months, (sex, age band, site) -> count."""
     cell = st.tuples(st.sampled_from(SEXES), st.sampled_from(AGES), st.sampled_from(sorted(tree.site_area)))
@@ -221,16 +227,24 @@ def test_in_a_tree_of_several_parts_no_hidden_cell_can_be_worked_out_from_all_th
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fine=counts(DEEP), threshold=st.integers(min_value=3, max_value=6))
-def test_beyond_the_audit_no_small_count_can_be_worked_out_from_all_the_pages(fine, threshold):
-    """With the audit given up (rule 7's parts alone let several parts together pin cells
-    down), the boxes around the small counts (rule 9) leave none of them to be worked out,
-    even by a reader who uses that no count is negative."""
+# A year in which rule 7's parts, with the boxes, left non-zero cells to be worked out (the
+# program's women in April, 12, among them): the boxes alone leave none.
+@example(fine={"2025-02": {("X", "25+", "S3"): 7},
+               "2025-04": {("F", "<25", "N2"): 4, ("F", "25+", "S3"): 7, ("F", "25+", "N2"): 1},
+               "2025-05": {("X", "unknown", "S2"): 7, ("M", "unknown", "S2"): 7},
+               "2025-06": {("T", "25+", "S2"): 7, ("M", "25+", "S3"): 0, ("X", "<25", "N2"): 0,
+                           ("F", "unknown", "S1"): 5},
+               "2025-10": {("X", "25+", "S1"): 10, ("M", "unknown", "S2"): 11}}, threshold=5)
+def test_beyond_the_audit_no_hidden_count_can_be_worked_out_from_all_the_pages(fine, threshold):
+    """With the audit given up, what is hidden is the boxes (rule 9) around the small counts
+    and the hidden place totals: none of it can be worked out, even by a reader who uses that
+    no count is negative, except hidden zeros (zero is shown anyway)."""
     from salus.indicators import release
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
         pages = publish(DEEP, fine, threshold)
-    assert small_worked_out(DEEP, pages, fine, threshold) == []
+    assert not_zero_worked_out(DEEP, pages, fine) == []
     for cells in pages.values():
         for c in cells:
             assert c["numerator"] is None or not 0 < c["numerator"] < threshold, c
@@ -299,10 +313,10 @@ def test_the_audit_hides_fewer_place_totals_than_if_it_weighed_every_cell_alike(
     assert sum(every for _totals, every in weighed) <= sum(every for _totals, every in alike), (weighed, alike)
 
 
-def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkeypatch):
-    """One month of five counts. Solved in parts only, the cells shown on all the pages pin
-    down 180 hidden ones (N1's 13 young men among them, through the program's part and
-    district XL/N's); with the audit of all pages together, none."""
+def test_cells_of_several_pages_together_pin_nothing_down_with_the_audit_or_the_boxes(monkeypatch):
+    """One month of five counts. With each page protecting its breakdowns alone, the cells
+    shown on all the pages pin hidden ones down, small counts among them; with the audit of
+    all pages together, none; beyond the audit's reach, with the boxes (rule 9), none either."""
     from salus.indicators import release
 
     fine = {"2025-03": {("M", "<25", "N1"): 13, ("F", "<25", "N2"): 2, ("M", "25+", "S1"): 3,
@@ -312,15 +326,12 @@ def test_cells_of_several_parts_together_pin_nothing_down_after_the_audit(monkey
     with_boxes = publish(DEEP, fine, 5)
     with monkeypatch.context() as patch:
         patch.setattr(release, "_box_small_cells", lambda *args: None)
-        parts_only = publish(DEEP, fine, 5)
-    pinned = worked_out(DEEP, parts_only)
-    assert ("N1", "2025-03", {"age": "<25", "sex": "M"}) in [
-        (page, c["period"], c["disaggregation"]) for page, c in pinned], "without the audit (the test can fail)"
-    assert small_worked_out(DEEP, parts_only, fine, 5), "rule 7 alone lets small counts be worked out"
-    # Beyond the audit's reach, the boxes around the small counts leave none of them.
-    assert small_worked_out(DEEP, with_boxes, fine, 5) == []
+        pages_alone = publish(DEEP, fine, 5)
+    assert small_worked_out(DEEP, pages_alone, fine, 5), "pages alone let small counts be worked out (can fail)"
+    assert worked_out(DEEP, with_boxes) == []
+    assert not_zero_worked_out(DEEP, with_boxes, fine) == []
 
-    # An audit that gives up (too many unknowns) leaves every count as rules 7 and 9 solve it.
+    # An audit that gives up (too many unknowns) leaves every count to the boxes alike.
     monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 10**6)
     monkeypatch.setattr(release, "AUDIT_UNKNOWN_LIMIT", 0)
     assert publish(DEEP, fine, 5) == with_boxes
@@ -459,45 +470,33 @@ def test_a_sites_women_hidden_on_its_page_are_not_the_areas_minus_the_other_site
     assert worked_out(DEEP, publish(DEEP, fine, 5)) == []
 
 
-def test_a_part_with_too_much_to_hide_is_left_to_its_pages_with_every_part_below_it(monkeypatch):
-    """In a tree too large for the audit of all pages together, a part over the limit is not
-    solved, nor is any below it (they would hold the upper place's breakdowns as a part that
-    was never solved had settled them). Within the audit's reach, the audit does its work.
-    (Rule 7 alone: the boxes of rule 9, which hide cells in every place, are left out until
-    the end.)"""
+def test_beyond_the_audit_every_page_hides_the_boxes_and_nothing_else(monkeypatch):
+    """Beyond the audit's reach, the year's pattern settles every breakdown of every place:
+    S1's 2 women and the cells of their box hidden, the others shown. Each page then hides,
+    of that count, what the pattern hides in its place, and nothing more."""
     from salus.indicators import release
 
-    boxed = release._box_small_cells
-    monkeypatch.setattr(release, "_box_small_cells", lambda *args: None)
-
-    def settled(fine: dict) -> set[frozenset[str]]:
-        program_months = [c for m in MONTHS for c in page_table(DEEP, fine, DEEP.pages["program"], m)]
-        return {key[2] for key in release.place_pattern(program_months, [], 5, fine=engine_fine(DEEP, fine))
-                if key[3]}
-
-    # Only district XL/S/D1's part (S1 and S2) has a small cell: S1's 2 women.
+    monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 0)
     fine = {"2025-07": {("F", "25+", "S1"): 2, ("M", "25+", "S1"): 9, ("F", "25+", "S2"): 12,
                         ("M", "25+", "S2"): 8, ("F", "25+", "N1"): 30, ("M", "<25", "N2"): 25}}
-    s1, s2 = frozenset({"S1"}), frozenset({"S2"})
-    assert {s1, s2} <= settled(fine), "within the limit, every place's breakdowns are settled"
-    monkeypatch.setattr(release, "PART_HIDDEN_LIMIT", 0)
-    assert {s1, s2} <= settled(fine), "within the audit's reach, by the audit"
-    assert worked_out(DEEP, publish(DEEP, fine, 5)) == []
-    monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 0)
-    assert not {s1, s2} & settled(fine)
-    assert settled(fine), "parts with nothing to hide are still settled"
-
-    # A small cell at the top: the program's part is left, and with it every part.
-    fine["2025-07"][("T", "unknown", "N1")] = 1
-    assert settled(fine) == set()
-    assert publish(DEEP, fine, 5) == publish(DEEP, fine, 5, breakdowns=False)
-
-    # The boxes hide the small cells of every place, settled or not, on every page.
-    monkeypatch.setattr(release, "_box_small_cells", boxed)
     program_months = [c for m in MONTHS for c in page_table(DEEP, fine, DEEP.pages["program"], m)]
-    held = release.place_pattern(program_months, [], 5, fine=engine_fine(DEEP, fine))
-    assert held[(CODE, "2025-07", s1, (("age", "25+"), ("sex", "F")))]["numerator"] is True
-    assert held[(CODE, "2025-07", frozenset({"N1"}), (("age", "unknown"), ("sex", "T")))]["numerator"] is True
+    pattern = release.place_pattern(program_months, [], 5, fine=engine_fine(DEEP, fine))
+    s1 = frozenset({"S1"})
+    assert pattern[(CODE, "2025-07", s1, (("age", "25+"), ("sex", "F")))]["numerator"] is True
+    breakdowns = [b for b in release._breakdowns() if b]
+    places = {frozenset(sites) for sites in DEEP.pages.values()}
+    for place in places:
+        for period in ("2025-07", "2025Q3", "2025"):
+            for b in breakdowns:
+                assert pattern[(CODE, period, place, b)]["numerator"] in (True, False), (place, period, b)
+    boxed = {(key[1], key[2], key[3]) for key, fields in pattern.items() if key[0] == CODE and fields.get("numerator")}
+    assert 1 < len(boxed) < 60, "a box around the small cell, not every cell"
+
+    for name, cells in publish(DEEP, fine, 5).items():
+        place = frozenset(DEEP.pages[name])
+        hidden = {(c["period"], tuple(sorted(c["disaggregation"].items())))
+                  for c in cells if c["numerator"] is None and set(c["disaggregation"]) <= {"sex", "age"}}
+        assert hidden == {(period, b) for period, p, b in boxed if p == place}, name
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

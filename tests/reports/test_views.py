@@ -149,7 +149,8 @@ def test_it_prints_a_report_with_methods(client, quarter):
     # the year's pages together (docs/indicators.md, rules 2 and 8).
     assert "another of the group is hidden too" in html and "next smallest" not in html
     assert "All these pages of the year are then checked together" in html
-    assert "each small number is also hidden with a few others around it" in html
+    assert "each small number and each hidden total is instead hidden with a few others around it" in html
+    assert "one place and the places within it at a time" not in html
     from salus.indicators.catalogue import get
 
     assert str(get("NSP_COVERAGE").definition) in html

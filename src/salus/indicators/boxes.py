@@ -156,9 +156,9 @@ class _Dim:
 class Boxes:
     """What :func:`boxes` settled: ``hidden`` over the nodes of the four dimensions (places,
     periods, sexes, age bands), the small cells and rule 6's totals included, and
-    ``unbounded``, how many small cells had no box that keeps every count within what a reader
-    knows and were in no such box of another (each was given the cheapest box, which still
-    holds in real numbers)."""
+    ``unbounded``, how many cells given a box (small or protected) had no box that keeps every
+    count within what a reader knows and were in no such box of another (each was given the
+    cheapest box, which still holds in real numbers)."""
 
     hidden: np.ndarray
     unbounded: int
@@ -166,11 +166,14 @@ class Boxes:
 
 def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarchy], threshold: int,
           hidden: np.ndarray | None = None, low: np.ndarray | None = None,
-          high: np.ndarray | None = None) -> Boxes:
+          high: np.ndarray | None = None, protect: np.ndarray | None = None) -> Boxes:
     """Boxes for every small cell (1 to ``threshold`` - 1) of the count ``fine`` (its fine
     cells: sites × months × sexes × age bands, the fine values of ``dims``). ``hidden``
     (booleans over the nodes, or None): cells hidden already (place totals), which a box
-    takes at no cost; they are not given boxes of their own (they are not small).
+    takes at no cost. ``protect`` (booleans over the nodes, or None): cells that need a box
+    too, though not small (hidden place totals, which would otherwise be the sum of cells
+    shown); after the small cells, each of them in no box yet gets one, zeros included (a
+    page would otherwise protect a hidden zero with cells of its own, which other pages show).
 
     ``low`` and ``high`` (or None): per fine cell, the least and most the count can be, as a
     reader knows from the other counts (a result is given at a contact: the contacts are the
@@ -191,7 +194,8 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     unbounded = 0
     room = _Room.of(fine, np.zeros_like(fine) if low is None else low,
                     np.full_like(fine, np.inf) if high is None else high)
-    for cell in map(tuple, np.argwhere(small)):
+    needy = np.zeros_like(small) if protect is None else protect & ~small
+    for cell in itertools.chain(map(tuple, np.argwhere(small)), map(tuple, np.argwhere(needy))):
         if covered[cell]:
             continue
         chosen, cheapest = _cheapest_within([d.choices(node) for d, node in zip(ds, cell, strict=True)],
@@ -207,7 +211,7 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
             covered[ix] = True
         else:
             # The cheapest box still holds in real numbers. It covers this cell alone: the
-            # other small cells in it look for a box of their own that keeps within bounds.
+            # other cells in it look for a box of their own that keeps within bounds.
             unbounded += 1
             covered[cell] = True
     return Boxes(hidden=hide, unbounded=unbounded)

@@ -25,15 +25,15 @@ them, and protects its breakdowns around them.
 
 Breakdowns by sex and age add up across places too (an area's women are the sum of its sites'
 women, each on the site's page), but the tree's places × breakdowns × periods are too many
-cells to solve as one table. They are solved in parts, from the top down (:func:`breakdown_pattern`):
-each place with the places just below it, holding what the part above settled for the place
-and what the place table settled for the totals. A page holds its breakdowns as the part above
-it settled them. Parts do not see each other's cells: for a small program, every cell of every
-page is then audited together, over each site's count of each sex and age band in each month
-(:class:`_WholeTree`), and whatever it finds pinned down gets more cells hidden. A count the
-audit cannot take (too many unknowns) gets instead a box of hidden cells around each of its
-small cells, over every place and period (salus.indicators.boxes): whatever else the pages
-show, no small cell can be worked out from them.
+cells to solve as one table. For a program small enough, they are solved in parts (each place
+with the places just below it, holding what the place table settled for the totals), then
+every cell of every page is audited together, over each site's count of each sex and age band
+in each month (:class:`_WholeTree`), and whatever it finds pinned down gets more cells hidden
+(:func:`breakdown_pattern`). A count the audit cannot take (too many unknowns) hides instead a
+box of cells around each of its small cells and each place total the place table hides, over
+every place and period (salus.indicators.boxes), and nothing else: whatever else the pages
+show, none of its hidden cells can be worked out from them. Either way a page holds its
+breakdowns as that settled them.
 """
 
 from __future__ import annotations
@@ -64,21 +64,14 @@ from salus.indicators.suppression import (
 
 logger = logging.getLogger(__name__)
 
-# The most cells a part of the breakdowns' tree (breakdown_pattern) may hide before its audit
-# for it to be solved. The audit's cost grows with the cube of that number: the demo's largest
-# parts (about 430) take a fraction of a second; a national program's (900 to 1,200, 2025 of
-# the benchmark at 1 M contacts) 4 to 6 s each, for every count, part and page
-# (docs/indicators.md, "Across places").
-PART_HIDDEN_LIMIT = 500
-
 # The audit of all pages together (rule 8, breakdown_pattern) runs when the year has at most
 # AUDIT_FINE_LIMIT fine cells (sites x months x 12 sex and age cells: the demo's 8 sites make
 # 1,152, the benchmark's national program of 200 sites 28,800; no larger tree was measured),
 # and gives up on a count when more than AUDIT_UNKNOWN_LIMIT of them (or the program's
 # suppression_audit_limit: audit_unknown_limit) are hidden on their sites' pages (the
 # reader's unknowns): each round of the audit solves them together, at a cost that grows with
-# the cube of their number. The demo has at most 206 for a count. A count given up is
-# solved as without the audit (rule 7), and its small cells are boxed (rule 9). Measured
+# the cube of their number. The demo has at most 206 for a count. A count given up hides
+# the boxes of rule 9 instead. Measured
 # (docs/indicators.md, rule 8, "Less arithmetic per round"): 12 sites and 150,000 contacts have up to 1,084; at 16 sites
 # the four largest counts have 1,277 to 1,402, and all 13 are audited in about 24 s a page
 # (9 in about 9.5 s at 1,200); at 20 sites 9 are audited (all 13 only at 2,400, 39 s a page),
@@ -145,8 +138,7 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
         program, fine = year_months(year, codes, area=None, site=None, cached=cached)
         months = program if area is None and site is None else year_months(
             year, codes, area=area, site=site, cached=cached)[0]
-        page = frozenset(_site_areas(given))
-        places = place_pattern(program, given, threshold, cached=cached, fine=fine, wanted=[page])
+        places = place_pattern(program, given, threshold, cached=cached, fine=fine)
         pattern |= pattern_of_year(months, given, threshold, places)
     out = []
     for c in cells:
@@ -202,14 +194,14 @@ def place_fields(code: str) -> tuple[str, ...]:
 
 
 def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
-                  cached: bool = False, fine: dict[str, dict[tuple, dict[str, int]]] | None = None,
-                  wanted: list[frozenset[str]] | None = None) -> dict[tuple, dict[str, bool]]:
+                  cached: bool = False, fine: dict[str, dict[tuple, dict[str, int]]] | None = None
+                  ) -> dict[tuple, dict[str, bool]]:
     """Which place totals are hidden, ``(code, period, sites, ()) -> {field: hidden}``, ``sites``
     being the frozenset of the place's site codes (places with the same sites are one).
     With ``fine`` (the same months' sums per site, sex and age band, as
     salus.indicators.engine.monthly_trend gives them), also which breakdowns by sex and age of
-    the places ``wanted`` (default: every place) are hidden, ``(code, period, sites,
-    breakdown) -> {field: hidden}`` (:func:`breakdown_pattern`).
+    every place are hidden, ``(code, period, sites, breakdown) -> {field: hidden}``
+    (:func:`breakdown_pattern`).
 
     ``program_months`` are the whole program's month cells of one calendar year, with their
     site cells. A place is the program, an area at any level, or a site; its total in a month
@@ -273,7 +265,7 @@ def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
     if fine is not None:
         codes = sorted({code for code, _m, _s in counts})
         # Field by field: a box (breakdown_pattern's boxes) can hide a place total this table shows.
-        for key, fields in breakdown_pattern(fine, codes, tree, out, threshold, wanted, cached).items():
+        for key, fields in breakdown_pattern(fine, codes, tree, out, threshold, cached).items():
             out.setdefault(key, {}).update(fields)
     return out
 
@@ -288,36 +280,32 @@ def _breakdowns() -> list[tuple]:
 
 def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[str],
                       tree: dict[frozenset[str], list[frozenset[str]]], totals: dict[tuple, dict[str, bool]],
-                      threshold: int, wanted: list[frozenset[str]] | None = None,
-                      cached: bool = False) -> dict[tuple, dict[str, bool]]:
-    """Which breakdowns by sex and age of the places ``wanted`` (default: every place of
-    ``tree``) are hidden, ``(code, period, place, breakdown) -> {field: hidden}``.
+                      threshold: int, cached: bool = False) -> dict[tuple, dict[str, bool]]:
+    """Which breakdowns by sex and age of the places of ``tree`` are hidden, ``(code, period,
+    place, breakdown) -> {field: hidden}``, for the counts that add up across places. The
+    answer depends on the whole program's numbers alone, not on the page asking, so every
+    page of the year hides the same cells.
 
     ``fine`` holds one calendar year's months: ``fine[month][(sex, age band, area, site)]``,
-    each measure's count. Each place with the places just below it (a *part*) is one table of
-    ``codes`` and their fields that add up across places: every breakdown (and the total) of
-    each of them in every month, quarter and the year, with the groups within a period, the
-    sums over periods and each breakdown of the place the sum of the same breakdown of the
-    places below. Parts are solved from the top down: the place totals are held as ``totals``
-    (:func:`place_pattern`) settled them, the upper place's breakdowns as the part above
-    settled them; the part settles the breakdowns of the places below (and, at the top, the
-    program's). Only the parts above a wanted place are solved: each part depends on those
-    above it alone, so every page gets the same answer for the same numbers.
-
-    A part whose cells to hide number more than PART_HIDDEN_LIMIT before the audit is not
-    solved, for that count and field, nor is any part below it: those places' breakdowns are
-    left out of the answer, and their pages protect them on their own as before.
+    each measure's count.
 
     In a year of at most AUDIT_FINE_LIMIT fine cells, each count the audit of all pages together
-    can take is instead solved whole: every part (whatever ``wanted``), each keeping its small
-    cells and their complements only, then that audit (:meth:`_WholeTree.audited`). A count
-    it gives up on (:func:`audit_unknown_limit`), or would give up on before its first round
-    (:func:`_sure_to_give_up`), is solved as above. Counts each part of the next in every
-    fine cell (engine.PART_OF and ONE_PER_CONTACT: positive results, results given,
+    can take (rule 8) is solved in parts first: each place with the places just below it (a
+    *part*) is one table of the count's breakdowns (and total) in every month, quarter and the
+    year, with the groups within a period, the sums over periods and each breakdown of the
+    place the sum of the same breakdown of the places below; the place totals are held as
+    ``totals`` (:func:`place_pattern`) settled them, the upper place's breakdowns as the part
+    above settled them, and each part keeps its small cells and their complements only. Then
+    the audit of all pages together (:meth:`_WholeTree.audited`). Counts each part of the next
+    in every fine cell (engine.PART_OF and ONE_PER_CONTACT: positive results, results given,
     contacts), those audited, are checked again as one chain (:func:`_audited_together`);
-    every indicator of a count hides what that settles for it. Every count the audit does not
-    take has a box of hidden cells around each of its small cells, in every place
-    (:func:`_box_small_cells`).
+    every indicator of a count hides what that settles for it.
+
+    A count the audit gives up on (:func:`audit_unknown_limit`), or would give up on before
+    its first round (:func:`_sure_to_give_up`), and every count of a larger year, hides a box
+    of cells around each of its small cells and each place total ``totals`` hides, in every
+    place (rule 9, :func:`_box_small_cells`), and nothing else: its other breakdowns are
+    settled as shown.
     """
     import numpy as np
 
@@ -327,16 +315,8 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     if not months or not tree:
         return {}
     root = next(iter(tree))
-    parent = {child: upper for upper, children in tree.items() for child in children}
-    needed: set[frozenset[str]] = set()
-    for place in tree if wanted is None else wanted:
-        upper = place if place == root else parent.get(place)
-        while upper is not None:
-            needed.add(upper)
-            upper = parent.get(upper)
-    heads = [place for place in tree if place in needed and tree[place]]  # the tree's order: top down
-    if not heads:
-        return {}
+    if not tree[root]:
+        return {}  # a program of one site: no breakdown of another place adds up to its own
 
     sites = sorted(root)
     site_ix = {s: i for i, s in enumerate(sites)}
@@ -372,14 +352,13 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                 *(float(numbers[i, k]) for i in range(len(SEXES)) for k in range(len(AGE_BANDS)))]
 
     out: dict[tuple, dict[str, bool]] = {}
-    unsettled: set[tuple[str, str, frozenset[str]]] = set()  # (code, field, place): breakdowns left out
     part_values: dict[tuple[str, frozenset[str]], list[float]] = {}
     fine_hidden: Counter[tuple[str, str]] = Counter()  # (code, field) -> fine cells the parts hide
     month_labels = set(months)
 
     def numbers_of(measure: str, head: frozenset[str]) -> list[float]:
         """The part of ``head``'s cells of ``measure``, in its keys' order. Made once: a measure
-        is often several indicators' count, and a part may be solved twice (audited, then not)."""
+        is often several indicators' count."""
         if (measure, head) not in part_values:
             values: list[float] = []
             for place in [head, *tree[head]]:
@@ -389,21 +368,18 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             part_values[measure, head] = values
         return part_values[measure, head]
 
-    def solve(heads: list[frozenset[str]], which: set[tuple[str, str]] | None, audited: bool) -> None:
-        """Solve the parts ``heads`` for the (code, field) pairs ``which`` (None: all). With
-        ``audited`` (the audit of all pages together follows), a part keeps its small cells and
-        their complements only: the audit does the part's audit's work, and more."""
-        for head in heads:
+    def solve(which: set[tuple[str, str]]) -> None:
+        """Solve every part for the (code, field) pairs ``which``, as the first step of the
+        audit of all pages together: a part keeps its small cells and their complements only
+        (the audit does the part's own audit's work, and more)."""
+        for head in [place for place in tree if tree[place]]:
             places = [head, *tree[head]]
             keys = [(place, period, b) for place in places for period in periods for b in breakdowns]
             index = {k: i for i, k in enumerate(keys)}
             eqs = _part_equations(index, places, periods, parts, breakdowns)
             fine_keys = [i for i, key in enumerate(keys) if key[0] != head and _is_fine(key, month_labels)]
             for code, field, measure in linked:
-                if which is not None and (code, field) not in which:
-                    continue
-                if (code, field, head) in unsettled:
-                    unsettled.update((code, field, place) for place in tree[head])
+                if (code, field) not in which:
                     continue
                 values = numbers_of(measure, head)
                 held_hidden: set[int] = set()
@@ -413,13 +389,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     if held is not None and (not b or place == head):
                         (held_hidden if held else held_shown).add(i)
                 hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
-                if audited:
-                    fine_hidden[code, field] += sum(1 for i in fine_keys if i in hidden)
-                else:
-                    if len(hidden) > PART_HIDDEN_LIMIT:
-                        unsettled.update((code, field, place) for place in places)
-                        continue
-                    hidden = _solved(values, threshold, eqs, cached, held_hidden, held_shown)
+                fine_hidden[code, field] += sum(1 for i in fine_keys if i in hidden)
                 for i, (place, period, b) in enumerate(keys):
                     if b and (place != head or head == root):
                         out.setdefault((code, period, place, b), {})[field] = i in hidden
@@ -430,11 +400,10 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         (code, field) for code, field, measure in linked
         if not _sure_to_give_up(int(((counts[measure] > 0) & (counts[measure] < threshold)).sum()))}
     if not auditable:
-        solve(heads, None, audited=False)
         _box_small_cells(out, totals, linked, counts, tree, periods, parts, months, threshold, cached)
         return out
     # The audit of all pages together needs every part.
-    solve([place for place in tree if tree[place]], auditable, audited=True)
+    solve(auditable)
     # The fine cells the parts hide are hidden on their sites' pages too, whatever the audit
     # adds: a count whose parts hide too many of them is past the audit as well.
     auditable = {pair for pair in auditable if not _sure_to_give_up(fine_hidden[pair])}
@@ -528,12 +497,11 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                 key = (code, period, place, b)
                 out[key] = {**totals.get(key, {}), **out.get(key, {}), field: True}
     if given_up:
-        # The parts of these were not audited: solve them again as without the audit.
+        # The parts of these were not audited: their cells are what the boxes hide, alone.
         for key in [key for key in out if key[3] and any((key[0], f) in given_up for f in out[key])]:
             out[key] = {f: h for f, h in out[key].items() if (key[0], f) not in given_up}
             if not out[key]:
                 del out[key]
-        solve(heads, given_up, audited=False)
         _box_small_cells(out, totals, [(c, f, m) for c, f, m in linked if (c, f) in given_up], counts, tree,
                          periods, parts, months, threshold, cached)
     return out
@@ -600,10 +568,12 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
             low, high = bounds(measure)
 
             def compute(measure=measure, held=held, low=low, high=high):
-                return boxes(counts[measure], dims, threshold, held, low, high).hidden
+                # The place totals rule 6 hides get boxes too: nothing else protects them
+                # from their breakdowns here.
+                return boxes(counts[measure], dims, threshold, held, low, high, protect=held).hidden
 
             if cached:
-                answers[asked] = _kept("boxes", (threshold, [d.parent for d in dims], [d.leaves for d in dims],
+                answers[asked] = _kept("boxes", ("totals protected", threshold, [d.parent for d in dims], [d.leaves for d in dims],
                                                  hashlib.sha256(counts[measure].tobytes()).hexdigest(),
                                                  hashlib.sha256(held.tobytes()).hexdigest(),
                                                  None if low is None else hashlib.sha256(low.tobytes()).hexdigest(),
@@ -611,9 +581,18 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                                          compute)
             else:
                 answers[asked] = compute()
-        for p, t, x, a in map(tuple, np.argwhere(answers[asked] & ~held)):
+        boxed = answers[asked]
+        for p, t, x, a in map(tuple, np.argwhere(boxed & ~held)):
             key = (code, labels[t], places[p], tuple(sorted((*sex_of[x], *age_of[a]))))
             out.setdefault(key, {})[field] = True
+        # Every other breakdown is settled as shown: the boxes protect every hidden cell on
+        # all pages together, and a page that chose more cells of its own to hide would choose
+        # cells that other pages show (the place totals are rule 6's).
+        breakdown = np.ones(boxed.shape, dtype=bool)
+        breakdown[:, :, -1, -1] = False
+        for p, t, x, a in map(tuple, np.argwhere(~boxed & breakdown)):
+            key = (code, labels[t], places[p], tuple(sorted((*sex_of[x], *age_of[a]))))
+            out.setdefault(key, {}).setdefault(field, False)
 
 
 def _coarseness(breakdown: tuple) -> int:
