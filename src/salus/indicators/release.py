@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
 from collections import Counter, defaultdict, deque
 
@@ -556,9 +557,17 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
             below += [counts[m] for m in ONE_PER_CONTACT if m in counts]
         return (np.maximum.reduce(below) if below else None), (np.minimum.reduce(above) if above else None)
 
+    shape = tuple(len(d.parent) for d in dims)
+    # Each cell's (period, place, breakdown), in the order of the flattened node arrays: made
+    # once, for every count (a national program's year has 84,660 cells a count).
+    breakdown_of = [[tuple(sorted((*sex, *age))) for age in age_of] for sex in sex_of]
+    cell_keys = [(labels[t], places[p], breakdown_of[x][a])
+                 for p, t, x, a in itertools.product(*(range(n) for n in shape))]
+    breakdown = np.ones(shape, dtype=bool)
+    breakdown[:, :, -1, -1] = False  # a place's total is rule 6's, not a breakdown
     answers: dict[tuple, np.ndarray] = {}
     for code, field, measure in linked:
-        held = np.zeros(tuple(len(d.parent) for d in dims), dtype=bool)
+        held = np.zeros(shape, dtype=bool)
         for label in labels:
             for place in places:
                 if totals.get((code, label, place, ()), {}).get(field):
@@ -582,17 +591,13 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
             else:
                 answers[asked] = compute()
         boxed = answers[asked]
-        for p, t, x, a in map(tuple, np.argwhere(boxed & ~held)):
-            key = (code, labels[t], places[p], tuple(sorted((*sex_of[x], *age_of[a]))))
-            out.setdefault(key, {})[field] = True
+        for i in np.flatnonzero(boxed & ~held).tolist():
+            out.setdefault((code, *cell_keys[i]), {})[field] = True
         # Every other breakdown is settled as shown: the boxes protect every hidden cell on
         # all pages together, and a page that chose more cells of its own to hide would choose
-        # cells that other pages show (the place totals are rule 6's).
-        breakdown = np.ones(boxed.shape, dtype=bool)
-        breakdown[:, :, -1, -1] = False
-        for p, t, x, a in map(tuple, np.argwhere(~boxed & breakdown)):
-            key = (code, labels[t], places[p], tuple(sorted((*sex_of[x], *age_of[a]))))
-            out.setdefault(key, {}).setdefault(field, False)
+        # cells that other pages show.
+        for i in np.flatnonzero(~boxed & breakdown).tolist():
+            out.setdefault((code, *cell_keys[i]), {}).setdefault(field, False)
 
 
 def _coarseness(breakdown: tuple) -> int:
