@@ -161,3 +161,25 @@ def test_boxes_checked_at_once_keep_within_bounds_exactly_when_each_does_alone(r
     alone = [_within(room, tuple(c.options[i] for c, i in zip(choices, box, strict=True)))
              for box in zip(*picks, strict=True)]
     assert at_once.tolist() == alone
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fine=counts(), threshold=st.integers(min_value=2, max_value=6), data=st.data())
+def test_cells_given_to_protect_are_not_pinned_down_either(fine, threshold, data):
+    """Hidden place totals (``protect``), zeros among them, each get a box too: no shown
+    cells pin any of them down, nor any small cell."""
+    places, periods = (len(d.parent) for d in DIMS[:2])
+    totals = data.draw(arrays(bool, (places, periods)))
+    held = np.zeros(tuple(len(d.parent) for d in DIMS), dtype=bool)
+    held[:, :, -1, -1] = totals
+    hidden = boxes(fine, DIMS, threshold, hidden=held, protect=held).hidden
+    assert small_cells_pinned(fine, hidden, threshold) == []
+    truth = fine.ravel()
+    shown = np.array([r for c, r in ROWS.items() if not hidden[c]]).reshape(-1, truth.size)
+    basis = np.zeros((truth.size, 0))
+    if shown.size:
+        u, sv, _vt = np.linalg.svd(shown.T, full_matrices=False)
+        basis = u[:, sv > 1e-9 * sv[0]]
+    pinned = [cell for cell, row in ROWS.items()
+              if held[cell] and np.abs(row - basis @ (basis.T @ row)).max() < 1e-6]
+    assert pinned == []

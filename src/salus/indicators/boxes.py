@@ -24,9 +24,10 @@ the other counts tell a reader (a result given at a contact: results are at most
 contacts, positive results at most the results), no reader can pin down any cell of the box,
 in whole numbers or not, whatever else is shown and on whichever pages.
 
-Each small cell is given the box that hides the fewest cells not already hidden (a place's
-total costs most, a cell of one sex or one age band less, one of a sex and an age band least),
-unless one that keeps within bounds already holds it. The fine values a box can take under
+Each small cell, then each other cell the caller asks to protect (hidden place totals), is
+given the box that hides the fewest cells not already hidden (a place's total costs most, a
+cell of one sex or one age band less, one of a sex and an age band least), unless one that
+keeps within bounds already holds it. The fine values a box can take under
 the small cell's node are those nearest it (fewest nodes between); under a sibling, the
 largest over the year of those nearest it, or any of them when no box with the largest keeps
 within bounds. A box whose change would take a count below zero, or past what the others
@@ -177,7 +178,7 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
 
     ``low`` and ``high`` (or None): per fine cell, the least and most the count can be, as a
     reader knows from the other counts (a result is given at a contact: the contacts are the
-    results' most). Returns every cell to hide (the cells given plus the boxes).
+    results' most). The answer's ``hidden`` is every cell to hide (those given, and the boxes).
     """
     values = fine
     for axis, tree in enumerate(dims):
