@@ -513,10 +513,12 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                      periods: dict[str, list[int]], parts: dict[str, list[str]], months: list[str],
                      threshold: int, cached: bool) -> None:
     """Hide, in ``out``, a box of cells around every small cell of the counts ``linked`` ((code,
-    field, measure), those the audit of all pages together did not take: salus.indicators.boxes),
-    over every place of the tree, in every period of the year, so that none of them can be
-    worked out from all the pages of the year together. The place totals a box hides are put in
-    ``out`` too, with an empty breakdown: :func:`place_pattern` adds them to its own.
+    field, measure), those the audit of all pages together did not take: salus.indicators.boxes)
+    and around every place total ``totals`` hides of them, over every place of the tree, in
+    every period of the year, so that no hidden cell of them can be worked out from all the
+    pages of the year together; and settle every other breakdown as shown, so that no page
+    hides cells of its own. The place totals a box hides are put in ``out`` too, with an empty
+    breakdown: :func:`place_pattern` adds them to its own.
 
     Every page computes the same boxes from the same numbers (they depend on the whole
     program's months and on the place totals' table alone, not on the page), so a cell a box
