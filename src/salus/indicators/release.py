@@ -454,9 +454,6 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         def members_of(measure: str) -> list[tuple[str, str]]:
             return [(c, f) for c, f, m in linked if m == measure]
 
-        def up(measure: str) -> str | None:
-            return PART_OF.get(measure) or ("contacts" if measure in ONE_PER_CONTACT else None)
-
         chains: list[list[str]] = []
         for leaf in sorted(set(PART_OF) | set(ONE_PER_CONTACT)):
             if leaf in PART_OF.values():
@@ -466,7 +463,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             while step is not None:
                 if step in audited_measures and all(m in after for m in members_of(step)):
                     chain.append(step)
-                step = up(step)
+                step = _at_most(step)
             if len(chain) > 1:
                 chains.append(chain)
         checked: dict[tuple[str, ...], tuple[frozenset[int], ...]] = {}
@@ -527,7 +524,7 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
     import numpy as np
 
     from salus.indicators.boxes import Hierarchy, boxes
-    from salus.indicators.engine import AGE_BANDS, ONE_PER_CONTACT, PART_OF, SEXES
+    from salus.indicators.engine import AGE_BANDS, SEXES
 
     if not linked:
         return
@@ -551,13 +548,9 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
 
     def bounds(measure: str):
         """The least and most of ``measure`` in each fine cell that the other counts tell."""
-        above = [counts[PART_OF[measure]]] if PART_OF.get(measure) in counts else []
-        if measure in ONE_PER_CONTACT and "contacts" in counts:
-            above.append(counts["contacts"])
-        below = [counts[m] for m, whole in PART_OF.items() if whole == measure and m in counts]
-        if measure == "contacts":
-            below += [counts[m] for m in ONE_PER_CONTACT if m in counts]
-        return (np.maximum.reduce(below) if below else None), (np.minimum.reduce(above) if above else None)
+        whole = _at_most(measure)
+        below = [counts[m] for m in counts if _at_most(m) == measure]
+        return (np.maximum.reduce(below) if below else None), (counts[whole] if whole in counts else None)
 
     shape = tuple(len(d.parent) for d in dims)
     # Each cell's (period, place, breakdown), in the order of the flattened node arrays: made
@@ -584,12 +577,9 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                 return boxes(counts[measure], dims, threshold, held, low, high, protect=held).hidden
 
             if cached:
-                answers[asked] = _kept("boxes", ("totals protected", threshold, [d.parent for d in dims], [d.leaves for d in dims],
-                                                 hashlib.sha256(counts[measure].tobytes()).hexdigest(),
-                                                 hashlib.sha256(held.tobytes()).hexdigest(),
-                                                 None if low is None else hashlib.sha256(low.tobytes()).hexdigest(),
-                                                 None if high is None else hashlib.sha256(high.tobytes()).hexdigest()),
-                                         compute)
+                answers[asked] = _kept("boxes", ("totals protected", threshold, [d.parent for d in dims],
+                                                 [d.leaves for d in dims], _digest(counts[measure]), _digest(held),
+                                                 _digest(low), _digest(high)), compute)
             else:
                 answers[asked] = compute()
         boxed = answers[asked]
@@ -600,6 +590,15 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
         # cells that other pages show.
         for i in np.flatnonzero(~boxed & breakdown).tolist():
             out.setdefault((code, *cell_keys[i]), {}).setdefault(field, False)
+
+
+def _at_most(measure: str) -> str | None:
+    """The count ``measure`` is at most in every fine cell, or None: positive results are
+    results given (engine.PART_OF), and results and new clients are counted once at most per
+    contact (engine.ONE_PER_CONTACT)."""
+    from salus.indicators.engine import ONE_PER_CONTACT, PART_OF
+
+    return PART_OF.get(measure) or ("contacts" if measure in ONE_PER_CONTACT else None)
 
 
 def _coarseness(breakdown: tuple) -> int:
@@ -1296,6 +1295,13 @@ def _part_equations(index: dict[tuple, int], places: list[frozenset[str]], perio
     return eqs
 
 
+def _digest(array) -> str | None:
+    """A short stand-in for a numpy array's numbers in a :func:`_kept` key (None for None)."""
+    import numpy as np
+
+    return None if array is None else hashlib.sha256(np.asarray(array).tobytes()).hexdigest()
+
+
 def _kept(name: str, inputs: tuple, compute):
     """``compute()``, kept for YEAR_CACHE_SECONDS under a key made of ``name`` and every value
     in ``inputs`` (the web app: pages of the same numbers solve it once). None is kept too."""
@@ -1319,8 +1325,7 @@ def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: b
 
     if not cached:
         return compute()
-    zeros = None if zero is None else hashlib.sha256(zero.tobytes()).hexdigest()
-    return _kept("audit", (limit, whole.signature, values, sorted(hidden), zeros), compute)
+    return _kept("audit", (limit, whole.signature, values, sorted(hidden), _digest(zero)), compute)
 
 
 def _audited_together(whole: _WholeTree, counts: list, hidden: list[set[int]], cached: bool, zeros: list,
@@ -1337,7 +1342,6 @@ def _audited_together(whole: _WholeTree, counts: list, hidden: list[set[int]], c
     (:meth:`_WholeTree.chain_picks`); while that hides more, the counts it hid more of are
     audited again. Kept when ``cached``, as :func:`_audited`.
     """
-    import numpy as np
 
     def compute():
         return _chain_audited(whole, counts, hidden, cached, zeros, audited)
@@ -1345,11 +1349,8 @@ def _audited_together(whole: _WholeTree, counts: list, hidden: list[set[int]], c
     if not cached:
         return compute()
 
-    def digest(array):
-        return None if array is None else hashlib.sha256(np.asarray(array).tobytes()).hexdigest()
-
-    return _kept("chain", (audit_unknown_limit(), whole.signature, tuple(digest(c) for c in counts),
-                           tuple(tuple(sorted(h)) for h in hidden), tuple(digest(z) for z in zeros),
+    return _kept("chain", (audit_unknown_limit(), whole.signature, tuple(_digest(c) for c in counts),
+                           tuple(tuple(sorted(h)) for h in hidden), tuple(_digest(z) for z in zeros),
                            tuple(audited)), compute)
 
 
