@@ -98,11 +98,17 @@ def whole_number_values(a, b, targets, *, tries: int = 4, seed: int = 0) -> list
     pool = []
 
     def solve(objective):
-        result = scipy.optimize.milp(objective, **kwargs)
-        if result.status != 0:
-            raise RuntimeError(f"mixed-integer program: {result.message}")
-        pool.append(np.round(result.x))
-        return result.x
+        # Only a solution that holds may free a target: HiGHS's presolve was seen to end on a
+        # wrong answer, so one that does not hold is asked again without it.
+        for presolve in (True, False):
+            result = scipy.optimize.milp(objective, options={"presolve": presolve}, **kwargs)
+            if result.status != 0:
+                raise RuntimeError(f"mixed-integer program: {result.message}")
+            x = np.round(result.x)
+            if (x >= 0).all() and np.abs(a @ x - b).max() < 0.5:
+                pool.append(x)
+                return x
+        raise RuntimeError("mixed-integer program: its solution does not hold")
 
     for _ in range(tries):
         solve(rng.normal(size=n))

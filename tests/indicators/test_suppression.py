@@ -290,6 +290,28 @@ def test_whole_number_fixed_finds_what_only_whole_numbers_fix():
     assert fixed.tolist() == [True, True, False, True]
 
 
+def test_whole_number_fixed_frees_nothing_on_a_solution_that_does_not_solve_the_sums(monkeypatch):
+    """A solver that ends on a wrong answer (HiGHS was seen to) must not make a cell look free:
+    with every program answering a table that breaks the sums, the cell that only whole
+    numbers fix is still taken as fixed, and so is the one that is free (the audit hides
+    more, never less)."""
+    import types
+
+    import scipy.optimize
+    import scipy.sparse
+
+    from salus.indicators.suppression import whole_number_fixed
+
+    a = np.array([[1, 1, 0, 1, 0, 0, 0, 0], [0, 1, 1, 0, 1, 0, 0, 0], [1, 0, 1, 0, 0, 1, 0, 0],
+                  [0, 0, 0, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0, 0, 1]], dtype=float)
+    truth = np.array([1, 0, 0, 0, 1, 0, 1, 1], dtype=float)
+    targets = scipy.sparse.csr_matrix(np.array([np.eye(8)[7], np.eye(8)[0] + np.eye(8)[1]]))
+    assert whole_number_fixed(scipy.sparse.csr_matrix(a), a @ truth, truth, targets).tolist() == [True, False]
+    monkeypatch.setattr(scipy.optimize, "milp", lambda *args, **kwargs: types.SimpleNamespace(
+        status=0, x=np.full(8, 5.0), fun=0.0))
+    assert whole_number_fixed(scipy.sparse.csr_matrix(a), a @ truth, truth, targets).tolist() == [True, True]
+
+
 @settings(max_examples=40, deadline=None)
 @given(rows=st.lists(st.lists(st.integers(0, 1), min_size=7, max_size=7), min_size=1, max_size=6),
        truth=st.lists(st.integers(0, 3), min_size=7, max_size=7),

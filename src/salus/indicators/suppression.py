@@ -268,7 +268,14 @@ def whole_number_fixed(a, rhs, truth, targets, *, tries: int = 2, seed: int = 0)
 
     def solve(objective):
         result = scipy.optimize.milp(objective, **problem)
-        return np.round(result.x) if result.status == 0 else None
+        if result.status != 0:
+            return None
+        x = np.round(result.x)
+        # A solution that does not solve the sums would free cells it should not: a solver's
+        # slip (HiGHS was seen to end on a wrong optimum) counts as a failed program.
+        if (x < 0).any() or np.abs(a @ x - rhs).max() > 0.5:
+            return None
+        return x
 
     return one_valued(targets, truth, solve, tries=tries, seed=seed, tolerance=0.5)
 
