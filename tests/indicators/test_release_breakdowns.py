@@ -543,3 +543,43 @@ def test_a_count_is_audited_only_while_what_is_sure_to_be_hidden_fits_the_limit(
         publish(DEEP, fine, 5)
         assert bool(audits) == audit, limit
     assert told == [small], "past the limit with its small cells alone, the parts are not solved for the audit"
+
+
+def test_beyond_the_audit_a_box_that_moves_the_contacts_hides_its_cells_in_the_contacts_too(monkeypatch):
+    """Every contact at every site got an HIV result, and S1's two women aged 25 and over in
+    July both tested positive: no box of the results alone can move that cell (up past the
+    contacts, down past the positives). Its box moves the results and the contacts together:
+    sixteen cells (two sites, two months, two sexes, two age bands), each hidden in the
+    contacts as well, which their own box (around the same two contacts) does not hide."""
+    from salus.indicators import release
+
+    monkeypatch.setattr(release, "AUDIT_FINE_LIMIT", 0)
+    year = {m: {} for m in MONTHS}
+    for j, m in enumerate(MONTHS[:9]):
+        for k, site in enumerate(sorted(DEEP.site_area)):
+            for sex in ("F", "M"):
+                for age in ("<25", "25+"):
+                    tests = 20 + j + k
+                    year[m][(sex, age, DEEP.site_area[site], site)] = {
+                        "contacts": tests, "hiv_tests": tests, "hiv_pos": 0, "new": 0}
+    year["2025-07"][("F", "25+", "XL/S/D1", "S1")] = {"contacts": 2, "hiv_tests": 2, "hiv_pos": 2, "new": 0}
+    tree = release._place_tree(DEEP.site_area)
+
+    def hidden(codes, code, field):
+        pattern = release.breakdown_pattern(year, codes, tree, {}, 5)
+        return {key[1:] for key, fields in pattern.items() if key[0] == code and fields.get(field)}
+
+    codes = ["CONTACTS", "HIV_TESTS", "HIV_POSITIVITY"]
+    tests = hidden(codes, "HIV_TESTS", "numerator")
+    assert ("2025-07", frozenset({"S1"}), (("age", "25+"), ("sex", "F"))) in tests
+    assert len(tests) == 16 and {len(place) for _period, place, _b in tests} == {1}
+    assert tests <= hidden(codes, "CONTACTS", "numerator")
+    assert hidden(codes, "HIV_POSITIVITY", "denominator") == tests
+    # Boxes that never move two counts: the results' box is another, and the contacts' own
+    # (a single site, month, sex and age band with every total above it: they cannot fall
+    # below the results anywhere) leaves cells of it shown.
+    from salus.indicators import boxes
+
+    alone = boxes.boxes
+    monkeypatch.setattr(boxes, "boxes", lambda *args, together=None, **kwargs: alone(*args, **kwargs))
+    assert not tests <= hidden(codes, "CONTACTS", "numerator")

@@ -159,15 +159,19 @@ class Boxes:
     periods, sexes, age bands), the small cells and rule 6's totals included, and
     ``unbounded``, how many cells given a box (small or protected) had no box that keeps every
     count within what a reader knows and were in no such box of another (each was given the
-    cheapest box, which still holds in real numbers)."""
+    cheapest box, which still holds in real numbers). ``together[k - 1]``: the cells of the
+    boxes that move the ``k`` counts above as well (:func:`boxes`' ``together``), to be hidden
+    in those counts too."""
 
     hidden: np.ndarray
     unbounded: int
+    together: list[np.ndarray]
 
 
 def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarchy], threshold: int,
           hidden: np.ndarray | None = None, low: np.ndarray | None = None,
-          high: np.ndarray | None = None, protect: np.ndarray | None = None) -> Boxes:
+          high: np.ndarray | None = None, protect: np.ndarray | None = None,
+          together: list[tuple[np.ndarray | None, np.ndarray | None]] | None = None) -> Boxes:
     """Boxes for every small cell (1 to ``threshold`` - 1) of the count ``fine`` (its fine
     cells: sites × months × sexes × age bands, the fine values of ``dims``). ``hidden``
     (booleans over the nodes, or None): cells hidden already (place totals), which a box
@@ -179,6 +183,12 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     ``low`` and ``high`` (or None): per fine cell, the least and most the count can be, as a
     reader knows from the other counts (a result is given at a contact: the contacts are the
     results' most). The answer's ``hidden`` is every cell to hide (those given, and the boxes).
+
+    ``together`` (or None): ``(low, high)`` again, for when the count moves with the count it is
+    at most (results with their contacts: one more result at one more contact), then with that
+    one's too, and so on up. A cell with no box within ``low`` and ``high`` takes the cheapest
+    within the first of these that has one; the cells of the boxes that move ``k`` counts
+    above this one are the answer's ``together[k - 1]``, to be hidden in those counts too.
     """
     values = fine
     for axis, tree in enumerate(dims):
@@ -195,27 +205,46 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     unbounded = 0
     room = _Room.of(fine, np.zeros_like(fine) if low is None else low,
                     np.full_like(fine, np.inf) if high is None else high)
+    rooms = [room] + [_Room.of(fine, np.zeros_like(fine) if least is None else least,
+                               np.full_like(fine, np.inf) if most is None else most)
+                      for least, most in together or []]
+    moving = [np.zeros_like(hide) for _ in rooms[1:]]
+    # What hiding each cell still costs in the counts above, once a box moves them too.
+    above_cost = [cost.copy() for _ in rooms[1:]]
     needy = np.zeros_like(small) if protect is None else protect & ~small
     for cell in itertools.chain(map(tuple, np.argwhere(small)), map(tuple, np.argwhere(needy))):
         if covered[cell]:
             continue
-        chosen, cheapest = _cheapest_within([d.choices(node) for d, node in zip(ds, cell, strict=True)],
-                                            open_cost, room)
-        if chosen is None:
-            # Rarely: every sibling's fine values, not only its largest.
-            chosen, _ = _cheapest_within([d.choices(node, wide=True) for d, node in zip(ds, cell, strict=True)],
-                                         open_cost, room)
-        ix = np.ix_(*(box_nodes for box_nodes, _, _ in (chosen or cheapest)))
+        cheapest = None
+        # The count alone first, then (when given) with the counts above it, one more at a
+        # time; each with its siblings' largest fine values, then (rarely needed) any of them.
+        # Past them all, the cheapest of the first.
+        for moved, wide in itertools.product(range(len(rooms)), (False, True)):
+            # A box that moves counts above costs what it hides of each: all but what such
+            # boxes hide of them already (what else they hide is not known here).
+            chosen, first = _cheapest_within([d.choices(node, wide) for d, node in zip(ds, cell, strict=True)],
+                                             open_cost + sum(above_cost[:moved]) if moved else open_cost,
+                                             rooms[moved])
+            cheapest = cheapest or first
+            if chosen is not None:
+                break
+        box = chosen or cheapest
+        assert box is not None  # the search above ran at least once
+        ix = np.ix_(*(box_nodes for box_nodes, _, _ in box))
         hide[ix] = True
         open_cost[ix] = 0.0
         if chosen is not None:
             covered[ix] = True
+            if moved:
+                moving[moved - 1][ix] = True
+                for above in above_cost[:moved]:
+                    above[ix] = 0.0
         else:
             # The cheapest box still holds in real numbers. It covers this cell alone: the
             # other cells in it look for a box of their own that keeps within bounds.
             unbounded += 1
             covered[cell] = True
-    return Boxes(hidden=hide, unbounded=unbounded)
+    return Boxes(hidden=hide, unbounded=unbounded, together=moving)
 
 
 @dataclass(frozen=True)

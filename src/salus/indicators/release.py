@@ -400,8 +400,11 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
     auditable = set() if len(sites) * len(months) * len(SEXES) * len(AGE_BANDS) > AUDIT_FINE_LIMIT else {
         (code, field) for code, field, measure in linked
         if not _sure_to_give_up(int(((counts[measure] > 0) & (counts[measure] < threshold)).sum()))}
+    fields_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, field, measure in linked:
+        fields_of[measure].append((code, field))
     if not auditable:
-        _box_small_cells(out, totals, linked, counts, tree, periods, parts, months, threshold, cached)
+        _box_small_cells(out, totals, linked, counts, tree, periods, parts, months, threshold, cached, fields_of)
         return out
     # The audit of all pages together needs every part.
     solve(auditable)
@@ -501,14 +504,14 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             if not out[key]:
                 del out[key]
         _box_small_cells(out, totals, [(c, f, m) for c, f, m in linked if (c, f) in given_up], counts, tree,
-                         periods, parts, months, threshold, cached)
+                         periods, parts, months, threshold, cached, fields_of)
     return out
 
 
 def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict[str, bool]],
                      linked: list[tuple[str, str, str]], counts: dict, tree: dict[frozenset[str], list[frozenset[str]]],
                      periods: dict[str, list[int]], parts: dict[str, list[str]], months: list[str],
-                     threshold: int, cached: bool) -> None:
+                     threshold: int, cached: bool, fields_of: dict[str, list[tuple[str, str]]]) -> None:
     """Hide, in ``out``, a box of cells around every small cell of the counts ``linked`` ((code,
     field, measure), those the audit of all pages together did not take: salus.indicators.boxes)
     and around every place total ``totals`` hides of them, over every place of the tree, in
@@ -516,6 +519,12 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
     pages of the year together; and settle every other breakdown as shown, so that no page
     hides cells of its own. The place totals a box hides are put in ``out`` too, with an empty
     breakdown: :func:`place_pattern` adds them to its own.
+
+    A small cell whose every box would take its count past the count it is at most (results
+    past the contacts) gets a box that moves the counts above it too, the fewest that serve
+    (:func:`boxes.boxes`' ``together``): its cells are hidden in every indicator of those
+    counts as well (``fields_of``: each measure's ``(code, field)``, every count's, audited or
+    not).
 
     Every page computes the same boxes from the same numbers (they depend on the whole
     program's months and on the place totals' table alone, not on the page), so a cell a box
@@ -546,12 +555,35 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
     sex_of = [*((("sex", s),) for s in SEXES), ()]
     age_of = [*((("age", a),) for a in AGE_BANDS), ()]
 
-    def bounds(measure: str):
-        """The least and most of ``measure`` in each fine cell that the other counts tell."""
-        whole = _at_most(measure)
-        below = [counts[m] for m in counts if _at_most(m) == measure]
-        return (np.maximum.reduce(below) if below else None), (counts[whole] if whole in counts else None)
+    def above(measure: str) -> list[str]:
+        """The counts ``measure`` is at most, the nearest first (contacts above results above
+        positive results), while they are counts here."""
+        chain = []
+        while (measure := _at_most(measure) or "") in counts:
+            chain.append(measure)
+        return chain
 
+    def floor(measure: str, apart: str | None = None):
+        """The most of the counts that are at most ``measure`` (but ``apart``), or None."""
+        below = [counts[m] for m in counts if _at_most(m) == measure and m != apart]
+        return np.maximum.reduce(below) if below else None
+
+    def bounds(measure: str):
+        """The least and most of ``measure`` in each fine cell that the other counts tell: alone,
+        and (``together``) when it moves with the first one, two... of the counts above it."""
+        chain = above(measure)
+        low = floor(measure)
+        together = []
+        room_down = counts[measure] - (0 if low is None else low)
+        for k, whole in enumerate(chain):
+            # One more result at one more contact, one less at one less: each count moved
+            # stays at least the other counts it holds (new clients, the other test's results)
+            # and the highest moved at most what holds it in turn.
+            others = floor(whole, apart=chain[k - 1] if k else measure)
+            room_down = np.minimum(room_down, counts[whole] - (0 if others is None else others))
+            room_up = counts[chain[k + 1]] - counts[whole] if k + 1 < len(chain) else None
+            together.append((counts[measure] - room_down, None if room_up is None else counts[measure] + room_up))
+        return low, (counts[chain[0]] if chain else None), together
     shape = tuple(len(d.parent) for d in dims)
     # Each cell's (period, place, breakdown), in the order of the flattened node arrays: made
     # once, for every count (a national program's year has 84,660 cells a count).
@@ -569,22 +601,33 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                     held[place_ix[place], label_ix[label], -1, -1] = True
         asked = (measure, held.tobytes())
         if asked not in answers:
-            low, high = bounds(measure)
+            low, high, together = bounds(measure)
 
-            def compute(measure=measure, held=held, low=low, high=high):
+            def compute(measure=measure, held=held, low=low, high=high, together=together):
                 # The place totals rule 6 hides get boxes too: nothing else protects them
                 # from their breakdowns here.
-                return boxes(counts[measure], dims, threshold, held, low, high, protect=held).hidden
+                found = boxes(counts[measure], dims, threshold, held, low, high, protect=held, together=together)
+                return found.hidden, found.together
 
             if cached:
-                answers[asked] = _kept("boxes", ("totals protected", threshold, [d.parent for d in dims],
+                answers[asked] = _kept("boxes", ("together", threshold, [d.parent for d in dims],
                                                  [d.leaves for d in dims], _digest(counts[measure]), _digest(held),
-                                                 _digest(low), _digest(high)), compute)
+                                                 _digest(low), _digest(high),
+                                                 [(_digest(least), _digest(most)) for least, most in together]),
+                                       compute)
             else:
                 answers[asked] = compute()
-        boxed = answers[asked]
+        boxed, moving = answers[asked]
         for i in np.flatnonzero(boxed & ~held).tolist():
             out.setdefault((code, *cell_keys[i]), {})[field] = True
+        # A box that moves the counts above this one as well hides its cells in them too, in
+        # every indicator of each (hiding more of a count gives nothing away).
+        chain = above(measure)
+        for k, moved in enumerate(moving):
+            for i in np.flatnonzero(moved).tolist():
+                for whole in chain[:k + 1]:
+                    for whole_code, whole_field in fields_of.get(whole, []):
+                        out.setdefault((whole_code, *cell_keys[i]), {})[whole_field] = True
         # Every other breakdown is settled as shown: the boxes protect every hidden cell on
         # all pages together, and a page that chose more cells of its own to hide would choose
         # cells that other pages show.
