@@ -257,6 +257,9 @@ def test_a_small_count_that_no_box_of_its_own_can_hide_moves_with_its_contacts()
     assert moved.sum() == 16 and (moved <= found.hidden).all()
     assert small_cells_pinned_with_contacts(results, contacts, found.hidden, moved, 5, positives,
                                             new_clients) == []
+    # The contacts' cells must be hidden too: shown, they pin the small cell down again.
+    assert small_cells_pinned_with_contacts(results, contacts, found.hidden, np.zeros_like(moved), 5, positives,
+                                            new_clients) != []
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -31,7 +31,10 @@ keeps within bounds already holds it. The fine values a box can take under
 the small cell's node are those nearest it (fewest nodes between); under a sibling, the
 largest over the year of those nearest it, or any of them when no box with the largest keeps
 within bounds. A box whose change would take a count below zero, or past what the others
-tell, is passed over for the next cheapest.
+tell, is passed over for the next cheapest. A small cell that no box of its count alone can
+move within those bounds (every contact of its fine cell tested and every test positive) gets
+a box that moves the count together with the count it is at most (one more result at one
+more contact), or with that one's too; its cells are then hidden in each count it moves.
 """
 
 from __future__ import annotations
