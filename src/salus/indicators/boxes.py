@@ -276,18 +276,26 @@ def _cheapest_within(choices: list[_Choices], open_cost: np.ndarray, room: _Room
     for axis in reversed(range(4)):
         # Each product sums the last axis into that dimension's options, which are then put
         # first: after all four, (place option, period option, sex option, age option).
-        costs = np.moveaxis(costs @ choices[axis].mask.T, -1, 0)
-    order = np.argsort(costs, axis=None, kind="stable")
+        costs = (costs @ choices[axis].mask.T).transpose(3, 0, 1, 2)
+    flat_costs = costs.ravel()
 
     def box(flat: int) -> tuple:
         return tuple(c.options[i] for c, i in zip(choices, np.unravel_index(flat, costs.shape), strict=True))
 
-    cheapest = box(int(order[0]))
     # The cheapest few one by one (most often one of them serves), then the others in order
     # of cost, a growing batch at a time: the first that keeps within bounds is the cheapest.
-    for flat in order[:FEW].tolist():
+    # The few are found without sorting every box: those at most the few-th cost, in the order
+    # a stable sort of all would give them (by cost, then by place in the grid).
+    if flat_costs.size > FEW:
+        head = np.flatnonzero(flat_costs <= np.partition(flat_costs, FEW - 1)[FEW - 1])
+        head = head[np.argsort(flat_costs[head], kind="stable")][:FEW]
+    else:
+        head = np.argsort(flat_costs, kind="stable")
+    cheapest = box(int(head[0]))
+    for flat in head.tolist():
         if _within(room, box(flat)):
             return box(flat), cheapest
+    order = np.argsort(flat_costs, kind="stable")
     start, size = FEW, 4 * FEW
     while start < order.size:
         batch = order[start:start + size]
