@@ -275,7 +275,6 @@ def test_boxes_that_move_results_with_their_contacts_pin_down_no_small_count(res
                   together=[joint_bounds(results, contacts, positives, new_clients)])
     if found.unbounded == 0:
         assert small_cells_pinned_with_contacts(results, contacts, found.hidden, found.together[0], threshold,
-                                                positives,
-                                                new_clients) == []
+                                                positives, new_clients) == []
     else:
         assert small_cells_pinned(results, found.hidden, threshold) == []
