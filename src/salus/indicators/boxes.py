@@ -206,11 +206,8 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     covered = np.zeros_like(hide)
     open_cost = np.where(hide, 0.0, cost)  # what hiding each cell would still cost
     unbounded = 0
-    room = _Room.of(fine, np.zeros_like(fine) if low is None else low,
-                    np.full_like(fine, np.inf) if high is None else high)
-    rooms = [room] + [_Room.of(fine, np.zeros_like(fine) if least is None else least,
-                               np.full_like(fine, np.inf) if most is None else most)
-                      for least, most in together or []]
+    # What the count alone may do, then with the counts above it moved too.
+    rooms = [_Room.of(fine, least, most) for least, most in [(low, high), *(together or [])]]
     moving = [np.zeros_like(hide) for _ in rooms[1:]]
     # What hiding each cell still costs in the counts above, once a box moves them too.
     above_cost = [cost.copy() for _ in rooms[1:]]
@@ -260,7 +257,10 @@ class _Room:
     strides: tuple[int, ...]  # of the four dimensions, in fine cells
 
     @staticmethod
-    def of(fine: np.ndarray, least: np.ndarray, most: np.ndarray) -> _Room:
+    def of(fine: np.ndarray, least: np.ndarray | None, most: np.ndarray | None) -> _Room:
+        """``least`` and ``most``: per fine cell, or None for zero and no end."""
+        least = np.zeros_like(fine) if least is None else least
+        most = np.full_like(fine, np.inf) if most is None else most
         strides = tuple(int(np.prod(fine.shape[axis + 1:])) for axis in range(4))
         return _Room(((fine + 1 >= least) & (fine + 1 <= most)).ravel(),
                      ((fine - 1 >= least) & (fine - 1 <= most)).ravel(), strides)

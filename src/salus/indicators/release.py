@@ -454,9 +454,6 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         # is at most the next all the same).
         audited_measures = {measure for c, f, measure in linked if (c, f) in after}
 
-        def members_of(measure: str) -> list[tuple[str, str]]:
-            return [(c, f) for c, f, m in linked if m == measure]
-
         chains: list[list[str]] = []
         for leaf in sorted(set(PART_OF) | set(ONE_PER_CONTACT)):
             if leaf in PART_OF.values():
@@ -464,7 +461,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
             chain: list[str] = []
             step: str | None = leaf
             while step is not None:
-                if step in audited_measures and all(m in after for m in members_of(step)):
+                if step in audited_measures and all(m in after for m in fields_of[step]):
                     chain.append(step)
                 step = _at_most(step)
             if len(chain) > 1:
@@ -473,7 +470,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
         while True:
             more = False
             for chain in chains:
-                members = [members_of(measure) for measure in chain]
+                members = [fields_of[measure] for measure in chain]
                 asked_cells = tuple(frozenset().union(*(after[m] for m in group)) for group in members)
                 if checked.get(tuple(chain)) == asked_cells:
                     continue  # nothing hidden since this chain's last check
@@ -592,7 +589,7 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                  for p, t, x, a in itertools.product(*(range(n) for n in shape))]
     breakdown = np.ones(shape, dtype=bool)
     breakdown[:, :, -1, -1] = False  # a place's total is rule 6's, not a breakdown
-    answers: dict[tuple, np.ndarray] = {}
+    answers: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}  # (boxed, moving)
     for code, field, measure in linked:
         held = np.zeros(shape, dtype=bool)
         for label in labels:
