@@ -245,3 +245,41 @@ def test_the_same_numbers_hide_the_same_cells_in_whatever_order_they_come(fine, 
     shuffled = list(months)
     random.Random(seed).shuffle(shuffled)
     assert pattern_of_year(months, [], threshold) == pattern_of_year(shuffled, [], threshold)
+
+
+def test_the_web_apps_page_of_the_same_numbers_is_not_counted_again(tested, record_contact, monkeypatch):
+    """The web app (``cached``) keeps a year's pattern under the count of its months and the
+    page's own numbers: a page asked again is not worked out again, and shows what a count
+    afresh shows; a page whose numbers changed is worked out again, with them."""
+    from django.core.cache import cache
+
+    from salus.indicators import release
+
+    cache.clear()
+    counted = []
+    real = release.pattern_of_year
+    monkeypatch.setattr(release, "pattern_of_year", lambda *a, **k: counted.append(1) or real(*a, **k))
+
+    def page(cached=True):
+        return suppressed_indicators("2025Q1", codes=["HIV_TESTS"], site="NA1", as_of=dt.date(2026, 1, 1),
+                                     cached=cached)
+
+    first = page()
+    assert page() == first
+    assert len(counted) == 1
+    assert page(cached=False) == first
+    assert len(counted) == 2
+    feb = next(c for c in suppressed_indicators("2025-02", codes=["HIV_TESTS"], site="NA1", as_of=dt.date(2026, 1, 1),
+                                                cached=True) if not c["disaggregation"])
+    assert feb["numerator"] is None
+    assert len(counted) == 3  # another page: other numbers
+    record_contact(tested.site_a, "ZYXW1980M", when=dt.date(2025, 2, 11), hiv_test_result="negative")
+    after = page()
+    assert len(counted) == 4
+
+    def men(cells):
+        return next(c["numerator"] for c in cells if c["disaggregation"] == {"sex": "M"})
+
+    assert men(first) == 0
+    assert men(after) is None  # the new client: one man, a small count
+    cache.clear()

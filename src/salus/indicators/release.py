@@ -41,7 +41,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import json
 import logging
+import uuid
 from collections import Counter, defaultdict, deque
 
 from salus.indicators.periods import Period, parse_period
@@ -128,7 +130,9 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
         return threshold > 1 and adds_over_time(c) and bool(c.get("period"))
 
     # Each period's own suppression for the other counts, in the order the cells came.
-    own = iter(suppress_groups([c for c in cells if not linked(c)], threshold))
+    other = [c for c in cells if not linked(c)]
+    own = iter(_kept("own", (threshold, _cells_digest(other)), lambda: suppress_groups(other, threshold))
+               if cached else suppress_groups(other, threshold))
     by_year: dict[int, list[dict]] = defaultdict(list)
     for c in cells:
         if linked(c):
@@ -136,11 +140,25 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
     pattern: dict[tuple, set[str]] = {}
     for year, given in by_year.items():
         codes = sorted({c["code"] for c in given})
-        program, fine = year_months(year, codes, area=None, site=None, cached=cached)
-        months = program if area is None and site is None else year_months(
-            year, codes, area=area, site=site, cached=cached)[0]
-        places = place_pattern(program, given, threshold, cached=cached, fine=fine)
-        pattern |= pattern_of_year(months, given, threshold, places)
+        program, fine, program_count = year_months(year, codes, area=None, site=None, cached=cached)
+        if area is None and site is None:
+            months, months_count = program, program_count
+        else:
+            months, _fine, months_count = year_months(year, codes, area=area, site=site, cached=cached)
+
+        def year_pattern(program=program, fine=fine, months=months, given=given) -> dict[tuple, set[str]]:
+            places = place_pattern(program, given, threshold, cached=cached, fine=fine)
+            return pattern_of_year(months, given, threshold, places)
+
+        if cached:
+            # The pattern depends on the months (named by their count), this page's cells of
+            # the year, the threshold and the audit's limit: a page or dashboard of the same
+            # numbers asks again (the web app), and its own check of the year's table alone
+            # takes seconds in a national program.
+            pattern |= _kept("year-pattern", (program_count, months_count, threshold, audit_unknown_limit(),
+                                              _cells_digest(given)), year_pattern)
+        else:
+            pattern |= year_pattern()
     out = []
     for c in cells:
         if not linked(c):
@@ -1342,17 +1360,18 @@ def _digest(array) -> str | None:
     return None if array is None else hashlib.sha256(np.asarray(array).tobytes()).hexdigest()
 
 
+def _cells_digest(cells: list[dict]) -> str:
+    """A short stand-in for ``cells`` (engine rows, as given) in a :func:`_kept` key."""
+    return hashlib.sha256(json.dumps(cells, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def _kept(name: str, inputs: tuple, compute):
     """``compute()``, kept for YEAR_CACHE_SECONDS under a key made of ``name`` and every value
     in ``inputs`` (the web app: pages of the same numbers solve it once). None is kept too."""
-    from django.core.cache import cache
+    from salus.core.kept import kept
 
-    key = f"salus-release-{name}:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
-    kept = cache.get(key)
-    if kept is None:
-        kept = (compute(),)  # in a tuple: an answer of None is kept as well
-        cache.set(key, kept, YEAR_CACHE_SECONDS)
-    return kept[0]
+    return kept(f"salus-release-{name}:" + hashlib.sha256(repr(inputs).encode()).hexdigest(),
+                YEAR_CACHE_SECONDS, compute)
 
 
 def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool,
@@ -1513,36 +1532,40 @@ def _hold_linked(cells: list[dict], places: dict[tuple, dict[str, bool]]) -> Non
 
 
 def year_months(year: int, codes: list[str], *, area: str | None, site: str | None,
-                cached: bool = False) -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]]]:
+                cached: bool = False) -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]], str | None]:
     """The engine's unsuppressed cells, with every breakdown, of ``codes`` for each month of
     ``year`` that has started, and, for the whole program (no ``area`` or ``site``), the sums
     they are made of for the codes made in one pass (salus.indicators.engine.monthly_trend,
-    its ``fine_out``; only the program's are needed, by :func:`breakdown_pattern`)."""
-    from django.core.cache import cache
+    its ``fine_out``; only the program's are needed, by :func:`breakdown_pattern`).
 
+    The third item names this count of the months when ``cached`` (a new name each time they
+    are counted afresh, kept with them): what is worked out from them can be kept under it.
+    None when not ``cached``."""
     from salus.indicators import engine
+
+    def count() -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]], str]:
+        # The counts the trend makes in one pass, then the others (month by month): asked
+        # together, every code would go month by month.
+        one_pass = [c for c in codes if engine.trend_in_one_pass(c)]
+        cells: list[dict] = []
+        fine: dict[str, dict[tuple, dict[str, int]]] = {}
+        if one_pass:
+            cells += engine.monthly_trend(one_pass, f"{year}-01", f"{year}-12", area=area, site=site,
+                                          disaggregate=True, fine_out=fine if area is None and site is None else None)
+        others = [c for c in codes if c not in one_pass]
+        if others:
+            cells += engine.monthly_trend(others, f"{year}-01", f"{year}-12", area=area, site=site, disaggregate=True)
+        return cells, fine, uuid.uuid4().hex
+
+    if not cached:
+        cells, fine, _name = count()
+        return cells, fine, None
+    from salus.core.kept import kept
 
     # Hashed: a key names every code, longer than some cache back ends take.
     key = "salus-release-year-fine:" + hashlib.sha256(
         "\0".join([str(year), area or "", site or "", *codes]).encode()).hexdigest()
-    if cached:
-        kept = cache.get(key)
-        if kept is not None:
-            return kept
-    # The counts the trend makes in one pass, then the others (month by month): asked
-    # together, every code would go month by month.
-    one_pass = [c for c in codes if engine.trend_in_one_pass(c)]
-    cells: list[dict] = []
-    fine: dict[str, dict[tuple, dict[str, int]]] = {}
-    if one_pass:
-        cells += engine.monthly_trend(one_pass, f"{year}-01", f"{year}-12", area=area, site=site,
-                                      disaggregate=True, fine_out=fine if area is None and site is None else None)
-    others = [c for c in codes if c not in one_pass]
-    if others:
-        cells += engine.monthly_trend(others, f"{year}-01", f"{year}-12", area=area, site=site, disaggregate=True)
-    if cached:
-        cache.set(key, (cells, fine), YEAR_CACHE_SECONDS)
-    return cells, fine
+    return kept(key, YEAR_CACHE_SECONDS, count)
 
 
 def _freeze(d: dict) -> tuple:
