@@ -211,6 +211,19 @@ if os.environ.get("SALUS_TESTING") == "True":
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
 
+# Answers the web app keeps for a few minutes (salus.core.kept: suppressed pages, monthly
+# trends; only counts, never a client's record), in files of the data directory, so that the
+# server's worker processes share them: a national program's suppressed page takes tens of
+# seconds to work out, and each process working it out again would cost that much more. The
+# directory is the owner's only; `salus serve` empties it when it starts.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(SALUS_HOME / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+
 # Sessions: short-lived, server-side, cleared on browser close.
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -124,6 +124,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # What a computation killed half-way left on disk (client ids, positive ciphertexts).
     remove_stale_spill_directories()
+    from salus.core.kept import forget_all
+
+    # Counts kept by a previous run (settings.CACHES): not needed, and not to be left lying.
+    forget_all()
     # Loaded after collectstatic, so WhiteNoise finds the static directory it serves from.
     from salus.wsgi import application
 

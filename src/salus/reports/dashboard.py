@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Q
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from salus.core.config import program_config
+from salus.core.kept import kept
 from salus.core.models import PopulationSizeEstimate
 from salus.indicators import catalogue
 from salus.indicators.periods import months_between, parse_period
@@ -99,13 +99,8 @@ def monthly_cells(codes: list[str], first: str, last: str, scope, *, disaggregat
     key = "salus-reports-trend:" + ":".join(
         [first, last, scope.area_path or "", scope.site_code or "", str(disaggregate), *codes]
     )
-    cells = cache.get(key)
-    if cells is not None:
-        return cells
-    cells = engine.monthly_trend(codes, first, last, area=scope.area_path, site=scope.site_code,
-                                 disaggregate=disaggregate)
-    cache.set(key, cells, TREND_CACHE_SECONDS)
-    return cells
+    return kept(key, TREND_CACHE_SECONDS, lambda: engine.monthly_trend(
+        codes, first, last, area=scope.area_path, site=scope.site_code, disaggregate=disaggregate))
 
 
 def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
