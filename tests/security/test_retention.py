@@ -134,3 +134,23 @@ def test_it_lets_only_an_administrator_erase(program, record_contact):
         with pytest.raises(retention.ForgetError):
             retention.do_forget_client(user, client)
     assert Client.objects.filter(pk=client.pk).exists()
+
+
+@pytest.mark.parametrize("how", ["forget", "purge"])
+def test_erasing_empties_the_web_apps_kept_counts(program, record_contact, django_capture_on_commit_callbacks, how):
+    """The pages' kept answers (salus.core.kept) may count the erased records: they go once
+    the records have gone, not 10 minutes later."""
+    from django.core.cache import cache
+
+    from salus.core.kept import kept
+
+    old1, *_rest = _old_and_new(program, record_contact)
+    assert kept("salus-test-page", 600, lambda: "counted with the client") == "counted with the client"
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "forget":
+            retention.do_forget_client(program.admin, old1.client)
+        else:
+            retention.do_purge("test", years=10, today=TODAY)
+    assert cache.get("salus-test-page") is None
+    assert kept("salus-test-page", 600, lambda: "counted again") == "counted again"
+    cache.clear()

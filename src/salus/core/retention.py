@@ -232,6 +232,7 @@ def do_purge(actor, *, years: int, today: dt.date | None = None, dry_run: bool =
     audit.record(actor, "retention.purge", object_type="retention", detail={
         "cutoff": summary["cutoff"], "deleted": summary["deleted"], "aggregates": summary["aggregates"],
     })
+    _forget_kept_counts()
     return summary
 
 
@@ -301,4 +302,14 @@ def do_forget_client(actor, client) -> dict:
         raise ForgetError("the client record could not be erased")
     # The audit row names the erased record by its id only (no UIC exists to name it by).
     audit.record(actor, "client.forget", object_type="client", object_id=str(client.pk), detail={"deleted": deleted})
+    _forget_kept_counts()
     return deleted
+
+
+def _forget_kept_counts() -> None:
+    """Once the records are gone, empty the web app's kept counts (salus.core.kept; shared in
+    files by the server's processes, so this reaches them from the command line too): no page
+    should go on counting erased records for the minutes its answers are kept."""
+    from salus.core.kept import forget_all
+
+    transaction.on_commit(forget_all)
