@@ -54,7 +54,16 @@ def test_a_thread_asking_while_another_counts_waits_for_its_answer():
     assert answers == ["counted", "counted"]
 
 
+def bucket(key):
+    import hashlib
+
+    from salus.core.kept import LOCK_BUCKETS
+
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
+
+
 def test_other_keys_do_not_wait():
+    assert bucket("one") != bucket("two")  # answers in one bucket of lock files do wait
     started, release = threading.Event(), threading.Event()
 
     def slow():
@@ -99,13 +108,6 @@ def test_the_cache_is_in_files_of_the_data_directory_for_the_owner_only(settings
 def test_an_answer_worked_out_within_another_in_the_same_bucket_does_not_wait_for_it():
     """The outer answer holds its bucket's lock file; the inner one, in the same bucket, must
     not wait for it (the same thread holds it)."""
-    import hashlib
-
-    from salus.core.kept import LOCK_BUCKETS
-
-    def bucket(key):
-        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
-
     inner = next(f"inner-{n}" for n in range(10_000) if bucket(f"inner-{n}") == bucket("outer"))
     answers = []
     worker = threading.Thread(target=lambda: answers.append(kept("outer", 60, lambda: kept(inner, 60, lambda: 7) + 1)))

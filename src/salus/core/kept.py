@@ -27,8 +27,9 @@ _within = threading.local()  # how deep this thread is in answers being worked o
 
 # Lock files for other processes, one per bucket of answers: a file per answer would be left
 # behind for every answer ever asked for (removing one that another process may be waiting on
-# would let two work it out). Two answers in one bucket wait for each other, no more.
-LOCK_BUCKETS = 64
+# would let two work it out). Two answers in one bucket wait for each other, no more: with
+# 1,024 (empty files), a site's page meets a national page being worked out one time in 1,024.
+LOCK_BUCKETS = 1024
 
 
 def kept(key: str, seconds: int, compute: Callable[[], T]) -> T:
@@ -97,7 +98,7 @@ def _other_processes_wait(key: str) -> Iterator[None]:
 
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
-    fd = os.open(directory / f"working-out-{bucket:02d}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(directory / f"working-out-{bucket:04d}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
