@@ -283,3 +283,28 @@ def test_the_web_apps_page_of_the_same_numbers_is_not_counted_again(tested, reco
     assert men(first) == 0
     assert men(after) is None  # the new client: one man, a small count
     cache.clear()
+
+
+def test_a_year_whose_numbers_did_not_change_is_not_worked_out_again_when_its_months_are(tested, monkeypatch):
+    """The months are counted again once their minutes are over; what was worked out from
+    them is kept under a name of their numbers, so the same numbers find it again."""
+    from django.core.cache import cache
+
+    from salus.indicators import engine, release
+
+    cache.clear()
+    monkeypatch.setattr(release, "YEAR_CACHE_SECONDS", 0)  # the months are never kept
+    counted, months = [], []
+    real_pattern, real_trend = release.pattern_of_year, engine.monthly_trend
+    monkeypatch.setattr(release, "pattern_of_year", lambda *a, **k: counted.append(1) or real_pattern(*a, **k))
+    monkeypatch.setattr(engine, "monthly_trend", lambda *a, **k: months.append(1) or real_trend(*a, **k))
+
+    def page():
+        return suppressed_indicators("2025Q1", codes=["HIV_TESTS"], site="NA1", as_of=dt.date(2026, 1, 1), cached=True)
+
+    first = page()
+    counted_once, months_once = len(counted), len(months)
+    assert page() == first
+    assert len(months) == 2 * months_once  # counted again
+    assert len(counted) == counted_once == 1  # but not worked out again
+    cache.clear()
