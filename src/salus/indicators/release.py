@@ -134,9 +134,7 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
         return threshold > 1 and adds_over_time(c) and bool(c.get("period"))
 
     # Each period's own suppression for the other counts, in the order the cells came.
-    other = [c for c in cells if not linked(c)]
-    own = iter(_kept("own", (threshold, _cells_digest(other)), lambda: suppress_groups(other, threshold))
-               if cached else suppress_groups(other, threshold))
+    own = iter(suppress_groups([c for c in cells if not linked(c)], threshold, solve=_table_solver(cached)))
     by_year: dict[int, list[dict]] = defaultdict(list)
     for c in cells:
         if linked(c):
@@ -152,7 +150,7 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
 
         def year_pattern(program=program, fine=fine, months=months, given=given) -> dict[tuple, set[str]]:
             places = place_pattern(program, given, threshold, cached=cached, fine=fine)
-            return pattern_of_year(months, given, threshold, places)
+            return pattern_of_year(months, given, threshold, places, cached=cached)
 
         if cached:
             # The pattern depends on the months (named by their count), this page's cells of
@@ -176,7 +174,8 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
 
 
 def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
-                    places: dict[tuple, dict[str, bool]] | None = None) -> dict[tuple, set[str]]:
+                    places: dict[tuple, dict[str, bool]] | None = None, *,
+                    cached: bool = False) -> dict[tuple, set[str]]:
     """The year's pattern, ``(code, period, disaggregation) -> count fields hidden``, for the
     month cells ``months`` (of one calendar year and place, each month with every
     breakdown), their quarters and their year.
@@ -185,7 +184,8 @@ def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
     take the place of the month, quarter or year cells of the same period (and months of
     ``given`` are summed instead of those of ``months``). With ``places``
     (:func:`place_pattern`), the place totals of the table, and its breakdowns by sex and
-    age when it settled them, are held as it did.
+    age when it settled them, are held as it did. With ``cached`` (the web app), each
+    table's answer is kept (:func:`_table_solver`).
     """
     table: dict[tuple, dict] = {_key(c): c for c in months}
     for c in given:
@@ -200,7 +200,7 @@ def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
     if places:
         _hold_linked(cells, places)
     pattern: dict[tuple, set[str]] = {}
-    for before, after in zip(cells, suppress_groups(cells, threshold), strict=True):
+    for before, after in zip(cells, suppress_groups(cells, threshold, solve=_table_solver(cached)), strict=True):
         fields = {f for f in COUNT_FIELDS if before.get(f) is not None and after.get(f) is None}
         if fields:
             pattern[_key(before)] = fields
@@ -411,7 +411,7 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     held = (totals if not b else out).get((code, period, place, b), {}).get(field)
                     if held is not None and (not b or place == head):
                         (held_hidden if held else held_shown).add(i)
-                hidden = first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
+                hidden = _first_hidden(values, threshold, eqs, cached, held_hidden, held_shown)
                 fine_hidden[code, field] += sum(1 for i in fine_keys if i in hidden)
                 for i, (place, period, b) in enumerate(keys):
                     if b and (place != head or head == root):
@@ -1472,6 +1472,31 @@ def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]
     if not cached:
         return compute()
     return _kept("places", (threshold, values, eqs, sorted(held_hidden), sorted(held_shown)), compute)
+
+
+def _first_hidden(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
+                  held_hidden: set[int], held_shown: set[int]) -> set[int]:
+    """``first_hidden(values, threshold, eqs, ...)``, kept when ``cached`` (a part whose
+    numbers did not change, when others did)."""
+    def compute():
+        return first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
+
+    if not cached:
+        return compute()
+    return _kept("first", (threshold, values, eqs, sorted(held_hidden), sorted(held_shown)), compute)
+
+
+def _table_solver(cached: bool):
+    """For :func:`suppression.suppress_groups`: each table's answer kept (:func:`_solved`)
+    when ``cached``, else None (worked out afresh). A page whose numbers changed in a few
+    tables then works those out again, not the year's every table."""
+    if not cached:
+        return None
+
+    def solve(values, threshold, eqs, *, held_hidden=frozenset(), held_shown=frozenset()):
+        return _solved(values, threshold, eqs, True, held_hidden, held_shown)
+
+    return solve
 
 
 def _place_tree(site_area: dict[str, str]) -> dict[frozenset[str], list[frozenset[str]]]:

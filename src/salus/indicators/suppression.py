@@ -595,7 +595,7 @@ def _linked(m: int, eqs) -> bool:
     return any(m == p or m in ch for p, ch in eqs)
 
 
-def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dict]:
+def suppress_groups(cells: list[dict], threshold: int | None = None, *, solve=None) -> list[dict]:
     """Return copies of ``cells`` with small counts and the cells that would reveal them hidden.
 
     ``cells`` are dicts like the engine's rows: ``disaggregation`` (``{}`` for the total),
@@ -607,6 +607,9 @@ def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dic
     Hidden numbers become ``None``; a cell with anything hidden gets ``suppressed: True`` and a
     note. Tables of indicators not about people (STOCKOUT_DAYS) are returned unchanged. A cell
     may carry ``HELD`` (see :func:`protect`).
+
+    ``solve`` (or None for :func:`protect`): called as :func:`protect` is, for each table and
+    count field, to give the same answer (salus.indicators.release keeps answers with it).
     """
     if threshold is None:
         from salus.core.config import program_config
@@ -631,9 +634,9 @@ def suppress_groups(cells: list[dict], threshold: int | None = None) -> list[dic
         for field in _additive_fields(table):
             values = [float(c[field]) for c in table]
             held = [(c.get(HELD) or {}).get(field) for c in table]
-            for j in protect(values, threshold, eqs,
-                             held_hidden={j for j, h in enumerate(held) if h is True},
-                             held_shown={j for j, h in enumerate(held) if h is False}):
+            for j in (solve or protect)(values, threshold, eqs,
+                                        held_hidden={j for j, h in enumerate(held) if h is True},
+                                        held_shown={j for j, h in enumerate(held) if h is False}):
                 hide(table[j], field)
     for c in out:
         c.pop(HELD, None)
