@@ -215,7 +215,9 @@ WHITENOISE_USE_FINDERS = True
 # trends; only counts, never a client's record), in files of the data directory, so that the
 # server's worker processes share them: a national program's suppressed page takes tens of
 # seconds to work out, and each process working it out again would cost that much more. The
-# directory is the owner's only; `salus serve` empties it when it starts.
+# directory is the owner's only; `salus serve` empties it when it starts. Past MAX_ENTRIES
+# files (a national program's page keeps about 215, 1.8 MB) a third of them go, chosen at
+# random; Django lists the directory at every write, so many more would slow each one.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
