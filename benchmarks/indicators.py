@@ -559,6 +559,19 @@ def measure(engines: list[str], repeat: int, stages: bool) -> dict:
             out[f"{name}_cpu_here"] = round(time.process_time() - c0, 3)
             out[f"{name}_hidden"] = sum(1 for c in cells if c.get("suppressed"))
             out[f"{name}_rows"] = len(cells)
+        # The same pages as the web app asks for them (``cached``: salus.core.kept): the month
+        # the first time, asked again, then another page of the same year the first time.
+        from django.core.cache import cache
+
+        cache.clear()
+        for name, label in (("kept_month_first", f"{PERIOD}-03"), ("kept_month_again", f"{PERIOD}-03"),
+                            ("kept_quarter_first", f"{PERIOD}Q1")):
+            t0, c0 = time.perf_counter(), time.process_time()
+            cells = suppressed_indicators(label, as_of=dt.date(2026, 1, 1), cached=True)
+            out[name] = round(time.perf_counter() - t0, 3)
+            out[f"{name}_cpu_here"] = round(time.process_time() - c0, 3)
+            out[f"{name}_hidden"] = sum(1 for c in cells if c.get("suppressed"))
+        cache.clear()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if "duckdb" in engines:
         with DuckDBRunner() as runner:
@@ -655,6 +668,12 @@ def main() -> int:
             print(f"  suppressed for release, {what} (catalogue, year's months, pattern): {figures[name]:.2f} s; "
                   f"{figures[f'{name}_cpu_here']:.2f} s CPU here; {figures[f'{name}_hidden']} of "
                   f"{figures[f'{name}_rows']} cells hidden")
+    for name, what in (("kept_month_first", f"the month {PERIOD}-03, the first time"),
+                       ("kept_month_again", f"the month {PERIOD}-03 again"),
+                       ("kept_quarter_first", f"then the quarter {PERIOD}Q1, the first time")):
+        if name in figures:
+            print(f"  suppressed page as the web app asks for it, {what}: {figures[name]:.2f} s; "
+                  f"{figures[f'{name}_cpu_here']:.2f} s CPU here; {figures[f'{name}_hidden']} cells hidden")
     print(f"  peak memory of the measuring process: {figures['peak_rss_mb']} MB")
     if not args.keep and not args.database_url:
         import shutil
