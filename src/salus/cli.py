@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "salus.core.security_cli",
     "salus.transfer.cli",
     "salus.indicators.cli",
+    "salus.reports.cli",
     "salus.model.cli",
     "salus.care.cli",
 )
