@@ -142,22 +142,22 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
     pattern: dict[tuple, set[str]] = {}
     for year, given in by_year.items():
         codes = sorted({c["code"] for c in given})
-        program, fine, program_count = year_months(year, codes, area=None, site=None, cached=cached)
+        program, fine, program_name = year_months(year, codes, area=None, site=None, cached=cached)
         if area is None and site is None:
-            months, months_count = program, program_count
+            months, months_name = program, program_name
         else:
-            months, _fine, months_count = year_months(year, codes, area=area, site=site, cached=cached)
+            months, _fine, months_name = year_months(year, codes, area=area, site=site, cached=cached)
 
         def year_pattern(program=program, fine=fine, months=months, given=given) -> dict[tuple, set[str]]:
             places = place_pattern(program, given, threshold, cached=cached, fine=fine)
             return pattern_of_year(months, given, threshold, places, cached=cached)
 
         if cached:
-            # The pattern depends on the months (named by their count), this page's cells of
-            # the year, the threshold and the audit's limit: a page or dashboard of the same
-            # numbers asks again (the web app), and its own check of the year's table alone
-            # takes seconds in a national program.
-            pattern |= _kept("year-pattern", (program_count, months_count, threshold, audit_unknown_limit(),
+            # The pattern depends on the months (named by a digest of their numbers), this
+            # page's cells of the year, the threshold and the audit's limit: a page or
+            # dashboard of the same numbers asks again (the web app), and its own check of the
+            # year's table alone takes seconds in a national program.
+            pattern |= _kept("year-pattern", (program_name, months_name, threshold, audit_unknown_limit(),
                                               _cells_digest(given)), year_pattern)
         else:
             pattern |= year_pattern()
