@@ -148,3 +148,14 @@ def test_a_process_asking_while_another_works_the_answer_out_waits_for_it(tmp_pa
     worked = log.read_text().split()
     assert len(worked) == 1  # without the lock file, both would: they start together
     assert {out.strip() for out, _err in answers} == {worked[0]}
+
+
+def test_a_cache_that_cannot_be_read_or_written_only_loses_the_saving(monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(cache, "set", broken)
+    assert kept("unwritable", 60, lambda: "worked out") == "worked out"
+    monkeypatch.setattr(cache, "get", broken)
+    assert kept("unreadable", 60, lambda: "worked out again") == "worked out again"
+    assert "could not be written" in caplog.text and "could not be read" in caplog.text

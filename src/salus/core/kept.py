@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 _counting: dict[str, threading.Lock] = {}
 _counting_guard = threading.Lock()
@@ -39,9 +42,7 @@ def kept(key: str, seconds: int, compute: Callable[[], T]) -> T:
     for it instead of working it out too. An answer of None is kept as well. ``key`` must name
     everything the answer depends on (and fit the cache's key limits: hash long inputs).
     """
-    from django.core.cache import cache
-
-    found = cache.get(key)
+    found = _read(key)
     if found is not None:
         return found[0]
     # The lock file first, holding nothing else: a thread waiting for it blocks no one.
@@ -50,20 +51,43 @@ def kept(key: str, seconds: int, compute: Callable[[], T]) -> T:
             lock = _counting.setdefault(key, threading.Lock())
         with lock:
             try:
-                found = cache.get(key)  # kept by the thread or process this one waited for
+                found = _read(key)  # kept by the thread or process this one waited for
                 if found is None:
                     _within.depth = _depth() + 1
                     try:
                         found = (compute(),)  # in a tuple: an answer of None is kept as well
                     finally:
                         _within.depth -= 1
-                    cache.set(key, found, seconds)
+                    _keep(key, found, seconds)
             finally:
                 # Threads already waiting hold the lock itself; later ones find the answer.
                 with _counting_guard:
                     if _counting.get(key) is lock:
                         del _counting[key]
     return found[0]
+
+
+def _read(key: str) -> tuple | None:
+    """What the cache holds for ``key``, or None. Keeping is a saving, never a condition: a
+    cache that cannot be read (a damaged file, a disk gone) is as one that holds nothing."""
+    from django.core.cache import cache
+
+    try:
+        found = cache.get(key)
+    except Exception:  # noqa: BLE001  (any failure of the back end; the answer is worked out)
+        logger.warning("the cache could not be read; working the answer out", exc_info=True)
+        return None
+    return found if isinstance(found, tuple) else None
+
+
+def _keep(key: str, found: tuple, seconds: int) -> None:
+    """Keep ``found``; a cache that cannot be written (a full disk) only loses the saving."""
+    from django.core.cache import cache
+
+    try:
+        cache.set(key, found, seconds)
+    except Exception:  # noqa: BLE001
+        logger.warning("the cache could not be written; the answer is not kept", exc_info=True)
 
 
 def _depth() -> int:
@@ -96,9 +120,15 @@ def _other_processes_wait(key: str) -> Iterator[None]:
         return
     import fcntl
 
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
-    fd = os.open(directory / f"working-out-{bucket:04d}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(directory / f"working-out-{bucket:04d}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        # Without the lock file another process may work the same answer out: slower, no worse.
+        logger.warning("no lock file for the cache; other processes will not wait", exc_info=True)
+        yield
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
