@@ -16,8 +16,10 @@ Environment variables (all optional; documented in docs/operator.md):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -46,9 +48,17 @@ def _home_secret(name: str) -> str:
     SALUS_HOME.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = SALUS_HOME / name
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(50))
+        # Written whole under another name, then linked into place: two processes starting on
+        # a new data directory at once both get the first one's secret, never a half-written
+        # file or an error.
+        fd, written = tempfile.mkstemp(dir=SALUS_HOME, prefix=f".{name}-")  # owner-only
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):
+                os.link(written, path)
+        finally:
+            os.unlink(written)
     return path.read_text().strip()
 
 
