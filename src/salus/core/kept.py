@@ -99,10 +99,17 @@ def _lock_directory() -> Path | None:
     """Where the lock files are: the file cache's directory, or None for another cache."""
     from django.conf import settings
 
-    default = settings.CACHES["default"]
-    if not str(default["BACKEND"]).endswith(".FileBasedCache"):
+    if not shared_between_processes():
         return None
-    return Path(str(default["LOCATION"]))
+    return Path(str(settings.CACHES["default"]["LOCATION"]))
+
+
+def shared_between_processes() -> bool:
+    """Whether the cache is in files (settings.CACHES), which the server's processes and the
+    command line share."""
+    from django.conf import settings
+
+    return str(settings.CACHES["default"]["BACKEND"]).endswith(".FileBasedCache")
 
 
 @contextlib.contextmanager

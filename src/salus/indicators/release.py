@@ -39,6 +39,7 @@ breakdowns as that settled them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -282,7 +283,7 @@ def place_pattern(program_months: list[dict], given: list[dict], threshold: int,
                     break  # the code has no such count (a count's denominator)
                 values.append(float(sum(n for n in numbers if n is not None)))
             else:
-                hidden = _solved(values, threshold, eqs, cached)
+                hidden = _table_answer(protect, values, threshold, eqs, cached=cached)
                 for i, (period, place) in enumerate(keys):
                     out.setdefault((code, period, place, ()), {})[field] = i in hidden
     if fine is not None:
@@ -411,7 +412,8 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
                     held = (totals if not b else out).get((code, period, place, b), {}).get(field)
                     if held is not None and (not b or place == head):
                         (held_hidden if held else held_shown).add(i)
-                hidden = _first_hidden(values, threshold, eqs, cached, held_hidden, held_shown)
+                hidden = _table_answer(first_hidden, values, threshold, eqs, cached=cached,
+                                       held_hidden=held_hidden, held_shown=held_shown)
                 fine_hidden[code, field] += sum(1 for i in fine_keys if i in hidden)
                 for i, (place, period, b) in enumerate(keys):
                     if b and (place != head or head == root):
@@ -1462,41 +1464,29 @@ def _chain_audited(whole: _WholeTree, counts: list, hidden: list[set[int]], cach
         again = [bool(p) for p in picks]
 
 
-def _solved(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
-            held_hidden: set[int] | frozenset[int] = frozenset(),
-            held_shown: set[int] | frozenset[int] = frozenset()) -> set[int]:
-    """``protect(values, threshold, eqs, ...)``, kept when ``cached``."""
+# The steps of a table whose answers are kept, and the names they are kept under.
+_TABLE_STEPS = {protect: "places", first_hidden: "first"}
+
+
+def _table_answer(step, values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], *, cached: bool,
+                  held_hidden: set[int] | frozenset[int] = frozenset(),
+                  held_shown: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """``step(values, threshold, eqs, held_hidden=..., held_shown=...)`` (``protect`` or
+    ``first_hidden``), kept when ``cached``: a table or part whose numbers did not change,
+    when others did, is not worked out again."""
     def compute():
-        return protect(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
+        return step(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
 
     if not cached:
         return compute()
-    return _kept("places", (threshold, values, eqs, sorted(held_hidden), sorted(held_shown)), compute)
-
-
-def _first_hidden(values: list[float], threshold: int, eqs: list[tuple[int, list[int]]], cached: bool,
-                  held_hidden: set[int], held_shown: set[int]) -> set[int]:
-    """``first_hidden(values, threshold, eqs, ...)``, kept when ``cached`` (a part whose
-    numbers did not change, when others did)."""
-    def compute():
-        return first_hidden(values, threshold, eqs, held_hidden=held_hidden, held_shown=held_shown)
-
-    if not cached:
-        return compute()
-    return _kept("first", (threshold, values, eqs, sorted(held_hidden), sorted(held_shown)), compute)
+    return _kept(_TABLE_STEPS[step], (threshold, values, eqs, sorted(held_hidden), sorted(held_shown)), compute)
 
 
 def _table_solver(cached: bool):
-    """For :func:`suppression.suppress_groups`: each table's answer kept (:func:`_solved`)
+    """For :func:`suppression.suppress_groups`: each table's answer kept (:func:`_table_answer`)
     when ``cached``, else None (worked out afresh). A page whose numbers changed in a few
     tables then works those out again, not the year's every table."""
-    if not cached:
-        return None
-
-    def solve(values, threshold, eqs, *, held_hidden=frozenset(), held_shown=frozenset()):
-        return _solved(values, threshold, eqs, True, held_hidden, held_shown)
-
-    return solve
+    return functools.partial(_table_answer, protect, cached=True) if cached else None
 
 
 def _place_tree(site_area: dict[str, str]) -> dict[frozenset[str], list[frozenset[str]]]:
@@ -1583,7 +1573,7 @@ def year_months(year: int, codes: list[str], *, area: str | None, site: str | No
     what is worked out from them can be kept under it. None when not ``cached``."""
     from salus.indicators import engine
 
-    def count() -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]], str]:
+    def count() -> tuple[list[dict], dict[str, dict[tuple, dict[str, int]]], str | None]:
         # The counts the trend makes in one pass, then the others (month by month): asked
         # together, every code would go month by month.
         one_pass = [c for c in codes if engine.trend_in_one_pass(c)]
@@ -1595,11 +1585,11 @@ def year_months(year: int, codes: list[str], *, area: str | None, site: str | No
         others = [c for c in codes if c not in one_pass]
         if others:
             cells += engine.monthly_trend(others, f"{year}-01", f"{year}-12", area=area, site=site, disaggregate=True)
-        return cells, fine, _months_digest(cells, fine)
+        # Named only when kept: exports and the command line need no name (0.3 s nationally).
+        return cells, fine, _months_digest(cells, fine) if cached else None
 
     if not cached:
-        cells, fine, _name = count()
-        return cells, fine, None
+        return count()
     from salus.core.kept import kept
 
     # Hashed: a key names every code, longer than some cache back ends take.

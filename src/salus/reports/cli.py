@@ -30,15 +30,14 @@ def register(reg) -> None:
 
 
 def cmd_prepare_pages(args: argparse.Namespace) -> int:
-    from django.conf import settings
-
+    from salus.core.kept import shared_between_processes
     from salus.indicators import engine
     from salus.indicators.periods import parse_period
     from salus.reports import dashboard
     from salus.reports.scope import Scope
     from salus.reports.tables import compute_cells
 
-    if not str(settings.CACHES["default"]["BACKEND"]).endswith(".FileBasedCache"):
+    if not shared_between_processes():
         print("salus: the cache is not shared with the server (settings.CACHES): nothing to prepare")
         return 2
     try:
