@@ -394,3 +394,77 @@ def test_one_valued_frees_many_rows_in_few_aimed_programs():
         assert not one_valued(targets, x, solve, tries=0, tolerance=1e-6, aimed=aimed).any()
         counts[aimed] = len(calls)
     assert counts[True] <= 12 and counts[False] == 50, counts
+
+
+def _sums(rng, n_rows: int, n_unknowns: int, pinned_by_difference: int):
+    """Equations over hidden cells as the audit meets them: each a signed sum of a few
+    unknowns, every unknown in two or more; then ``pinned_by_difference`` pairs of equations
+    whose difference is one unknown (``x + y + z`` and ``y + z``), which pins it."""
+    a = np.zeros((n_rows, n_unknowns))
+    for j in range(n_unknowns):
+        for i in rng.choice(n_rows, size=2, replace=False):
+            a[i, j] = rng.choice([-1.0, 1.0])
+    extra = []
+    for _pair in range(pinned_by_difference):
+        x, y, z = rng.choice(n_unknowns, size=3, replace=False)
+        whole = np.zeros(n_unknowns)
+        whole[[x, y, z]] = 1.0
+        part = whole.copy()
+        part[x] = 0.0
+        extra += [whole, part]
+    return np.vstack([a, *extra]) if extra else a
+
+
+def _pinned_by_qr(a):
+    from salus.indicators.suppression import _row_space
+
+    return (_row_space(a) ** 2).sum(axis=1) > 1 - 1e-9
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), pinned=st.integers(0, 4),
+       shape=st.sampled_from([(120, 200), (150, 160), (200, 200), (90, 260)]))
+def test_random_null_vectors_free_exactly_the_unknowns_the_qr_frees(seed, pinned, shape):
+    """suppression._pinned answers as the rank-revealing QR does, on systems large enough for
+    its random vectors of the null space (_CERTIFY_FROM), with and without pinned unknowns."""
+    from salus.indicators import suppression
+
+    a = _sums(np.random.default_rng(seed), *shape, pinned)
+    assert a.size >= suppression._CERTIFY_FROM
+    expected = _pinned_by_qr(a)
+    assert list(suppression._pinned(a)) == list(expected)
+    # What the vectors show free is free: no unknown the QR pins is among them.
+    assert not (suppression._certainly_free(a) & expected).any()
+
+
+def _hidden_table(rows: int, columns: int, pinned: bool):
+    """A table whose cells are all hidden, its row and column totals shown: each cell is free
+    (one more in it and in the opposite corner of any rectangle, one less in the other two).
+    With ``pinned``, also the first row's total without its first cell, which pins that cell."""
+    a = np.zeros((rows + columns + int(pinned), rows * columns))
+    for r in range(rows):
+        for c in range(columns):
+            a[r, r * columns + c] = a[rows + c, r * columns + c] = 1.0
+    if pinned:
+        a[-1, 1:columns] = 1.0
+    return a
+
+
+def test_a_system_with_nothing_pinned_needs_no_qr(monkeypatch):
+    """The protection's last round, where every unknown is free: the random vectors say so,
+    and the QR (seconds on a national page's largest systems) is not run."""
+    from salus.indicators import suppression
+
+    free, one_pinned = _hidden_table(15, 30, False), _hidden_table(15, 30, True)
+    assert free.size >= suppression._CERTIFY_FROM
+    assert not _pinned_by_qr(free).any()
+    assert list(np.flatnonzero(_pinned_by_qr(one_pinned))) == [0]
+
+    def no_qr(_a):
+        raise AssertionError("the QR ran")
+
+    monkeypatch.setattr(suppression, "_row_space", no_qr)
+    assert not suppression._pinned(free).any()
+    # With one unknown pinned, the QR decides, and finds it.
+    monkeypatch.undo()
+    assert list(np.flatnonzero(suppression._pinned(one_pinned))) == [0]
