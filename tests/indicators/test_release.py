@@ -312,3 +312,43 @@ def test_a_year_whose_numbers_did_not_change_is_not_worked_out_again_when_its_mo
     assert len(months) == 2 * months_once  # counted again
     assert len(counted) == counted_once == 1  # but not worked out again
     cache.clear()
+
+
+def test_a_page_of_a_few_indicators_hides_what_the_whole_page_hides(program, record_contact):
+    """A count's pattern hangs on the counts it is at most (they are boxed and audited as one
+    chain): a DHIS2 export of its mapped codes, or the dashboard's trends, once showed 6
+    contacts at a site in a month that the whole indicators page hid (found by
+    test_export_properties). Each smaller set of codes now hides what the whole page hides."""
+    from salus.core.actions import do_ensure_area_path, do_save_site
+    from salus.indicators.release import linked_codes
+    from salus.reports.dashboard import TREND_MEASURES
+
+    nb2, _ = do_save_site("test", code="NB2", name="North second", area=do_ensure_area_path("test", "XL/NORTH/N2"),
+                          kind="drop_in")
+    na1, sb1 = program.site_a, program.site_b
+    visits = {  # each client's contacts in 2025: (site, month, day, hour, services)
+        "A": [(nb2, 8, 4, 10, {"education": True}), (na1, 8, 26, 16, {}), (sb1, 10, 21, 17, {}), (nb2, 10, 26, 17, {})],
+        "B": [(nb2, 8, 20, 12, {}), (na1, 11, 14, 10, {})],
+        "C": [(sb1, 8, 1, 8, {}), (nb2, 11, 25, 8, {})],
+        "D": [(na1, 7, 18, 8, {}), (na1, 10, 6, 8, {}), (nb2, 10, 6, 8, {"syringes_given": 1}), (na1, 11, 15, 8, {}),
+              (nb2, 11, 16, 8, {})],
+    }
+    born = {"A": "2000X", "B": "0000F", "C": "0000X", "D": "1999F"}
+    for copy in "ABC":
+        for who, contacts in visits.items():
+            for site, month, day, hour, services in contacts:
+                when = dt.datetime(2025, month, day, hour, tzinfo=dt.UTC)
+                record_contact(site, f"Q{who}{copy}Z{born[who]}", when=when, **services)
+    as_of = dt.date(2025, 11, 1)
+
+    def shown(cells: list[dict]) -> dict[tuple, tuple]:
+        return {(c["code"], tuple(sorted(c["disaggregation"].items()))): (c["numerator"], c["denominator"])
+                for c in cells}
+
+    whole = shown(suppressed_indicators("2025-10", area="XL", as_of=as_of))
+    assert whole[("CONTACTS", (("area", "XL/NORTH/N2"), ("site", "NB2")))] == (None, None)  # 6 contacts
+    few_codes = [["CONTACTS", "CLIENTS_REACHED"], [code for code, _title in TREND_MEASURES],
+                 *([code] for code in sorted(linked_codes()))]
+    for codes in few_codes:
+        few = shown(suppressed_indicators("2025-10", area="XL", as_of=as_of, codes=codes))
+        assert few == {k: v for k, v in whole.items() if k[0] in codes}, codes

@@ -142,7 +142,11 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
             by_year[parse_period(str(c["period"])).start.year].append(c)
     pattern: dict[tuple, set[str]] = {}
     for year, given in by_year.items():
-        codes = sorted({c["code"] for c in given})
+        # Every count that adds up over time, not only this page's: a count's pattern hangs on
+        # the counts it is at most (they are boxed and audited as one chain), so a page of a
+        # few indicators (a DHIS2 export's mapped codes, the dashboard's trends) must hide
+        # what the whole indicators page hides, or the two together would give it away.
+        codes = sorted({c["code"] for c in given} | linked_codes())
         program, fine, program_name = year_months(year, codes, area=None, site=None, cached=cached)
         if area is None and site is None:
             months, months_name = program, program_name
@@ -172,6 +176,14 @@ def suppress_released(cells: list[dict], *, area: str | None, site: str | None,
             hide(c, field)
         out.append(c)
     return out
+
+
+def linked_codes() -> set[str]:
+    """The codes of the catalogue whose counts add up over time: the counts of every year's
+    pattern, whichever of them a page shows."""
+    from salus.indicators import catalogue
+
+    return {ind.code for ind in catalogue.CATALOGUE if ind.adds_over_time}
 
 
 def pattern_of_year(months: list[dict], given: list[dict], threshold: int,
