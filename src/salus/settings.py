@@ -12,6 +12,7 @@ Environment variables (all optional; documented in docs/operator.md):
 - ``SALUS_HTTPS``: ``True`` when served behind HTTPS; turns on secure cookies and HSTS.
 - ``SALUS_SECRET_KEY`` / ``SALUS_SECRET_KEY_FILE``: Django's signing key; default a file in SALUS_HOME.
 - ``SALUS_SESSION_IDLE_MINUTES``: log out after this much inactivity (default 15).
+- ``SALUS_PROCESSES``: how many cores one suppressed page may take (salus.core.spread; default all).
 """
 
 from __future__ import annotations

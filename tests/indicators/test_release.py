@@ -352,3 +352,31 @@ def test_a_page_of_a_few_indicators_hides_what_the_whole_page_hides(program, rec
     for codes in few_codes:
         few = shown(suppressed_indicators("2025-10", area="XL", as_of=as_of, codes=codes))
         assert few == {k: v for k, v in whole.items() if k[0] in codes}, codes
+
+
+@pytest.mark.skipif(len(__import__("os").sched_getaffinity(0)) < 2, reason="one core: nothing to share out")
+@pytest.mark.parametrize("place", [{}, {"site": "NA1"}])
+def test_audits_worked_out_in_other_processes_hide_the_same_cells(tested, place, monkeypatch, caplog):
+    """A year's audits (and boxes) shared out over the cores (salus.core.spread) give the page
+    they give here, and the other processes really answer (no warning that they did not)."""
+    import logging
+
+    from salus.indicators import release
+
+    def page() -> list[dict]:
+        return suppressed_indicators("2025-03", codes=["HIV_TESTS", "HIV_POSITIVITY", "CONTACTS"],
+                                     as_of=dt.date(2026, 1, 1), **place)
+
+    monkeypatch.setenv("SALUS_PROCESSES", "1")
+    here = page()
+    monkeypatch.setenv("SALUS_PROCESSES", "2")
+    monkeypatch.setattr(release, "SPREAD_FROM", 0)
+    started = []
+    from salus.core import spread
+
+    real_start = spread._start
+    monkeypatch.setattr(spread, "_start", lambda pieces: started.append(len(pieces)) or real_start(pieces))
+    with caplog.at_level(logging.WARNING, logger="salus.core.spread"):
+        assert page() == here
+    assert started, "no process was started"
+    assert not caplog.records

@@ -67,6 +67,12 @@ def kept(key: str, seconds: int, compute: Callable[[], T]) -> T:
     return found[0]
 
 
+def has(key: str) -> bool:
+    """Whether the cache holds an answer for ``key`` now (it may expire the next moment:
+    :func:`kept` still answers either way)."""
+    return _read(key) is not None
+
+
 def _read(key: str) -> tuple | None:
     """What the cache holds for ``key``, or None. Keeping is a saving, never a condition: a
     cache that cannot be read (a damaged file, a disk gone) is as one that holds nothing."""

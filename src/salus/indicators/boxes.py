@@ -247,6 +247,16 @@ def boxes(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarc
     return Boxes(hidden=hide, unbounded=unbounded, together=moving)
 
 
+def hidden_and_moving(fine: np.ndarray, dims: tuple[Hierarchy, Hierarchy, Hierarchy, Hierarchy], threshold: int,
+                      held: np.ndarray, low: np.ndarray | None, high: np.ndarray | None,
+                      together: list[tuple[np.ndarray | None, np.ndarray | None]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`boxes` of a count whose hidden place totals ``held`` are protected too: its
+    ``hidden`` and ``together`` (a function of this module, so that another process can be
+    given it: salus.core.spread)."""
+    found = boxes(fine, dims, threshold, held, low, high, protect=held, together=together)
+    return found.hidden, found.together
+
+
 @dataclass(frozen=True)
 class _Room:
     """Per fine cell (flat, in C order), whether one more (``more``) or one less (``fewer``)

@@ -98,6 +98,11 @@ YEAR_CACHE_SECONDS = 600
 # whose numbers did not change (a past quarter's report) need not be worked out again when
 # its months are counted again. Erasing records empties the cache (salus.core.retention).
 ANSWER_CACHE_SECONDS = 8 * 3600
+# The audits and boxes of a year are worked out side by side on the cores (salus.core.spread)
+# when they hold at least this many hidden (audits) or small (boxes) cells in all: a national
+# year's audits (26,800 hidden cells at 1 M contacts) take about 7 s on one core, the demo's
+# (10,000) about 1 s, where starting a process costs about 0.1 s.
+SPREAD_FROM = 20_000
 
 
 def suppressed_indicators(period: str | Period, area: str | None = None, site: str | None = None,
@@ -461,19 +466,26 @@ def breakdown_pattern(fine: dict[str, dict[tuple, dict[str, int]]], codes: list[
 
     # One count is often several indicators' (syringes given are three's): the same numbers
     # with the same cells hidden are audited once.
-    answers: dict[tuple, set[int] | None] = {}
-    before: dict[tuple[str, str], set[int]] = {}  # (code, field) -> hidden before the audit
-    after: dict[tuple[str, str], set[int]] = {}  # and after it
+    asks: dict[tuple[str, str], tuple] = {}  # (code, field) -> what its audit is asked
+    audits: dict[tuple, tuple] = {}  # asked -> (values, hidden, zero)
     for code, field, measure in linked:
         if whole is None or (code, field) not in auditable:
-            given_up.add((code, field))
             continue
         values = whole.values(counts[measure])
         hidden = {i for i, (place, period, b) in enumerate(whole.keys)
                   if (totals if not b else out).get((code, period, place, b), {}).get(field)}
         asked = (tuple(values), tuple(sorted(hidden)))
-        if asked not in answers:
-            answers[asked] = _audited(whole, values, hidden, cached, zero_of(measure))
+        asks[code, field] = asked
+        audits.setdefault(asked, (values, hidden, zero_of(measure)))
+    answers = _audits(whole, audits, cached) if whole is not None else {}
+    before: dict[tuple[str, str], set[int]] = {}  # (code, field) -> hidden before the audit
+    after: dict[tuple[str, str], set[int]] = {}  # and after it
+    for code, field, _measure in linked:
+        if (code, field) not in asks:
+            given_up.add((code, field))
+            continue
+        asked = asks[code, field]
+        hidden = audits[asked][1]
         audited = answers[asked]
         if audited is None:
             given_up.add((code, field))
@@ -565,7 +577,7 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
     """
     import numpy as np
 
-    from salus.indicators.boxes import Hierarchy, boxes
+    from salus.indicators.boxes import Hierarchy, hidden_and_moving
     from salus.indicators.engine import AGE_BANDS, SEXES
 
     if not linked:
@@ -625,7 +637,11 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                  for p, t, x, a in itertools.product(*(range(n) for n in shape))]
     breakdown = np.ones(shape, dtype=bool)
     breakdown[:, :, -1, -1] = False  # a place's total is rule 6's, not a breakdown
-    answers: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}  # (boxed, moving)
+    # Each count's boxes: the same count with the same place totals held is boxed once. The
+    # place totals rule 6 hides get boxes too: nothing else protects them from their
+    # breakdowns here.
+    helds: list[tuple] = []  # per linked count, (asked, held)
+    pieces: dict[tuple, tuple] = {}  # asked -> the arguments of hidden_and_moving
     for code, field, measure in linked:
         held = np.zeros(shape, dtype=bool)
         for label in labels:
@@ -633,23 +649,34 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
                 if totals.get((code, label, place, ()), {}).get(field):
                     held[place_ix[place], label_ix[label], -1, -1] = True
         asked = (measure, held.tobytes())
-        if asked not in answers:
+        helds.append((asked, held))
+        if asked not in pieces:
             low, high, together = bounds(measure)
+            pieces[asked] = (counts[measure], dims, threshold, held, low, high, together)
 
-            def compute(measure=measure, held=held, low=low, high=high, together=together):
-                # The place totals rule 6 hides get boxes too: nothing else protects them
-                # from their breakdowns here.
-                found = boxes(counts[measure], dims, threshold, held, low, high, protect=held, together=together)
-                return found.hidden, found.together
+    def inputs(asked: tuple) -> tuple:
+        fine, _dims, _threshold, held, low, high, together = pieces[asked]
+        return ("together", threshold, [d.parent for d in dims], [d.leaves for d in dims], _digest(fine),
+                _digest(held), _digest(low), _digest(high), [(_digest(least), _digest(most)) for least, most in together])
 
-            if cached:
-                answers[asked] = _kept("boxes", ("together", threshold, [d.parent for d in dims],
-                                                 [d.leaves for d in dims], _digest(counts[measure]), _digest(held),
-                                                 _digest(low), _digest(high),
-                                                 [(_digest(least), _digest(most)) for least, most in together]),
-                                       compute)
-            else:
-                answers[asked] = compute()
+    # The counts not kept yet are boxed side by side on the cores (salus.core.spread), the
+    # most small cells first: a national year's eleven take a second or more each.
+    from salus.core import kept, spread
+
+    todo = [asked for asked in pieces if not (cached and kept.has(_kept_key("boxes", inputs(asked))))]
+    worked = dict(zip(todo, spread.spread(
+        [(hidden_and_moving, pieces[asked]) for asked in todo],
+        [float(((pieces[asked][0] > 0) & (pieces[asked][0] < threshold)).sum() + pieces[asked][3].sum() + 1)
+         for asked in todo], at_least=SPREAD_FROM), strict=True))
+    answers: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}  # (boxed, moving)
+    for asked in pieces:
+
+        def compute(asked=asked):
+            # Worked out above, unless kept then and gone since.
+            return worked[asked] if asked in worked else hidden_and_moving(*pieces[asked])
+
+        answers[asked] = _kept("boxes", inputs(asked), compute) if cached else compute()
+    for (code, field, measure), (asked, held) in zip(linked, helds, strict=True):
         boxed, moving = answers[asked]
         for i in np.flatnonzero(boxed & ~held).tolist():
             out.setdefault((code, *cell_keys[i]), {})[field] = True
@@ -1400,21 +1427,51 @@ def _kept(name: str, inputs: tuple, compute):
     app: pages of the same numbers solve it once). None is kept too."""
     from salus.core.kept import kept
 
-    return kept(f"salus-release-{name}:" + hashlib.sha256(repr(inputs).encode()).hexdigest(),
-                ANSWER_CACHE_SECONDS, compute)
+    return kept(_kept_key(name, inputs), ANSWER_CACHE_SECONDS, compute)
+
+
+def _kept_key(name: str, inputs: tuple) -> str:
+    """The cache key :func:`_kept` keeps the answer of ``name`` for ``inputs`` under."""
+    return f"salus-release-{name}:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+
+def _audits(whole: _WholeTree, asked: dict[tuple, tuple], cached: bool) -> dict[tuple, set[int] | None]:
+    """``whole.audited(values, hidden, audit_unknown_limit(), zero)`` for each ``(values, hidden,
+    zero)`` of ``asked``, each kept when ``cached``. Those not kept yet are worked out side by
+    side on the cores (salus.core.spread), the most hidden cells first: a national year's
+    audits take seconds each."""
+    from salus.core import kept, spread
+
+    limit = audit_unknown_limit()
+
+    def inputs(values, hidden, zero) -> tuple:
+        return (limit, whole.signature, values, sorted(hidden), _digest(zero))
+
+    todo = [a for a, args in asked.items() if not (cached and kept.has(_kept_key("audit", inputs(*args))))]
+    worked = dict(zip(todo, spread.spread([(_audit, (whole, *asked[a], limit)) for a in todo],
+                                          [float(len(asked[a][1]) + 1) for a in todo], at_least=SPREAD_FROM),
+                      strict=True))
+    answers = {}
+    for a, (values, hidden, zero) in asked.items():
+
+        def compute(a=a, values=values, hidden=hidden, zero=zero):
+            # Worked out above, unless kept then and gone since.
+            return worked[a] if a in worked else whole.audited(values, hidden, limit, zero)
+
+        answers[a] = _kept("audit", inputs(values, hidden, zero), compute) if cached else compute()
+    return answers
 
 
 def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool,
              zero=None) -> set[int] | None:
     """``whole.audited(values, hidden, audit_unknown_limit(), zero)``, kept when ``cached``."""
-    limit = audit_unknown_limit()
+    return _audits(whole, {(): (values, hidden, zero)}, cached)[()]
 
-    def compute():
-        return whole.audited(values, hidden, limit, zero)
 
-    if not cached:
-        return compute()
-    return _kept("audit", (limit, whole.signature, values, sorted(hidden), _digest(zero)), compute)
+def _audit(whole: _WholeTree, values: list[float], hidden: set[int], zero, limit: int) -> set[int] | None:
+    """``whole.audited``, as a function of this module (so that another process can be given
+    it: salus.core.spread)."""
+    return whole.audited(values, hidden, limit, zero)
 
 
 def _audited_together(whole: _WholeTree, counts: list, hidden: list[set[int]], cached: bool, zeros: list,
