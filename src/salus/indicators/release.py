@@ -659,23 +659,11 @@ def _box_small_cells(out: dict[tuple, dict[str, bool]], totals: dict[tuple, dict
         return ("together", threshold, [d.parent for d in dims], [d.leaves for d in dims], _digest(fine),
                 _digest(held), _digest(low), _digest(high), [(_digest(least), _digest(most)) for least, most in together])
 
-    # The counts not kept yet are boxed side by side on the cores (salus.core.spread), the
-    # most small cells first: a national year's eleven take a second or more each.
-    from salus.core import kept, spread
-
-    todo = [asked for asked in pieces if not (cached and kept.has(_kept_key("boxes", inputs(asked))))]
-    worked = dict(zip(todo, spread.spread(
-        [(hidden_and_moving, pieces[asked]) for asked in todo],
-        [float(((pieces[asked][0] > 0) & (pieces[asked][0] < threshold)).sum() + pieces[asked][3].sum() + 1)
-         for asked in todo], at_least=SPREAD_FROM), strict=True))
-    answers: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}  # (boxed, moving)
-    for asked in pieces:
-
-        def compute(asked=asked):
-            # Worked out above, unless kept then and gone since.
-            return worked[asked] if asked in worked else hidden_and_moving(*pieces[asked])
-
-        answers[asked] = _kept("boxes", inputs(asked), compute) if cached else compute()
+    # (boxed, moving) of each; a national year's eleven counts take a second or more each,
+    # the more small cells the longer.
+    answers: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = _side_by_side("boxes", {
+        asked: (hidden_and_moving, args, inputs(asked), float(((args[0] > 0) & (args[0] < threshold)).sum() + args[3].sum()))
+        for asked, args in pieces.items()}, cached)
     for (code, field, measure), (asked, held) in zip(linked, helds, strict=True):
         boxed, moving = answers[asked]
         for i in np.flatnonzero(boxed & ~held).tolist():
@@ -1435,31 +1423,36 @@ def _kept_key(name: str, inputs: tuple) -> str:
     return f"salus-release-{name}:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
 
 
-def _audits(whole: _WholeTree, asked: dict[tuple, tuple], cached: bool) -> dict[tuple, set[int] | None]:
-    """``whole.audited(values, hidden, audit_unknown_limit(), zero)`` for each ``(values, hidden,
-    zero)`` of ``asked``, each kept when ``cached``. Those not kept yet are worked out side by
-    side on the cores (salus.core.spread), the most hidden cells first: a national year's
-    audits take seconds each."""
+def _side_by_side(name: str, asked: dict, cached: bool) -> dict:
+    """``{key: function(*args)}`` for each ``key: (function, args, inputs, weight)`` of
+    ``asked``, each kept under ``name`` and ``inputs`` (as :func:`_kept`) when ``cached``.
+    Those not kept yet are worked out side by side on the cores (salus.core.spread) when their
+    ``weight`` (hidden or small cells) adds up to SPREAD_FROM."""
     from salus.core import kept, spread
 
-    limit = audit_unknown_limit()
-
-    def inputs(values, hidden, zero) -> tuple:
-        return (limit, whole.signature, values, sorted(hidden), _digest(zero))
-
-    todo = [a for a, args in asked.items() if not (cached and kept.has(_kept_key("audit", inputs(*args))))]
-    worked = dict(zip(todo, spread.spread([(_audit, (whole, *asked[a], limit)) for a in todo],
-                                          [float(len(asked[a][1]) + 1) for a in todo], at_least=SPREAD_FROM),
-                      strict=True))
+    todo = [key for key, (_f, _args, inputs, _w) in asked.items() if not (cached and kept.has(_kept_key(name, inputs)))]
+    worked = dict(zip(todo, spread.spread([asked[key][:2] for key in todo], [asked[key][3] + 1 for key in todo],
+                                          at_least=SPREAD_FROM), strict=True))
     answers = {}
-    for a, (values, hidden, zero) in asked.items():
+    for key, (function, args, inputs, _weight) in asked.items():
 
-        def compute(a=a, values=values, hidden=hidden, zero=zero):
+        def compute(key=key, function=function, args=args):
             # Worked out above, unless kept then and gone since.
-            return worked[a] if a in worked else whole.audited(values, hidden, limit, zero)
+            return worked[key] if key in worked else function(*args)
 
-        answers[a] = _kept("audit", inputs(values, hidden, zero), compute) if cached else compute()
+        answers[key] = _kept(name, inputs, compute) if cached else compute()
     return answers
+
+
+def _audits(whole: _WholeTree, asked: dict[tuple, tuple], cached: bool) -> dict[tuple, set[int] | None]:
+    """``whole.audited(values, hidden, audit_unknown_limit(), zero)`` for each ``(values, hidden,
+    zero)`` of ``asked``, each kept when ``cached`` (:func:`_side_by_side`: a national year's
+    audits take seconds each)."""
+    limit = audit_unknown_limit()
+    return _side_by_side("audit", {
+        key: (_audit, (whole, values, hidden, zero, limit), (limit, whole.signature, values, sorted(hidden), _digest(zero)),
+              float(len(hidden)))
+        for key, (values, hidden, zero) in asked.items()}, cached)
 
 
 def _audited(whole: _WholeTree, values: list[float], hidden: set[int], cached: bool,
