@@ -52,3 +52,18 @@ def test_one_core_or_little_work_starts_no_process(monkeypatch):
     assert spread.spread([(math.factorial, (5,)), (math.factorial, (6,))]) == [120, 720]
     monkeypatch.delenv("SALUS_PROCESSES")
     assert spread.spread([(math.factorial, (5,)), (math.factorial, (6,))], weights=[1, 2], at_least=10) == [120, 720]
+
+
+def _fails(_n):
+    raise ValueError("this share failed")
+
+
+@two_cores
+def test_a_share_failing_here_ends_the_processes_started(monkeypatch):
+    """The error is the caller's, and no started process is left behind."""
+    started = []
+    real_start = spread._start
+    monkeypatch.setattr(spread, "_start", lambda pieces: started.append(real_start(pieces)) or started[-1])
+    with pytest.raises(ValueError, match="this share failed"):
+        spread.spread([(_fails, (1,)), (math.factorial, (3,))], weights=[2, 1])
+    assert started and all(p.returncode is not None for p in started)

@@ -66,9 +66,17 @@ def spread(pieces: Sequence[Piece], weights: Sequence[float] | None = None, at_l
         load[least] += weights[i]
     answers: list = [None] * len(pieces)
     started = [(share, _start([pieces[i] for i in share])) for share in shares[1:] if share]
-    for i in shares[0]:
-        function, args = pieces[i]
-        answers[i] = function(*args)
+    try:
+        for i in shares[0]:
+            function, args = pieces[i]
+            answers[i] = function(*args)
+    except BaseException:
+        # This share failed (or the request was stopped): the others' answers are not wanted.
+        for _share, process in started:
+            if process is not None:
+                process.kill()
+                process.communicate()
+        raise
     for share, process in started:
         got = _finish(process)
         if got is None or len(got) != len(share):
