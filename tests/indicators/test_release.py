@@ -321,7 +321,7 @@ def test_a_page_of_a_few_indicators_hides_what_the_whole_page_hides(program, rec
     test_export_properties). Each smaller set of codes now hides what the whole page hides."""
     from salus.core.actions import do_ensure_area_path, do_save_site
     from salus.indicators.release import linked_codes
-    from salus.reports.dashboard import TREND_MEASURES
+    from salus.reports.dashboard import COVERAGE_CODES, TREND_MEASURES
 
     nb2, _ = do_save_site("test", code="NB2", name="North second", area=do_ensure_area_path("test", "XL/NORTH/N2"),
                           kind="drop_in")
@@ -347,7 +347,7 @@ def test_a_page_of_a_few_indicators_hides_what_the_whole_page_hides(program, rec
 
     whole = shown(suppressed_indicators("2025-10", area="XL", as_of=as_of))
     assert whole[("CONTACTS", (("area", "XL/NORTH/N2"), ("site", "NB2")))] == (None, None)  # 6 contacts
-    few_codes = [["CONTACTS", "CLIENTS_REACHED"], [code for code, _title in TREND_MEASURES],
+    few_codes = [["CONTACTS", "CLIENTS_REACHED"], [code for code, _title in TREND_MEASURES], list(COVERAGE_CODES),
                  *([code] for code in sorted(linked_codes()))]
     for codes in few_codes:
         few = shown(suppressed_indicators("2025-10", area="XL", as_of=as_of, codes=codes))
