@@ -48,7 +48,8 @@ def cmd_prepare_pages(args: argparse.Namespace) -> int:
         scope = Scope(period=parse_period(period), period_text=period, area=place.area, site=place.site)
         started = time.perf_counter()
         cells = compute_cells(scope, suppress=True)  # the indicators page and the report's tables
-        dashboard.build(scope, suppress=True)  # the dashboard, and the report's charts
+        dashboard.build(scope, suppress=True)  # the dashboard
+        dashboard.build(scope, suppress=True, cells=cells)  # the report's charts
         hidden = sum(1 for c in cells if c.get("suppressed"))
         print(f"{period} {scope.place_label}: prepared in {time.perf_counter() - started:.1f} s "
               f"({hidden} of {len(cells)} cells hidden)")

@@ -103,19 +103,20 @@ def monthly_cells(codes: list[str], first: str, last: str, scope, *, disaggregat
         codes, first, last, area=scope.area_path, site=scope.site_code, disaggregate=disaggregate))
 
 
-def trend_charts(scope, *, suppress: bool) -> list[TrendChart]:
-    """One bar chart per measure for the twelve months ending with the scope's period."""
-    first, last = trend_window(scope.period)
-    codes = [code for code, _title in TREND_MEASURES]
-    cells = monthly_cells(codes, first, last, scope, disaggregate=suppress)
-    if suppress:
-        # As the indicators page hides each month: its own rules, and for counts that add up
-        # over time the pattern of the month's year (no month hidden here is a quarter there
-        # minus the months shown here).
-        from salus.indicators.release import suppress_released
+def _suppressed(cells: list[dict], scope) -> list[dict]:
+    """``cells`` (the engine's, of the scope's place) as the indicators page hides them: each
+    period's own rules, and for counts that add up over time the pattern of the period's
+    year (no month hidden here is a quarter there minus the months shown here)."""
+    from salus.indicators.release import suppress_released
 
-        cells = suppress_released(cells, area=scope.area_path, site=scope.site_code,
-                                  threshold=program_config().suppression_threshold, cached=True)
+    return suppress_released(cells, area=scope.area_path, site=scope.site_code,
+                             threshold=program_config().suppression_threshold, cached=True)
+
+
+def trend_charts(scope, cells: list[dict]) -> list[TrendChart]:
+    """One bar chart per measure for the twelve months ending with the scope's period, from
+    ``cells`` (:func:`monthly_cells`, suppressed for readers whose numbers are)."""
+    first, last = trend_window(scope.period)
     by_code: dict[str, dict[str, dict]] = {}
     for c in cells:
         if c.get("disaggregation"):
@@ -221,14 +222,23 @@ def build(scope, *, suppress: bool, cells: list[dict] | None = None) -> dict:
     ``cells`` may carry the period's indicator cells already computed (the program report has
     them), so that the engine runs once per page.
     """
-    if cells is None:
-        # Suppressed readers need the breakdown cells too, so that a total hidden on the
-        # indicators page (to protect one of its cells) is hidden here as well.
-        cells = compute_cells(scope, suppress=suppress, codes=COVERAGE_CODES, disaggregate=suppress)
-    totals = {c["code"]: c for c in cells if not c.get("disaggregation")}
     first, last = trend_window(scope.period)
+    # Suppressed readers need the breakdown cells too, so that a total hidden on the
+    # indicators page (to protect one of its cells) is hidden here as well.
+    months = monthly_cells([code for code, _title in TREND_MEASURES], first, last, scope, disaggregate=suppress)
+    if cells is None and suppress:
+        # The period's cells are suppressed with the months, in one pass: the year's pattern
+        # they share is made once (a national program's takes seconds, its tables kept or not).
+        period = compute_cells(scope, suppress=False, codes=COVERAGE_CODES, disaggregate=True)
+        both = _suppressed(months + period, scope)
+        months, cells = both[:len(months)], both[len(months):]
+    elif cells is None:
+        cells = compute_cells(scope, suppress=False, codes=COVERAGE_CODES, disaggregate=False)
+    elif suppress:
+        months = _suppressed(months, scope)
+    totals = {c["code"]: c for c in cells if not c.get("disaggregation")}
     return {
-        "trends": trend_charts(scope, suppress=suppress),
+        "trends": trend_charts(scope, months),
         "coverage": coverage_charts(scope, totals),
         "trend_first": _month_labels(first)[1],
         "trend_last": _month_labels(last)[1],
