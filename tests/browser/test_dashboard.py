@@ -77,3 +77,21 @@ def test_it_prints_the_program_report(page, live_server, records, log_in, screen
     pdf = page.pdf(format="A4")
     assert pdf[:4] == b"%PDF" and pdf.count(b"/Type /Page") >= 3  # cover+table, charts, methods
     (screenshot_dir / "program-report.pdf").write_bytes(pdf)
+
+
+@pytest.mark.browser
+def test_it_says_it_is_working_once_the_filters_are_sent(page, live_server, records, log_in):
+    """A large program's first view can take a minute: once the period or place is sent, the
+    page says it is working, and the button cannot send it twice."""
+    log_in(records.manager)
+    page.goto(live_server.url + "/reports/dashboard/?period=2025Q1")
+    note = page.locator(".report-filters [data-working]")
+    button = page.locator(".report-filters button[type=submit]")
+    assert not note.is_visible()
+    # Keep the browser on this page (the answer would replace it), after Salus's own handler.
+    page.evaluate("document.querySelector('.report-filters').addEventListener('submit', e => e.preventDefault())")
+    button.click()
+    assert note.is_visible()
+    assert note.get_attribute("role") == "status"
+    assert button.is_disabled()
+    assert page.locator(".report-filters").get_attribute("aria-busy") == "true"

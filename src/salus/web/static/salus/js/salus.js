@@ -25,6 +25,18 @@
         });
       });
     });
+    // A form whose answer may take a while (a large program's suppressed figures, worked out
+    // the first time) says so once sent, and is not sent twice.
+    root.querySelectorAll("form").forEach(function (form) {
+      var working = form.querySelector("[data-working]");
+      if (!working || form.dataset.ready) return;
+      form.dataset.ready = "1";
+      form.addEventListener("submit", function () {
+        working.hidden = false;
+        form.setAttribute("aria-busy", "true");
+        form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
+      });
+    });
     // The language menu submits itself when a language is picked.
     root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       if (select.dataset.ready) return;
