@@ -12,9 +12,7 @@ import pytest
 
 from salus.core import spread
 
-# The cores this process may use, whatever SALUS_PROCESSES says.
-two_cores = pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _pid: [1, 2])(0)) < 2,
-                               reason="one core: nothing to share out")
+two_cores = pytest.mark.skipif(spread.available_cores() < 2, reason="one core: nothing to share out")
 
 
 @two_cores

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tests.indicators.test_suppression import AGES, SEXES, solvable
 from tests.indicators.test_suppression import table as one_period_table
 
+from salus.core import spread
 from salus.indicators.release import pattern_of_year, suppressed_indicators
 from salus.indicators.suppression import suppress_groups
 
@@ -354,8 +355,7 @@ def test_a_page_of_a_few_indicators_hides_what_the_whole_page_hides(program, rec
         assert few == {k: v for k, v in whole.items() if k[0] in codes}, codes
 
 
-@pytest.mark.skipif(len(getattr(__import__("os"), "sched_getaffinity", lambda _pid: [1, 2])(0)) < 2,
-                    reason="one core: nothing to share out")
+@pytest.mark.skipif(spread.available_cores() < 2, reason="one core: nothing to share out")
 @pytest.mark.parametrize("place", [{}, {"site": "NA1"}])
 def test_audits_worked_out_in_other_processes_hide_the_same_cells(tested, place, monkeypatch, caplog):
     """A year's audits (and boxes) shared out over the cores (salus.core.spread) give the page
@@ -373,8 +373,6 @@ def test_audits_worked_out_in_other_processes_hide_the_same_cells(tested, place,
     monkeypatch.setenv("SALUS_PROCESSES", "2")
     monkeypatch.setattr(release, "SPREAD_FROM", 0)
     started = []
-    from salus.core import spread
-
     real_start = spread._start
     monkeypatch.setattr(spread, "_start", lambda pieces: started.append(len(pieces)) or real_start(pieces))
     with caplog.at_level(logging.WARNING, logger="salus.core.spread"):

@@ -38,12 +38,17 @@ _ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THR
 Piece = tuple[Callable[..., Any], tuple]
 
 
+def available_cores() -> int:
+    """How many cores this process may use, whatever ``SALUS_PROCESSES`` says."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def cores() -> int:
     """How many cores one answer may take (``SALUS_PROCESSES``, else all this process may use)."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
+    available = available_cores()
     wanted = os.environ.get("SALUS_PROCESSES", "")
     return max(1, min(available, int(wanted))) if wanted.strip().isdigit() else available
 
